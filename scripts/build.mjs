@@ -1,0 +1,21 @@
+// Build: compile src/ to CommonJS in dist/, copy the Lua scripts beside it, and write the ESM entry
+// (dist/index.mjs) that re-exports the CommonJS build, so `import` and `require` share one copy of
+// every class (instanceof works whichever way a user loads Tusker).
+import { execFileSync } from 'node:child_process';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
+cpSync(join(root, 'src', 'lua'), join(dist, 'lua'), { recursive: true });
+const names = Object.keys(createRequire(import.meta.url)(join(dist, 'index.js'))).filter((n) => n !== '__esModule');
+writeFileSync(
+  join(dist, 'index.mjs'),
+  `import tusker from './index.js';\nexport const { ${names.join(', ')} } = tusker;\nexport default tusker;\n`,
+);

@@ -1,0 +1,138 @@
+/**
+ * Every error Tusker throws on purpose is a `TuskerError` with a stable `code`.
+ * Users match on the class (`instanceof LockLostError`) or on `code`; messages may change, codes do not.
+ *
+ * Scripts report failures as a reply whose first element is one of the codes in `SCRIPT_FAILURES`
+ * (see docs/keys.md, "Script replies"); `scriptFailure` turns such a reply into the typed error.
+ */
+
+/** Stable codes, one per case a caller handles differently. */
+export type TuskerErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_LOCK_TIMEOUT'
+  | 'ERR_LOCK_LOST'
+  | 'ERR_CONNECTION'
+  | 'ERR_CLOSED'
+  | 'ERR_REDIS_REPLY';
+
+/** Base class of every error Tusker throws on purpose. */
+export class TuskerError extends Error {
+  /** A stable string code, e.g. `ERR_LOCK_LOST`. */
+  readonly code: TuskerErrorCode;
+
+  constructor(code: TuskerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An argument was missing, of the wrong type or out of range. Thrown before any Redis call. */
+export class InvalidArgumentError extends TuskerError {
+  /** The name of the offending argument, e.g. `ttl` or `options.wait`. */
+  readonly argument: string;
+
+  constructor(argument: string, expected: string, received: unknown) {
+    super('ERR_INVALID_ARGUMENT', `Invalid argument '${argument}': expected ${expected}, received ${describe(received)}.`);
+    this.argument = argument;
+  }
+}
+
+/** `acquire({ wait })` gave up: the lock was not granted within `wait` ms. */
+export class LockTimeoutError extends TuskerError {
+  /** The lock's name. */
+  readonly lockName: string;
+  /** How long the caller waited, in ms. */
+  readonly waited: number;
+
+  constructor(lockName: string, waited: number) {
+    super('ERR_LOCK_TIMEOUT', `Timed out after ${waited} ms waiting for lock '${lockName}'.`);
+    this.lockName = lockName;
+    this.waited = waited;
+  }
+}
+
+/** Why a lease stopped being guaranteed. */
+export type LockLostReason =
+  /** Redis says another owner holds the lock, or nobody does: the lease expired. */
+  | 'not-owner'
+  /** The watchdog could not extend the lease before its local safety deadline (e.g. Redis unreachable). */
+  | 'deadline'
+  /** `tusker.close()` ended the lease. */
+  | 'closed';
+
+/** The lease is no longer held: it expired and may belong to someone else now. */
+export class LockLostError extends TuskerError {
+  readonly lockName: string;
+  /** The fencing token of the lease that was lost. */
+  readonly fencingToken: number;
+  readonly reason: LockLostReason;
+
+  constructor(lockName: string, fencingToken: number, reason: LockLostReason) {
+    const why = {
+      'not-owner': 'it expired and is no longer owned by this lease',
+      deadline: 'it could not be extended before its safety deadline',
+      closed: 'Tusker was closed',
+    }[reason];
+    super('ERR_LOCK_LOST', `Lock '${lockName}' (fencing token ${fencingToken}) was lost: ${why}.`);
+    this.lockName = lockName;
+    this.fencingToken = fencingToken;
+    this.reason = reason;
+  }
+}
+
+/** Redis could not be reached, the connection dropped, or a command timed out. `cause` holds the client's error. */
+export class ConnectionError extends TuskerError {
+  constructor(cause: unknown) {
+    super('ERR_CONNECTION', `Redis connection error: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** The call was made on, or interrupted by, a closed Tusker instance. */
+export class ClosedError extends TuskerError {
+  constructor(what: string) {
+    super('ERR_CLOSED', `${what}: this Tusker instance is closed.`);
+  }
+}
+
+/** Redis answered with an error reply Tusker did not expect (for example WRONGTYPE on a foreign key). */
+export class RedisReplyError extends TuskerError {
+  constructor(cause: Error) {
+    super('ERR_REDIS_REPLY', `Redis replied with an error: ${cause.message}`, { cause });
+  }
+}
+
+/** Context a script wrapper supplies so a failure reply becomes a precise error. */
+export interface ScriptContext {
+  lockName?: string;
+  fencingToken?: number;
+}
+
+/** Failure codes scripts return as the first reply element, and the error each becomes. */
+const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> = {
+  LOCK_LOST: (c) => new LockLostError(c.lockName ?? '?', c.fencingToken ?? 0, 'not-owner'),
+};
+
+/** Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above. */
+export function scriptFailure(reply: unknown[], context: ScriptContext): TuskerError | undefined {
+  const status = String(reply[0]);
+  if (status === 'OK') return undefined;
+  const make = SCRIPT_FAILURES[status];
+  return make ? make(context) : new TuskerError('ERR_REDIS_REPLY', `Unknown script reply '${status}'.`);
+}
+
+/** Turn whatever the Redis client threw into a TuskerError, keeping the original as `cause`. */
+export function fromRedisError(error: unknown): TuskerError {
+  if (error instanceof TuskerError) return error;
+  if (error instanceof Error && error.name === 'ReplyError') return new RedisReplyError(error);
+  return new ConnectionError(error);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  return Array.isArray(value) ? 'an array' : 'an object';
+}

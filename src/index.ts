@@ -1,0 +1,17 @@
+// The public surface, listed one by one: anything not exported here is internal.
+export { Tusker } from './tusker';
+export type { TuskerOptions, TuskerEvents, WithLockOptions } from './tusker';
+export { Mutex, DEFAULT_TTL } from './lock/mutex';
+export type { MutexOptions, AcquireOptions } from './lock/mutex';
+export { Lease } from './lock/lease';
+export type { ConnectionInput } from './redis/connection';
+export {
+  TuskerError,
+  InvalidArgumentError,
+  LockTimeoutError,
+  LockLostError,
+  ConnectionError,
+  ClosedError,
+  RedisReplyError,
+} from './errors';
+export type { TuskerErrorCode, LockLostReason } from './errors';

@@ -1,0 +1,61 @@
+/**
+ * The one start/stop base for everything that runs in the background (watchdogs, subscribers,
+ * later processors and reapers). States: idle → running → stopped. Starting twice, stopping twice,
+ * or stopping before starting are all safe; a stopped service never starts again. `stop()` returns
+ * the same promise to every caller, so concurrent stops wait for one shutdown.
+ */
+export abstract class Service {
+  #state: 'idle' | 'running' | 'stopped' = 'idle';
+  #stopping: Promise<void> | undefined;
+
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  get stopped(): boolean {
+    return this.#state === 'stopped';
+  }
+
+  start(): void {
+    if (this.#state !== 'idle') return;
+    this.#state = 'running';
+    this.onStart();
+  }
+
+  stop(): Promise<void> {
+    if (!this.#stopping) {
+      const wasRunning = this.#state === 'running';
+      this.#state = 'stopped';
+      this.#stopping = wasRunning ? Promise.resolve().then(() => this.onStop()) : Promise.resolve();
+    }
+    return this.#stopping;
+  }
+
+  protected abstract onStart(): void;
+  protected abstract onStop(): void | Promise<void>;
+}
+
+/** Anything an owner must stop on close: a Service, or a lease that releases itself. */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** What one owner (a Tusker instance) must stop on close; members leave when they end by themselves. */
+export class ServiceSet {
+  readonly #members = new Set<Stoppable>();
+
+  add<S extends Stoppable>(service: S): S {
+    this.#members.add(service);
+    return service;
+  }
+
+  delete(service: Stoppable): void {
+    this.#members.delete(service);
+  }
+
+  async stopAll(): Promise<void> {
+    const members = [...this.#members];
+    this.#members.clear();
+    await Promise.all(members.map((s) => s.stop()));
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The timer seam. Everything Tusker schedules goes through `Timers`, so tests can swap in a
+ * controllable clock. Default timers are unref'd: a pending watchdog or wait timeout never keeps a
+ * process alive on its own (an open Redis connection does, until `close()`).
+ */
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Timers {
+  /** Monotonic local time in ms, for deadlines measured on this machine. */
+  now(): number;
+  /** Run `fn` after `ms` (clamped to [0, 2^31-1]). */
+  after(ms: number, fn: () => void): TimerHandle;
+}
+
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+export const systemTimers: Timers = {
+  now: () => performance.now(),
+  after(ms, fn) {
+    const handle = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMEOUT));
+    handle.unref();
+    return { cancel: () => clearTimeout(handle) };
+  },
+};

@@ -1,0 +1,133 @@
+import { LockLostError } from '../errors';
+import { checkPositiveDuration } from '../internal/arguments';
+import { LeaseWatchdog } from '../internal/lease-watchdog';
+import type { LockContext } from './context';
+import { localDeadline, type LockScripts } from './scripts';
+
+/**
+ * A held lock. States: held → released (by `release()`), or held → lost (it expired, another owner
+ * took it, or it could not be renewed in time; `signal` aborts with a LockLostError).
+ *
+ * Invariants: only this lease's owner id can extend or release it (checked inside the script), so
+ * a lost lease never touches the next holder's lock; `fencingToken` is larger than every token
+ * handed out for this lock before it.
+ */
+export class Lease implements AsyncDisposable {
+  /** The lock's name. */
+  readonly name: string;
+  /** Strictly increasing per lock name: pass it to the resource you protect and reject older tokens there. */
+  readonly fencingToken: number;
+  readonly #owner: string;
+  readonly #ttl: number;
+  readonly #scripts: LockScripts;
+  readonly #context: LockContext;
+  readonly #controller = new AbortController();
+  readonly #watchdog: LeaseWatchdog;
+  #expiresAt: number;
+  #released = false;
+
+  /** @internal Leases are made by `Mutex.acquire` / `tryAcquire`. */
+  constructor(init: {
+    name: string;
+    owner: string;
+    fencingToken: number;
+    ttl: number;
+    autoExtend: boolean;
+    /** Server ms. */
+    expiresAt: number;
+    /** Local monotonic ms, never later than the real deadline. */
+    localDeadline: number;
+    scripts: LockScripts;
+    context: LockContext;
+  }) {
+    this.name = init.name;
+    this.fencingToken = init.fencingToken;
+    this.#owner = init.owner;
+    this.#ttl = init.ttl;
+    this.#expiresAt = init.expiresAt;
+    this.#scripts = init.scripts;
+    this.#context = init.context;
+    this.#watchdog = new LeaseWatchdog(
+      {
+        ttl: init.ttl,
+        autoExtend: init.autoExtend,
+        timers: init.context.timers,
+        renew: () => this.#extend(this.#ttl),
+        isLost: (error) => error instanceof LockLostError,
+        onLost: (reason, error) => this.#lost(error instanceof LockLostError ? error : this.#lostError(reason)),
+      },
+      init.localDeadline,
+    );
+    this.#context.inFlight.add(this);
+    this.#watchdog.start();
+  }
+
+  /** When the lease ends unless extended (the Redis server's clock). */
+  get expiresAt(): Date {
+    return new Date(this.#expiresAt);
+  }
+
+  /** Aborts with a LockLostError when the lock can no longer be guaranteed: stop touching the resource. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Make the lease end `ms` from now (default: the mutex's ttl). Rejects with LockLostError if it was lost. */
+  async extend(ms: number = this.#ttl): Promise<void> {
+    const duration = checkPositiveDuration('ms', ms);
+    if (this.#released) throw this.#lostError('not-owner');
+    try {
+      this.#watchdog.renewed(await this.#extend(duration));
+    } catch (error) {
+      if (error instanceof LockLostError) this.#lost(error);
+      throw error;
+    }
+  }
+
+  /**
+   * End the lease and hand the lock to the next waiter. Resolves once Redis confirmed; rejects with
+   * LockLostError if the lease had already been lost (nothing is changed then). Releasing again is a no-op.
+   */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    this.#context.inFlight.delete(this);
+    await this.#watchdog.stop();
+    try {
+      const reply = await this.#scripts.release(this.#owner, this.fencingToken);
+      if (reply.handedLocally) this.#context.router.deliver(reply.handedLocally);
+    } catch (error) {
+      if (error instanceof LockLostError) this.#lost(error);
+      throw error;
+    }
+  }
+
+  /** `await using lease = await mutex.acquire()` releases at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
+  }
+
+  /** @internal Called by `tusker.close()`: the holder is told to stop, then the lock is released. */
+  async stop(): Promise<void> {
+    if (this.#released) return;
+    this.#lost(this.#lostError('closed'));
+    await this.release().catch(() => undefined);
+  }
+
+  async #extend(ms: number): Promise<number> {
+    const reply = await this.#scripts.extend(this.#owner, ms, this.fencingToken);
+    this.#expiresAt = reply.deadline;
+    return localDeadline(reply, reply.deadline);
+  }
+
+  #lostError(reason: LockLostError['reason']): LockLostError {
+    return new LockLostError(this.name, this.fencingToken, reason);
+  }
+
+  #lost(error: LockLostError): void {
+    void this.#watchdog.stop();
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(error);
+    this.#context.lockLost(error);
+  }
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { LockTimeoutError } from '../errors';
+import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait } from '../internal/arguments';
+import type { LockContext } from './context';
+import { Lease } from './lease';
+import { localDeadline, LockScripts, type ClockSample, type Grant } from './scripts';
+import { Waiter } from './waiter';
+
+/** Options of `tusker.mutex(name, options)`. */
+export interface MutexOptions {
+  /** Lease length in ms: how long the lock outlives a holder that stopped renewing it. Finite, > 0. @default 10_000 */
+  readonly ttl?: number;
+  /**
+   * Keep the lock as a field of this group's hash (like redis-paired-worker's `hlock`): all locks
+   * of a group share one hash tag, hence one Redis Cluster slot. Same guarantees as a standalone lock.
+   */
+  readonly group?: string;
+  /** Renew the lease about every ttl/3 while it is held. @default true */
+  readonly autoExtend?: boolean;
+}
+
+/** Options of `acquire`. */
+export interface AcquireOptions {
+  /** How long to wait for the lock, in ms; 0 fails at once when it is held. @default Infinity */
+  readonly wait?: number;
+  /** Stop waiting when this aborts; `acquire` then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_TTL = 10_000;
+
+/**
+ * A named distributed lock. Not reentrant: every `acquire` is a distinct owner, even from the same
+ * Mutex. Waiters are served first come, first served: a release hands the lock to the oldest
+ * waiter, so no waiter starves under steady contention (a releaser that asks again queues behind).
+ */
+export class Mutex {
+  readonly name: string;
+  readonly group: string | undefined;
+  readonly ttl: number;
+  readonly autoExtend: boolean;
+  readonly #context: LockContext;
+  readonly #scripts: LockScripts;
+
+  /** @internal Use `tusker.mutex(name, options)`. */
+  constructor(context: LockContext, name: string, options?: MutexOptions) {
+    this.name = checkName('name', name);
+    const o = checkOptions<MutexOptions>('options', options);
+    this.group = o.group === undefined ? undefined : checkName('options.group', o.group);
+    this.ttl = o.ttl === undefined ? DEFAULT_TTL : checkPositiveDuration('options.ttl', o.ttl);
+    this.autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
+    this.#context = context;
+    const keys = this.group === undefined ? context.keys.lock(this.name) : context.keys.groupLock(this.group, this.name);
+    this.#scripts = new LockScripts(context.client, keys, context.instance, context.timers, this.name);
+  }
+
+  /** Take the lock if it is free right now; resolves to `null` when another owner holds it. One round trip. */
+  async tryAcquire(): Promise<Lease | null> {
+    this.#context.assertOpen('tryAcquire');
+    const owner = newOwnerId();
+    const reply = await this.#scripts.acquire(owner, this.ttl, 'try');
+    if (reply.handedLocally) this.#context.router.deliver(reply.handedLocally);
+    return reply.state === 'GRANTED' ? this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply) : null;
+  }
+
+  /**
+   * Wait for the lock and resolve to its lease. Rejects with LockTimeoutError after `wait` ms, or
+   * with the signal's reason when `signal` aborts; either way this caller holds nothing afterwards.
+   */
+  async acquire(options?: AcquireOptions): Promise<Lease> {
+    const o = checkOptions<AcquireOptions>('options', options);
+    const wait = o.wait === undefined ? Infinity : checkWait('options.wait', o.wait);
+    const signal = checkSignal('options.signal', o.signal);
+    this.#context.assertOpen('acquire');
+    signal?.throwIfAborted();
+    const started = this.#context.timers.now();
+    // When grants to this instance already arrive for this lock, queue in the same round trip.
+    if (wait === 0 || !this.#context.router.isSubscribed(this.#scripts.channel)) {
+      const lease = await this.tryAcquire();
+      if (lease) return lease;
+      if (wait === 0) throw new LockTimeoutError(this.name, 0);
+      signal?.throwIfAborted();
+    }
+    const waiter = new Waiter<Lease>({
+      name: this.name,
+      owner: newOwnerId(),
+      ttl: this.ttl,
+      wait: wait === Infinity ? Infinity : Math.max(0, wait - (this.#context.timers.now() - started)),
+      requestedWait: wait,
+      signal,
+      scripts: this.#scripts,
+      context: this.#context,
+      lease: (grant, sample) => this.#lease(grant, sample),
+    });
+    return waiter.run();
+  }
+
+  #lease(grant: Grant, sample: ClockSample): Lease {
+    return new Lease({
+      name: this.name,
+      owner: grant.owner,
+      fencingToken: grant.token,
+      ttl: this.ttl,
+      autoExtend: this.autoExtend,
+      expiresAt: grant.deadline,
+      localDeadline: localDeadline(sample, grant.deadline),
+      scripts: this.#scripts,
+      context: this.#context,
+    });
+  }
+}
+
+/** Owner ids are random and never reused, so a lease can only ever match its own acquire. */
+function newOwnerId(): string {
+  return randomBytes(12).toString('hex');
+}

@@ -1,0 +1,151 @@
+import { scriptFailure, type ScriptContext } from '../errors';
+import type { LockKeys } from '../keys';
+import type { RedisClient } from '../redis/connection';
+import { runScript, script } from '../redis/scripts';
+import type { Timers } from '../internal/timers';
+
+/**
+ * Typed wrappers of the lock scripts (src/lua/lock/*.lua). Every reply carries the server time,
+ * which with the local send time bounds the server/local clock offset: a lease's local deadline
+ * is `sentAt + (deadline - serverNow)`, never later than the real one.
+ */
+
+/** A pairing of local send time and server time from one reply: the clock-offset bound. */
+export interface ClockSample {
+  /** Local monotonic ms when the command was sent. */
+  readonly sentAt: number;
+  /** Server ms when the script ran. */
+  readonly serverNow: number;
+}
+
+/** Convert a server deadline to a local monotonic one that is never later than the real one. */
+export function localDeadline(sample: ClockSample, serverDeadline: number): number {
+  return sample.sentAt + (serverDeadline - sample.serverNow);
+}
+
+/** The lock was handed to a waiter of this instance: the call's reply carries the grant. */
+export interface Grant {
+  readonly owner: string;
+  readonly token: number;
+  /** Server ms. */
+  readonly deadline: number;
+  /** A clock sample the grant's deadline can be converted with, when the carrier has one. */
+  readonly sample?: ClockSample;
+}
+
+export type AcquireMode = 'try' | 'wait' | 'poke';
+
+export interface AcquireReply extends ClockSample {
+  readonly state: 'GRANTED' | 'BUSY' | 'QUEUED';
+  /** The caller's fencing token when GRANTED. */
+  readonly token: number;
+  /** The caller's deadline when GRANTED, else the holder's (server ms). */
+  readonly deadline: number;
+  readonly handedLocally: Grant | undefined;
+}
+
+export interface HandOffReply extends ClockSample {
+  readonly handedLocally: Grant | undefined;
+}
+
+const ACQUIRE = script('lock/acquire');
+const EXTEND = script('lock/extend');
+const RELEASE = script('lock/release');
+const CANCEL = script('lock/cancel');
+
+/** The queue entry of a waiter, as lock/acquire parses it. */
+export function waiterEntry(instance: string, owner: string, ttl: number): string {
+  return `${instance} ${owner} ${ttl}`;
+}
+
+export class LockScripts {
+  readonly #client: RedisClient;
+  readonly #keys: LockKeys;
+  readonly #instance: string;
+  readonly #timers: Timers;
+  readonly #context: ScriptContext;
+
+  constructor(client: RedisClient, keys: LockKeys, instance: string, timers: Timers, lockName: string) {
+    this.#client = client;
+    this.#keys = keys;
+    this.#instance = instance;
+    this.#timers = timers;
+    this.#context = { lockName };
+  }
+
+  get channel(): string {
+    return this.#keys.grantChannelPrefix + this.#instance;
+  }
+
+  entry(owner: string, ttl: number): string {
+    return waiterEntry(this.#instance, owner, ttl);
+  }
+
+  async acquire(owner: string, ttl: number, mode: AcquireMode): Promise<AcquireReply> {
+    const k = this.#keys;
+    const [reply, sentAt] = await this.#run(ACQUIRE, [k.owners, k.expiries, k.fence, k.waiters], [
+      k.field, owner, ttl, this.#instance, k.grantChannelPrefix, mode,
+    ]);
+    const sample = { sentAt, serverNow: Number(reply[4]) };
+    return {
+      ...sample,
+      state: reply[1] as AcquireReply['state'],
+      token: Number(reply[2]),
+      deadline: Number(reply[3]),
+      handedLocally: grantAt(reply, 5, sample),
+    };
+  }
+
+  async extend(owner: string, ms: number, fencingToken: number): Promise<ClockSample & { deadline: number }> {
+    const k = this.#keys;
+    const [reply, sentAt] = await this.#run(EXTEND, [k.owners, k.expiries], [k.field, owner, ms], fencingToken);
+    return { sentAt, deadline: Number(reply[1]), serverNow: Number(reply[2]) };
+  }
+
+  async release(owner: string, fencingToken: number): Promise<HandOffReply> {
+    const k = this.#keys;
+    const [reply, sentAt] = await this.#run(RELEASE, [k.owners, k.expiries, k.fence, k.waiters], [
+      k.field, owner, this.#instance, k.grantChannelPrefix,
+    ], fencingToken);
+    return handOff(reply, sentAt);
+  }
+
+  async cancel(owner: string, ttl: number): Promise<HandOffReply> {
+    const k = this.#keys;
+    const [reply, sentAt] = await this.#run(CANCEL, [k.owners, k.expiries, k.fence, k.waiters], [
+      k.field, owner, this.#instance, k.grantChannelPrefix, this.entry(owner, ttl),
+    ]);
+    return handOff(reply, sentAt);
+  }
+
+  async #run(
+    s: ReturnType<typeof script>,
+    keys: string[],
+    args: (string | number)[],
+    fencingToken?: number,
+  ): Promise<[unknown[], number]> {
+    const sentAt = this.#timers.now();
+    const reply = await runScript(this.#client, s, keys, args);
+    const failure = scriptFailure(reply, { ...this.#context, fencingToken });
+    if (failure) throw failure;
+    return [reply, sentAt];
+  }
+}
+
+function handOff(reply: unknown[], sentAt: number): HandOffReply {
+  const sample = { sentAt, serverNow: Number(reply[1]) };
+  return { ...sample, handedLocally: grantAt(reply, 2, sample) };
+}
+
+function grantAt(reply: unknown[], at: number, sample: ClockSample): Grant | undefined {
+  const owner = String(reply[at] ?? '');
+  if (owner === '') return undefined;
+  return { owner, token: Number(reply[at + 1]), deadline: Number(reply[at + 2]), sample };
+}
+
+/** Parse a grant published on an instance channel: '<owner> <token> <deadline> <now>'. */
+export function parseGrantMessage(message: string): Grant | undefined {
+  const [owner, token, deadline] = message.split(' ');
+  if (!owner || !token || !deadline) return undefined;
+  return { owner, token: Number(token), deadline: Number(deadline) };
+}

@@ -1,0 +1,174 @@
+import { ClosedError, LockTimeoutError } from '../errors';
+import type { TimerHandle } from '../internal/timers';
+import type { LockContext } from './context';
+import type { GrantReceiver } from './grant-router';
+import { type AcquireReply, type ClockSample, type Grant, type LockScripts } from './scripts';
+
+/**
+ * One queued `acquire`. States: enqueuing → queued → done, or → cancelling → done.
+ *
+ * - enqueuing: the 'wait' script is in flight. A grant that overtakes its reply is kept until the
+ *   reply brings the clock sample needed to place the deadline.
+ * - queued: waiting for a grant (pub/sub, or in the reply of a release by this instance). A
+ *   fallback timer re-checks at the holder's deadline, so a holder that died without releasing
+ *   is replaced as soon as its lease ends; the same re-check runs after the subscriber reconnects.
+ * - cancelling: timed out, aborted or closed. The cancel script leaves the queue and, if the lock
+ *   was handed over meanwhile, releases it onward: a waiter that left never keeps a lock. If the
+ *   cancel cannot reach Redis, any grant that still arrives for this owner is released.
+ */
+export interface WaiterInit<L> {
+  readonly name: string;
+  readonly owner: string;
+  readonly ttl: number;
+  /** ms to wait from now; Infinity for no limit. */
+  readonly wait: number;
+  /** The wait the caller asked for, reported by LockTimeoutError. */
+  readonly requestedWait: number;
+  readonly signal: AbortSignal | undefined;
+  readonly scripts: LockScripts;
+  readonly context: LockContext;
+  /** Turns the grant into a lease. */
+  lease(grant: Grant, sample: ClockSample): L;
+}
+
+/** After a failed re-check, try again this soon. */
+const RECHECK_RETRY_MS = 250;
+/** How long a waiter that could not cancel keeps releasing grants that still reach it. */
+const ORPHAN_WATCH_MS = 10 * 60_000;
+
+export class Waiter<L> implements GrantReceiver {
+  readonly #i: WaiterInit<L>;
+  #state: 'enqueuing' | 'queued' | 'cancelling' | 'done' = 'enqueuing';
+  #sample: ClockSample | undefined;
+  #early: Grant | undefined;
+  #recheck: TimerHandle | undefined;
+  #timeout: TimerHandle | undefined;
+  #settle!: { resolve(lease: L): void; reject(error: unknown): void };
+  readonly #onAbort = (): void => void this.#giveUp(this.#i.signal?.reason);
+
+  constructor(init: WaiterInit<L>) {
+    this.#i = init;
+  }
+
+  async run(): Promise<L> {
+    const { context, scripts, owner, signal, wait } = this.#i;
+    const channel = scripts.channel;
+    context.router.register(owner, this);
+    try {
+      await context.router.join(channel);
+    } catch (error) {
+      context.router.unregister(owner, this);
+      throw error;
+    }
+    const done = new Promise<L>((resolve, reject) => (this.#settle = { resolve, reject }));
+    const stopper = { stop: async () => this.#giveUp(new ClosedError('acquire')) };
+    context.inFlight.add(stopper);
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (wait !== Infinity) this.#timeout = context.timers.after(wait, () => this.#giveUp(new LockTimeoutError(this.#i.name, this.#i.requestedWait)));
+    void this.#enqueue();
+    try {
+      return await done;
+    } finally {
+      this.#recheck?.cancel();
+      this.#timeout?.cancel();
+      signal?.removeEventListener('abort', this.#onAbort);
+      context.inFlight.delete(stopper);
+      context.router.unregister(owner, this);
+      context.router.leave(channel);
+    }
+  }
+
+  grant(grant: Grant): void {
+    if (this.#state === 'enqueuing') this.#early = grant;
+    else if (this.#state === 'queued') this.#finish(grant, grant.sample ?? (this.#sample as ClockSample));
+  }
+
+  reconnected(): void {
+    if (this.#state === 'queued') this.#scheduleRecheck(0);
+  }
+
+  async #enqueue(): Promise<void> {
+    if (this.#i.signal?.aborted) return this.#giveUp(this.#i.signal.reason);
+    let reply: AcquireReply;
+    try {
+      reply = await this.#i.scripts.acquire(this.#i.owner, this.#i.ttl, 'wait');
+    } catch (error) {
+      // the script may have queued us before the connection failed: release any grant that follows
+      return this.#end(error, true);
+    }
+    this.#deliverLocal(reply.handedLocally);
+    if (this.#state !== 'enqueuing') return; // cancelling: the cancel script, sent after, cleans up
+    this.#sample = reply;
+    this.#state = 'queued';
+    if (reply.state === 'GRANTED') return this.#finish(reply, reply);
+    if (this.#early) return this.#finish(this.#early, this.#early.sample ?? reply);
+    this.#scheduleRecheck(reply.deadline - reply.serverNow);
+  }
+
+  #scheduleRecheck(ms: number): void {
+    this.#recheck?.cancel();
+    // a little after the holder's deadline, so the lease has really ended on the server
+    this.#recheck = this.#i.context.timers.after(ms + 2 + Math.random() * 8, () => void this.#poke());
+  }
+
+  async #poke(): Promise<void> {
+    if (this.#state !== 'queued') return;
+    let reply: AcquireReply;
+    try {
+      reply = await this.#i.scripts.acquire(this.#i.owner, this.#i.ttl, 'poke');
+    } catch {
+      if (this.#state === 'queued') this.#scheduleRecheck(RECHECK_RETRY_MS);
+      return;
+    }
+    this.#deliverLocal(reply.handedLocally);
+    if (this.#state !== 'queued') return;
+    if (reply.state === 'GRANTED') return this.#finish(reply, reply);
+    this.#scheduleRecheck(reply.deadline - reply.serverNow);
+  }
+
+  #deliverLocal(grant: Grant | undefined): void {
+    if (grant) this.#i.context.router.deliver(grant);
+  }
+
+  #finish(grant: { token: number; deadline: number; owner?: string }, sample: ClockSample): void {
+    this.#state = 'done';
+    this.#settle.resolve(this.#i.lease({ owner: this.#i.owner, token: grant.token, deadline: grant.deadline }, sample));
+  }
+
+  async #giveUp(reason: unknown): Promise<void> {
+    if (this.#state === 'cancelling' || this.#state === 'done') return;
+    this.#state = 'cancelling';
+    this.#recheck?.cancel();
+    this.#timeout?.cancel();
+    try {
+      const reply = await this.#i.scripts.cancel(this.#i.owner, this.#i.ttl);
+      this.#deliverLocal(reply.handedLocally);
+      this.#end(reason, false);
+    } catch {
+      this.#end(reason, true);
+    }
+  }
+
+  #end(error: unknown, mayStillBeGranted: boolean): void {
+    this.#state = 'done';
+    if (mayStillBeGranted) this.#releaseLateGrants();
+    this.#settle.reject(error);
+  }
+
+  #releaseLateGrants(): void {
+    const { context, scripts, owner } = this.#i;
+    const orphan: GrantReceiver = {
+      grant: (grant) => {
+        context.router.unregister(owner, orphan);
+        scripts.release(owner, grant.token).then(
+          (reply) => reply.handedLocally && context.router.deliver(reply.handedLocally),
+          () => undefined,
+        );
+      },
+      reconnected: () => undefined,
+    };
+    // replaces this waiter's registration; run() unregisters only its own receiver
+    context.router.register(owner, orphan);
+    context.timers.after(ORPHAN_WATCH_MS, () => context.router.unregister(owner, orphan));
+  }
+}

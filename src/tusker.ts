@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { ClosedError, type LockLostError } from './errors';
+import { checkFunction, checkOptions, checkPrefix } from './internal/arguments';
+import { ServiceSet } from './internal/lifecycle';
+import { systemTimers, type Timers } from './internal/timers';
+import { Keys } from './keys';
+import type { LockContext } from './lock/context';
+import { GrantRouter } from './lock/grant-router';
+import type { Lease } from './lock/lease';
+import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
+import { Connections, type ConnectionInput } from './redis/connection';
+
+/** Options of `new Tusker(options)`. */
+export interface TuskerOptions {
+  /**
+   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, or an ioredis `Redis`/`Cluster`
+   * instance. An instance you pass in is never closed by Tusker.
+   * @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+   */
+  readonly connection?: ConnectionInput;
+  /** Prefix of every key Tusker writes; no braces, no trailing ':'. @default 'tusker' */
+  readonly prefix?: string;
+}
+
+/** Options of `tusker.withLock(name, fn, options)`. */
+export interface WithLockOptions extends MutexOptions, AcquireOptions {}
+
+/** Events a Tusker instance emits. */
+export interface TuskerEvents {
+  /** A lease stopped being guaranteed: renewal failed or it expired. Its `signal` aborted with the same error. */
+  lockLost: [error: LockLostError];
+}
+
+/**
+ * The entry point: owns the Redis connections, the key prefix and everything running in the
+ * background. Create one per process and `close()` it on shutdown.
+ *
+ * @example
+ * const tusker = new Tusker({ connection: 'redis://127.0.0.1:6379' });
+ * await tusker.withLock('invoice-42', async (lease) => charge(lease.fencingToken), { ttl: 5_000 });
+ * await tusker.close();
+ */
+export class Tusker extends EventEmitter<TuskerEvents> {
+  /** The key prefix. */
+  readonly prefix: string;
+  readonly #connections: Connections;
+  readonly #inFlight = new ServiceSet();
+  readonly #lockContext: LockContext;
+  #closing: Promise<void> | undefined;
+
+  constructor(options?: TuskerOptions, timers: Timers = systemTimers) {
+    super();
+    const o = checkOptions<TuskerOptions>('options', options);
+    this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
+    this.#connections = new Connections(o.connection);
+    const router = new GrantRouter(() => this.#connections.open(), timers);
+    this.#lockContext = {
+      client: this.#connections.client,
+      keys: new Keys(this.prefix),
+      instance: randomBytes(8).toString('hex'),
+      timers,
+      router,
+      inFlight: this.#inFlight,
+      lockLost: (error) => this.emit('lockLost', error),
+      assertOpen: (what) => {
+        if (this.#closing) throw new ClosedError(what);
+      },
+    };
+  }
+
+  /** A distributed lock named `name` (or a field `name` of the lock group `options.group`). */
+  mutex(name: string, options?: MutexOptions): Mutex {
+    return new Mutex(this.#lockContext, name, options);
+  }
+
+  /**
+   * Run `fn` while holding the lock `name` and release it afterwards, whatever happens. Resolves
+   * with `fn`'s result; rejects with `fn`'s error, with LockTimeoutError, or with LockLostError
+   * when `fn` finished but the lease had been lost meanwhile (its work was not protected throughout).
+   */
+  async withLock<T>(name: string, fn: (lease: Lease) => T | Promise<T>, options?: WithLockOptions): Promise<T> {
+    checkFunction('fn', fn);
+    const { wait, signal, ...mutexOptions } = checkOptions<WithLockOptions>('options', options);
+    const mutex = this.mutex(name, mutexOptions);
+    const lease = await mutex.acquire({ wait, signal });
+    let result: T;
+    try {
+      result = await fn(lease);
+    } catch (error) {
+      await lease.release().catch(() => undefined);
+      throw error;
+    }
+    await lease.release();
+    return result;
+  }
+
+  /**
+   * Stop everything this instance runs: pending acquires reject with ClosedError, held leases
+   * abort their signals and are released, and the connections Tusker opened are closed (never
+   * one you passed in). Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#inFlight.stopAll();
+      await this.#lockContext.router.stop();
+      await this.#connections.close();
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,127 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Starts private `redis-server` processes on free loopback ports and removes them afterwards.
+ * Tests, the demo and the benchmarks use this; none of them ever touches a Redis they did not
+ * start (unless REDIS_URL is set for the demo or a benchmark on purpose). Standalone servers now;
+ * clusters and several masters will be started here too.
+ */
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Stop the server (SIGTERM, then SIGKILL) and delete its folder. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Stop the server abruptly, keeping its port, as a crash would. */
+  kill(): Promise<void>;
+  /** Start the server again on the same port (after `kill`), with an empty dataset. */
+  restart(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** The redis-server binary, or undefined when it is not installed. */
+export function redisServerBinary(): string | undefined {
+  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  const path = found.stdout.trim();
+  return found.status === 0 && path ? path : undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Start a private standalone redis-server on a free loopback port. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const binary = redisServerBinary();
+  if (!binary) throw new Error(MISSING_REDIS);
+  const dir = mkdtempSync(join(tmpdir(), 'tusker-redis-'));
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      let child = await launch(binary, port, dir);
+      let stopped = false;
+      return {
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          await terminate(child);
+          rmSync(dir, { recursive: true, force: true });
+        },
+        async kill() {
+          await terminate(child, 'SIGKILL');
+        },
+        async restart() {
+          await terminate(child, 'SIGKILL');
+          child = await launch(binary, port, dir);
+        },
+      };
+    } catch (error) {
+      // another process may have taken the port between our probe and redis-server's bind
+      if (attempt >= 5) throw error;
+    }
+  }
+}
+
+export const MISSING_REDIS =
+  'redis-server was not found on PATH. Install Redis (Debian/Ubuntu: `sudo apt-get install redis-server`, ' +
+  'macOS: `brew install redis`) or set REDIS_URL to a Redis you want Tusker to use.';
+
+function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`redis-server on port ${port} did not start in time:\n${output}`)), 10_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.stdout?.removeAllListeners('data');
+        child.stdout?.resume();
+        resolve(child);
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => fail(new Error(`redis-server on port ${port} exited (${code}):\n${output}`)));
+  });
+}
+
+function terminate(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
