@@ -55,7 +55,11 @@ export class Tusker extends EventEmitter<TuskerEvents> {
     this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
     this.#connections = new Connections(o.connection);
     const router = new GrantRouter(() => this.#connections.open(), timers);
+    const self = this;
     this.#lockContext = {
+      get closed() {
+        return self.#closing !== undefined;
+      },
       client: this.#connections.client,
       keys: new Keys(this.prefix),
       instance: randomBytes(8).toString('hex'),

@@ -17,6 +17,8 @@ export interface LockContext {
   readonly inFlight: ServiceSet;
   /** Report a lease that stopped being guaranteed (the `lockLost` event). */
   lockLost(error: LockLostError): void;
+  /** True once `close()` was called. */
+  readonly closed: boolean;
   /** Throws ClosedError once the instance is closed. */
   assertOpen(what: string): void;
 }

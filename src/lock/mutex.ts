@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { LockTimeoutError } from '../errors';
+import { ClosedError, LockTimeoutError } from '../errors';
 import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait } from '../internal/arguments';
 import type { LockContext } from './context';
 import { Lease } from './lease';
@@ -60,7 +60,14 @@ export class Mutex {
     const owner = newOwnerId();
     const reply = await this.#scripts.acquire(owner, this.ttl, 'try');
     if (reply.handedLocally) this.#context.router.deliver(reply.handedLocally);
-    return reply.state === 'GRANTED' ? this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply) : null;
+    if (reply.state !== 'GRANTED') return null;
+    const lease = this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply);
+    if (this.#context.closed) {
+      // close() began while the script was in flight: nothing may outlive it
+      await lease.stop();
+      throw new ClosedError('tryAcquire');
+    }
+    return lease;
   }
 
   /**
@@ -80,6 +87,7 @@ export class Mutex {
       if (lease) return lease;
       if (wait === 0) throw new LockTimeoutError(this.name, 0);
       signal?.throwIfAborted();
+      this.#context.assertOpen('acquire');
     }
     const waiter = new Waiter<Lease>({
       name: this.name,

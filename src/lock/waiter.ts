@@ -41,6 +41,10 @@ export class Waiter<L> implements GrantReceiver {
   #state: 'enqueuing' | 'queued' | 'cancelling' | 'done' = 'enqueuing';
   #sample: ClockSample | undefined;
   #early: Grant | undefined;
+  #joined = false;
+  /** The 'wait' script was sent: from then on only the cancel script can take this waiter out. */
+  #sent = false;
+  #reason: unknown;
   #recheck: TimerHandle | undefined;
   #timeout: TimerHandle | undefined;
   #settle!: { resolve(lease: L): void; reject(error: unknown): void };
@@ -51,21 +55,14 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   async run(): Promise<L> {
-    const { context, scripts, owner, signal, wait } = this.#i;
-    const channel = scripts.channel;
-    context.router.register(owner, this);
-    try {
-      await context.router.join(channel);
-    } catch (error) {
-      context.router.unregister(owner, this);
-      throw error;
-    }
+    const { context, owner, signal, wait } = this.#i;
     const done = new Promise<L>((resolve, reject) => (this.#settle = { resolve, reject }));
     const stopper = { stop: async () => this.#giveUp(new ClosedError('acquire')) };
     context.inFlight.add(stopper);
+    context.router.register(owner, this);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (wait !== Infinity) this.#timeout = context.timers.after(wait, () => this.#giveUp(new LockTimeoutError(this.#i.name, this.#i.requestedWait)));
-    void this.#enqueue();
+    void this.#joinAndEnqueue();
     try {
       return await done;
     } finally {
@@ -74,7 +71,7 @@ export class Waiter<L> implements GrantReceiver {
       signal?.removeEventListener('abort', this.#onAbort);
       context.inFlight.delete(stopper);
       context.router.unregister(owner, this);
-      context.router.leave(channel);
+      if (this.#joined) context.router.leave(this.#i.scripts.channel);
     }
   }
 
@@ -87,8 +84,17 @@ export class Waiter<L> implements GrantReceiver {
     if (this.#state === 'queued') this.#scheduleRecheck(0);
   }
 
-  async #enqueue(): Promise<void> {
-    if (this.#i.signal?.aborted) return this.#giveUp(this.#i.signal.reason);
+  async #joinAndEnqueue(): Promise<void> {
+    try {
+      await this.#i.context.router.join(this.#i.scripts.channel);
+      this.#joined = true;
+    } catch (error) {
+      if (this.#state === 'enqueuing') this.#end(error, false);
+      return;
+    }
+    // gave up while subscribing: nothing was queued, so there is nothing to cancel
+    if (this.#state !== 'enqueuing') return this.#end(this.#reason, false);
+    this.#sent = true;
     let reply: AcquireReply;
     try {
       reply = await this.#i.scripts.acquire(this.#i.owner, this.#i.ttl, 'wait');
@@ -138,8 +144,10 @@ export class Waiter<L> implements GrantReceiver {
   async #giveUp(reason: unknown): Promise<void> {
     if (this.#state === 'cancelling' || this.#state === 'done') return;
     this.#state = 'cancelling';
+    this.#reason = reason;
     this.#recheck?.cancel();
     this.#timeout?.cancel();
+    if (!this.#sent) return; // still subscribing: #joinAndEnqueue ends it
     try {
       const reply = await this.#i.scripts.cancel(this.#i.owner, this.#i.ttl);
       this.#deliverLocal(reply.handedLocally);
