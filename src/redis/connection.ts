@@ -14,10 +14,10 @@ export type ConnectionInput = string | RedisOptions | RedisClient;
 
 /** Defaults for connections Tusker creates; options the user gives win. */
 const OWN_DEFAULTS: RedisOptions = {
-  // Reject a command after 3 failed reconnects (~0.6 s while Redis is down) rather than queue it forever.
-  maxRetriesPerRequest: 3,
+  // Reject a command after 2 failed reconnects (0.3 to 2 s while Redis is down) rather than queue it forever.
+  maxRetriesPerRequest: 2,
   // Keep reconnecting for ever, so background work resumes by itself when Redis is back.
-  retryStrategy: (times: number) => Math.min(times * 100, 2000),
+  retryStrategy: (times: number) => Math.min(times * 100, 1000),
   // A Redis that accepts the connection but never answers (paused, black-holed) must not hang a call.
   commandTimeout: 10_000,
 };

@@ -14,7 +14,6 @@ export function resolveLua(root: string, path: string, read: (file: string) => s
   const seen = new Set<string>();
   const inline = (relative: string, chain: string[]): string => {
     const file = normalize(relative);
-    if (chain.includes(file)) throw new Error(`Lua include cycle: ${[...chain, file].join(' -> ')}`);
     seen.add(file);
     return read(join(root, file))
       .split('\n')
@@ -22,6 +21,9 @@ export function resolveLua(root: string, path: string, read: (file: string) => s
         const match = INCLUDE.exec(line);
         if (!match) return line;
         const target = normalize(match[1] as string);
+        if (target === file || chain.includes(target)) {
+          throw new Error(`Lua include cycle: ${[...chain, file, target].join(' -> ')}`);
+        }
         if (seen.has(target)) return `-- (${target} already included)`;
         return `-- begin ${target}\n${inline(target, [...chain, file]).trimEnd()}\n-- end ${target}`;
       })
