@@ -4,13 +4,18 @@
  * docs/keys.md documents every key listed here.
  */
 
-/** The keys and names one lock's scripts use. A standalone mutex and a lock in a group share this shape. */
+/**
+ * The keys and names one lock's scripts use. Two layouts (see src/lua/lib/lock.lua):
+ * `single` for a standalone mutex (string keys, Redis expires the lease itself) and `group` for
+ * locks kept as fields of one hash.
+ */
 export interface LockKeys {
-  /** Hash: lock name → owner id of the current lease. */
+  readonly layout: 'single' | 'group';
+  /** single: string, the owner id with a PX expiry. group: hash, lock name → owner id. */
   readonly owners: string;
-  /** Sorted set: lock name → lease deadline (server ms). Lets scripts sweep expired group members without scanning. */
+  /** group: sorted set, lock name → lease deadline (server ms), to sweep expired fields without scanning. single: unused. */
   readonly expiries: string;
-  /** Hash: lock name → last fencing token handed out. Never expires, so tokens only grow. */
+  /** single: string counter. group: hash, lock name → counter. The last fencing token handed out; never expires, so tokens only grow. */
   readonly fence: string;
   /** List: FIFO of waiters, entries `<instance> <owner> <ttl>`. */
   readonly waiters: string;
@@ -31,6 +36,7 @@ export class Keys {
   lock(name: string): LockKeys {
     const base = `${this.prefix}:{l:${name}}`;
     return {
+      layout: 'single',
       owners: `${base}:owner`,
       expiries: `${base}:expiry`,
       fence: `${base}:fence`,
@@ -44,6 +50,7 @@ export class Keys {
   groupLock(group: string, name: string): LockKeys {
     const base = `${this.prefix}:{lg:${group}}`;
     return {
+      layout: 'group',
       owners: `${base}:owner`,
       expiries: `${base}:expiry`,
       fence: `${base}:fence`,

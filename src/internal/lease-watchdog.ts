@@ -28,8 +28,8 @@ export interface LeaseWatchdogOptions {
 export class LeaseWatchdog extends Service {
   readonly #o: LeaseWatchdogOptions;
   #deadline: number;
-  #renewTimer: TimerHandle | undefined;
-  #giveUpTimer: TimerHandle | undefined;
+  /** One timer at a time: the next renewal, a retry, or the give-up time, whichever comes first. */
+  #timer: TimerHandle | undefined;
 
   constructor(options: LeaseWatchdogOptions, deadline: number) {
     super();
@@ -40,28 +40,34 @@ export class LeaseWatchdog extends Service {
   /** The lease was renewed (by the watchdog or by hand): reschedule from its new deadline. */
   renewed(deadline: number): void {
     this.#deadline = deadline;
-    if (this.running) this.#schedule();
+    if (this.running) this.#schedule(this.#giveUpAt - (this.#o.autoExtend ? this.#o.ttl * (2 / 3 - 1 / 10) : 0));
   }
 
-  get #margin(): number {
-    return this.#o.ttl / 10;
+  /** Give up a tenth of the ttl before the lease really ends. */
+  get #giveUpAt(): number {
+    return this.#deadline - this.#o.ttl / 10;
   }
 
-  #schedule(): void {
-    this.#clear();
-    const { timers, ttl } = this.#o;
-    const giveUpIn = this.#deadline - this.#margin - timers.now();
-    this.#giveUpTimer = timers.after(giveUpIn, () => this.#lose('deadline', undefined));
-    if (this.#o.autoExtend) this.#renewTimer = timers.after(giveUpIn + this.#margin - (2 * ttl) / 3, () => this.#renew());
+  /** Wake at `at` (local ms) — never later than the give-up time. */
+  #schedule(at: number): void {
+    this.#timer?.cancel();
+    const { timers } = this.#o;
+    const wakeAt = Math.min(at, this.#giveUpAt);
+    this.#timer = timers.after(wakeAt - timers.now(), () => this.#wake());
   }
 
-  #renew(): void {
+  #wake(): void {
+    this.#timer = undefined;
+    if (!this.running) return;
+    // timers may fire a hair early: within 1 ms of the give-up time counts as reaching it
+    if (!this.#o.autoExtend || this.#o.timers.now() >= this.#giveUpAt - 1) return this.#lose('deadline', undefined);
+    this.#schedule(this.#giveUpAt); // stays armed while the renewal is in flight, however long it hangs
     this.#o.renew().then(
       (deadline) => this.renewed(deadline),
       (error: unknown) => {
         if (!this.running) return;
         if (this.#o.isLost(error)) return this.#lose('not-owner', error);
-        this.#renewTimer = this.#o.timers.after(Math.min(this.#o.ttl / 10, 1000), () => this.#renew());
+        this.#schedule(this.#o.timers.now() + Math.min(this.#o.ttl / 10, 1000));
       },
     );
   }
@@ -72,17 +78,12 @@ export class LeaseWatchdog extends Service {
     this.#o.onLost(reason, error);
   }
 
-  #clear(): void {
-    this.#renewTimer?.cancel();
-    this.#giveUpTimer?.cancel();
-    this.#renewTimer = this.#giveUpTimer = undefined;
-  }
-
   protected onStart(): void {
-    this.#schedule();
+    this.renewed(this.#deadline);
   }
 
   protected onStop(): void {
-    this.#clear();
+    this.#timer?.cancel();
+    this.#timer = undefined;
   }
 }

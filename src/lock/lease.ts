@@ -21,7 +21,9 @@ export class Lease implements AsyncDisposable {
   readonly #ttl: number;
   readonly #scripts: LockScripts;
   readonly #context: LockContext;
-  readonly #controller = new AbortController();
+  /** Made on first use: most leases are released without anyone reading their signal. */
+  #controller: AbortController | undefined;
+  #lostWith: LockLostError | undefined;
   readonly #watchdog: LeaseWatchdog;
   #expiresAt: number;
   #released = false;
@@ -69,6 +71,10 @@ export class Lease implements AsyncDisposable {
 
   /** Aborts with a LockLostError when the lock can no longer be guaranteed: stop touching the resource. */
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#lostWith) this.#controller.abort(this.#lostWith);
+    }
     return this.#controller.signal;
   }
 
@@ -126,8 +132,9 @@ export class Lease implements AsyncDisposable {
 
   #lost(error: LockLostError): void {
     void this.#watchdog.stop();
-    if (this.#controller.signal.aborted) return;
-    this.#controller.abort(error);
+    if (this.#lostWith) return;
+    this.#lostWith = error;
+    this.#controller?.abort(error);
     this.#context.lockLost(error);
   }
 }

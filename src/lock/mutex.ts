@@ -118,7 +118,12 @@ export class Mutex {
   }
 }
 
-/** Owner ids are random and never reused, so a lease can only ever match its own acquire. */
+/**
+ * Owner ids are never reused, so a lease can only ever match its own acquire: a random prefix per
+ * process (64 bits) and a counter.
+ */
+const ownerPrefix = randomBytes(8).toString('hex');
+let ownerCounter = 0;
 function newOwnerId(): string {
-  return randomBytes(12).toString('hex');
+  return `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
 }

@@ -84,7 +84,7 @@ export class LockScripts {
   async acquire(owner: string, ttl: number, mode: AcquireMode): Promise<AcquireReply> {
     const k = this.#keys;
     const [reply, sentAt] = await this.#run(ACQUIRE, [k.owners, k.expiries, k.fence, k.waiters], [
-      k.field, owner, ttl, this.#instance, k.grantChannelPrefix, mode,
+      k.layout, k.field, owner, ttl, this.#instance, k.grantChannelPrefix, mode,
     ]);
     const sample = { sentAt, serverNow: Number(reply[4]) };
     return {
@@ -98,14 +98,14 @@ export class LockScripts {
 
   async extend(owner: string, ms: number, fencingToken: number): Promise<ClockSample & { deadline: number }> {
     const k = this.#keys;
-    const [reply, sentAt] = await this.#run(EXTEND, [k.owners, k.expiries], [k.field, owner, ms], fencingToken);
+    const [reply, sentAt] = await this.#run(EXTEND, [k.owners, k.expiries], [k.layout, k.field, owner, ms], fencingToken);
     return { sentAt, deadline: Number(reply[1]), serverNow: Number(reply[2]) };
   }
 
   async release(owner: string, fencingToken: number): Promise<HandOffReply> {
     const k = this.#keys;
     const [reply, sentAt] = await this.#run(RELEASE, [k.owners, k.expiries, k.fence, k.waiters], [
-      k.field, owner, this.#instance, k.grantChannelPrefix,
+      k.layout, k.field, owner, this.#instance, k.grantChannelPrefix,
     ], fencingToken);
     return handOff(reply, sentAt);
   }
@@ -113,7 +113,7 @@ export class LockScripts {
   async cancel(owner: string, ttl: number): Promise<HandOffReply> {
     const k = this.#keys;
     const [reply, sentAt] = await this.#run(CANCEL, [k.owners, k.expiries, k.fence, k.waiters], [
-      k.field, owner, this.#instance, k.grantChannelPrefix, this.entry(owner, ttl),
+      k.layout, k.field, owner, this.#instance, k.grantChannelPrefix, this.entry(owner, ttl),
     ]);
     return handOff(reply, sentAt);
   }
@@ -143,7 +143,7 @@ function grantAt(reply: unknown[], at: number, sample: ClockSample): Grant | und
   return { owner, token: Number(reply[at + 1]), deadline: Number(reply[at + 2]), sample };
 }
 
-/** Parse a grant published on an instance channel: '<owner> <token> <deadline> <now>'. */
+/** Parse a grant published on an instance channel: '<owner> <token> <deadline>'. */
 export function parseGrantMessage(message: string): Grant | undefined {
   const [owner, token, deadline] = message.split(' ');
   if (!owner || !token || !deadline) return undefined;

@@ -18,6 +18,7 @@ type HolderMessage =
   | { type: 'released' }
   | { type: 'release-failed'; code: string }
   | { type: 'waiting' }
+  | { type: 'acquired-unexpectedly' }
   | { type: 'closed'; aborted: boolean }
   | { type: 'error'; message: string };
 

@@ -1,25 +1,32 @@
--- Lock state shared by the lock scripts. A lock is one field of a hash tag's `owners` hash (the
--- owner id of its lease) with its deadline in the `expiries` sorted set and its last fencing token
--- in `fence`. A standalone mutex is a tag with a single field; a lock group is a tag with many.
--- Callers pass `k`, a table of the keys: owners, expiries, fence, waiters.
+-- Lock state shared by the lock scripts, in two layouts behind one interface (`store`):
+--
+-- single: a standalone mutex. KEYS owners = string key holding the owner id with a PX expiry
+--         (Redis itself ends the lease), fence = string counter. The cheapest layout: an
+--         uncontended acquire is LLEN, SET NX PX, INCR; a release GET, DEL, LPOP.
+-- group:  a lock group (redis-paired-worker's `hlock`). owners = hash field → owner id,
+--         expiries = sorted set field → deadline (server ms), fence = hash field → counter.
+--         Expired fields are swept a few at a time, found through the sorted set.
+--
+-- Callers pass `k`, a table of the keys: owners, expiries, fence, waiters. Needs lib/clock.lua.
 
--- Drop up to `limit` expired locks of this tag, oldest first, so group hashes keep no dead fields.
-local function sweep_expired(k, now, limit)
-  local dead = redis.call('ZRANGEBYSCORE', k.expiries, '-inf', now, 'LIMIT', 0, limit)
-  for _, field in ipairs(dead) do
-    redis.call('HDEL', k.owners, field)
-    redis.call('ZREM', k.expiries, field)
-  end
+local single = {}
+function single.holder(k, field) return redis.call('GET', k.owners) end
+function single.deadline(k, field) return now_ms() + math.max(redis.call('PTTL', k.owners), 0) end
+function single.token(k, field) return tonumber(redis.call('GET', k.fence)) end
+function single.grant(k, field, owner, ttl)
+  redis.call('SET', k.owners, owner, 'PX', ttl)
+  return redis.call('INCR', k.fence)
 end
-
--- The owner id and deadline of a live lease on `field`, or false, 0 when the lock is free.
-local function current_owner(k, field, now)
-  local deadline = redis.call('ZSCORE', k.expiries, field)
-  if not deadline or tonumber(deadline) <= now then return false, 0 end
-  return redis.call('HGET', k.owners, field), tonumber(deadline)
+-- grant only if the lock is free; false otherwise
+function single.grant_if_free(k, field, owner, ttl)
+  if not redis.call('SET', k.owners, owner, 'NX', 'PX', ttl) then return false end
+  return redis.call('INCR', k.fence)
 end
+function single.free(k, field) redis.call('DEL', k.owners) end
+function single.extend(k, field, ms) redis.call('PEXPIRE', k.owners, ms) end
+function single.sweep(k) end
 
--- The hash and sorted set live exactly as long as their latest lease, so idle tags cost nothing.
+-- The group's hash and sorted set live exactly as long as their latest lease.
 local function keep_until_last_deadline(k)
   local last = redis.call('ZRANGE', k.expiries, -1, -1, 'WITHSCORES')
   if last[2] then
@@ -28,18 +35,41 @@ local function keep_until_last_deadline(k)
   end
 end
 
--- Give `field` to `owner` for `ttl` ms with the next fencing token. Returns token, deadline.
-local function grant(k, field, owner, ttl, now)
-  local token = redis.call('HINCRBY', k.fence, field, 1)
-  redis.call('HSET', k.owners, field, owner)
-  redis.call('ZADD', k.expiries, now + ttl, field)
-  keep_until_last_deadline(k)
-  return token, now + ttl
+local group = {}
+function group.holder(k, field)
+  local deadline = redis.call('ZSCORE', k.expiries, field)
+  if not deadline or tonumber(deadline) <= now_ms() then return false end
+  return redis.call('HGET', k.owners, field)
 end
-
-local function free(k, field)
+function group.deadline(k, field) return tonumber(redis.call('ZSCORE', k.expiries, field)) or now_ms() end
+function group.token(k, field) return tonumber(redis.call('HGET', k.fence, field)) end
+function group.grant(k, field, owner, ttl)
+  redis.call('HSET', k.owners, field, owner)
+  redis.call('ZADD', k.expiries, now_ms() + ttl, field)
+  keep_until_last_deadline(k)
+  return redis.call('HINCRBY', k.fence, field, 1)
+end
+function group.grant_if_free(k, field, owner, ttl)
+  if group.holder(k, field) then return false end
+  return group.grant(k, field, owner, ttl)
+end
+function group.free(k, field)
   redis.call('HDEL', k.owners, field)
   redis.call('ZREM', k.expiries, field)
+end
+function group.extend(k, field, ms)
+  redis.call('ZADD', k.expiries, now_ms() + ms, field)
+  keep_until_last_deadline(k)
+end
+-- Drop up to 16 expired locks of the group, oldest first, so its hash keeps no dead fields.
+function group.sweep(k)
+  local dead = redis.call('ZRANGEBYSCORE', k.expiries, '-inf', now_ms(), 'LIMIT', 0, 16)
+  for _, field in ipairs(dead) do group.free(k, field) end
+end
+
+local function store_for(layout)
+  if layout == 'group' then return group end
+  return single
 end
 
 -- Hand a free lock to the oldest live waiter (FIFO: this is the fairness policy). A waiter of
@@ -47,19 +77,20 @@ end
 -- gets it on its instance channel. PUBLISH counts the receivers, so an instance nobody listens on
 -- is gone (crashed, disconnected): its entry is dropped and the next waiter is tried.
 -- Returns owner, token, deadline, is_local — or false when no live waiter is left.
-local function hand_off(k, field, now, channel_prefix, local_instance)
+local function hand_off(store, k, field, channel_prefix, local_instance)
   while true do
     local entry = redis.call('LPOP', k.waiters)
     if not entry then return false end
     local instance, owner, ttl = string.match(entry, '^(%S+) (%S+) (%d+)$')
     if instance then
-      local token, deadline = grant(k, field, owner, tonumber(ttl), now)
+      local token = store.grant(k, field, owner, tonumber(ttl))
+      local deadline = now_ms() + tonumber(ttl)
       if instance == local_instance then return owner, token, deadline, true end
-      local message = owner .. ' ' .. token .. ' ' .. deadline .. ' ' .. now
+      local message = owner .. ' ' .. token .. ' ' .. deadline
       if redis.call('PUBLISH', channel_prefix .. instance, message) > 0 then
         return owner, token, deadline, false
       end
-      free(k, field)
+      store.free(k, field)
     end
   end
 end

@@ -1,27 +1,27 @@
 --[[ lock/release — end a held lease and hand the lock to the oldest live waiter.
-KEYS[1] owners    hash: field → owner id
-KEYS[2] expiries  sorted set: field → deadline (server ms)
-KEYS[3] fence     hash: field → last fencing token
-KEYS[4] waiters   list: FIFO of '<instance> <owner> <ttl>'
-ARGV[1] field
-ARGV[2] owner            the lease's owner id
-ARGV[3] instance         the caller's Tusker instance id
-ARGV[4] channel_prefix   grant channels are channel_prefix .. instance
-Reply: {'OK', now, local_owner, local_token, local_deadline} (local_*: see lock/acquire),
+KEYS[1..4] owners, expiries, fence, waiters: see lock/acquire
+ARGV[1] layout           'single' or 'group'
+ARGV[2] field
+ARGV[3] owner            the lease's owner id
+ARGV[4] instance         the caller's Tusker instance id
+ARGV[5] channel_prefix   grant channels are channel_prefix .. instance
+Reply: {'OK', now (0 when nothing was handed locally), local_owner, local_token, local_deadline}
+       (local_*: see lock/acquire),
        or {'LOCK_LOST'} when the caller does not hold the lock (nothing changes).
-Events: PUBLISH to the next waiter's grant channel: '<owner> <token> <deadline> <now>'.
+Events: PUBLISH to the next waiter's grant channel: '<owner> <token> <deadline>'.
 ]]
 --@include lib/clock.lua
 --@include lib/lock.lua
 
 local k = { owners = KEYS[1], expiries = KEYS[2], fence = KEYS[3], waiters = KEYS[4] }
-local field = ARGV[1]
-local owner = ARGV[2]
-local instance = ARGV[3]
-local channel_prefix = ARGV[4]
+local store = store_for(ARGV[1])
+local field = ARGV[2]
+local owner = ARGV[3]
+local instance = ARGV[4]
+local channel_prefix = ARGV[5]
 
-local now = now_ms()
-if current_owner(k, field, now) ~= owner then return { 'LOCK_LOST' } end
-free(k, field)
-local lo, lt, ld = local_grant(hand_off(k, field, now, channel_prefix, instance))
-return { 'OK', now, lo, lt, ld }
+if store.holder(k, field) ~= owner then return { 'LOCK_LOST' } end
+store.free(k, field)
+local lo, lt, ld = local_grant(hand_off(store, k, field, channel_prefix, instance))
+-- the server time matters only to a local grant's deadline; otherwise spare the TIME call
+return { 'OK', lo ~= '' and now_ms() or 0, lo, lt, ld }
