@@ -15,8 +15,11 @@ import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import IORedis from 'ioredis';
 import { Mutex as SemaphoreMutex } from 'redis-semaphore';
 import Redlock from 'redlock';
-import { Tusker } from '../src/index';
+import type * as TuskerModule from '../src/index';
 import { startRedisServer } from '../test/support/redis-server';
+
+// the built package, as users run it (npm run bench:lock builds first); peers are their built JS too
+const { Tusker } = require('../dist/index.js') as typeof TuskerModule;
 
 const { values: args } = parseArgs({
   options: {

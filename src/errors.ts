@@ -113,10 +113,9 @@ const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> =
   LOCK_LOST: (c) => new LockLostError(c.lockName ?? '?', c.fencingToken ?? 0, 'not-owner'),
 };
 
-/** Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above. */
-export function scriptFailure(reply: unknown[], context: ScriptContext): TuskerError | undefined {
+/** Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above: the error for the latter. */
+export function scriptFailure(reply: unknown[], context: ScriptContext): TuskerError {
   const status = String(reply[0]);
-  if (status === 'OK') return undefined;
   const make = SCRIPT_FAILURES[status];
   return make ? make(context) : new TuskerError('ERR_REDIS_REPLY', `Unknown script reply '${status}'.`);
 }

@@ -1,7 +1,7 @@
 import { scriptFailure, type ScriptContext } from '../errors';
 import type { LockKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
-import { runScript, script } from '../redis/scripts';
+import { runScript, script, type Script } from '../redis/scripts';
 import type { Timers } from '../internal/timers';
 
 /**
@@ -59,22 +59,26 @@ export function waiterEntry(instance: string, owner: string, ttl: number): strin
 }
 
 export class LockScripts {
+  /** The channel grants for this instance's waiters of this lock arrive on. */
+  readonly channel: string;
   readonly #client: RedisClient;
   readonly #keys: LockKeys;
   readonly #instance: string;
   readonly #timers: Timers;
-  readonly #context: ScriptContext;
+  readonly #lockName: string;
+  // built once: these run for every acquire and release
+  readonly #allKeys: string[];
+  readonly #leaseKeys: string[];
 
   constructor(client: RedisClient, keys: LockKeys, instance: string, timers: Timers, lockName: string) {
     this.#client = client;
     this.#keys = keys;
     this.#instance = instance;
     this.#timers = timers;
-    this.#context = { lockName };
-  }
-
-  get channel(): string {
-    return this.#keys.grantChannelPrefix + this.#instance;
+    this.#lockName = lockName;
+    this.channel = keys.grantChannelPrefix + instance;
+    this.#allKeys = [keys.owners, keys.expiries, keys.fence, keys.waiters];
+    this.#leaseKeys = [keys.owners, keys.expiries];
   }
 
   entry(owner: string, ttl: number): string {
@@ -83,52 +87,45 @@ export class LockScripts {
 
   async acquire(owner: string, ttl: number, mode: AcquireMode): Promise<AcquireReply> {
     const k = this.#keys;
-    const [reply, sentAt] = await this.#run(ACQUIRE, [k.owners, k.expiries, k.fence, k.waiters], [
-      k.layout, k.field, owner, ttl, this.#instance, k.grantChannelPrefix, mode,
-    ]);
-    const sample = { sentAt, serverNow: Number(reply[4]) };
+    const sentAt = this.#timers.now();
+    const reply = await this.#run(ACQUIRE, this.#allKeys, [k.layout, k.field, owner, ttl, this.#instance, k.grantChannelPrefix, mode]);
+    const serverNow = Number(reply[4]);
     return {
-      ...sample,
+      sentAt,
+      serverNow,
       state: reply[1] as AcquireReply['state'],
       token: Number(reply[2]),
       deadline: Number(reply[3]),
-      handedLocally: grantAt(reply, 5, sample),
+      handedLocally: reply[5] === '' ? undefined : grantAt(reply, 5, { sentAt, serverNow }),
     };
   }
 
   async extend(owner: string, ms: number, fencingToken: number): Promise<ClockSample & { deadline: number }> {
     const k = this.#keys;
-    const [reply, sentAt] = await this.#run(EXTEND, [k.owners, k.expiries], [k.layout, k.field, owner, ms], fencingToken);
+    const sentAt = this.#timers.now();
+    const reply = await this.#run(EXTEND, this.#leaseKeys, [k.layout, k.field, owner, ms], fencingToken);
     return { sentAt, deadline: Number(reply[1]), serverNow: Number(reply[2]) };
   }
 
   async release(owner: string, fencingToken: number): Promise<HandOffReply> {
     const k = this.#keys;
-    const [reply, sentAt] = await this.#run(RELEASE, [k.owners, k.expiries, k.fence, k.waiters], [
-      k.layout, k.field, owner, this.#instance, k.grantChannelPrefix,
-    ], fencingToken);
+    const sentAt = this.#timers.now();
+    const reply = await this.#run(RELEASE, this.#allKeys, [k.layout, k.field, owner, this.#instance, k.grantChannelPrefix], fencingToken);
     return handOff(reply, sentAt);
   }
 
   async cancel(owner: string, ttl: number): Promise<HandOffReply> {
     const k = this.#keys;
-    const [reply, sentAt] = await this.#run(CANCEL, [k.owners, k.expiries, k.fence, k.waiters], [
-      k.layout, k.field, owner, this.#instance, k.grantChannelPrefix, this.entry(owner, ttl),
-    ]);
+    const sentAt = this.#timers.now();
+    const entry = this.entry(owner, ttl);
+    const reply = await this.#run(CANCEL, this.#allKeys, [k.layout, k.field, owner, this.#instance, k.grantChannelPrefix, entry]);
     return handOff(reply, sentAt);
   }
 
-  async #run(
-    s: ReturnType<typeof script>,
-    keys: string[],
-    args: (string | number)[],
-    fencingToken?: number,
-  ): Promise<[unknown[], number]> {
-    const sentAt = this.#timers.now();
+  async #run(s: Script, keys: string[], args: (string | number)[], fencingToken?: number): Promise<unknown[]> {
     const reply = await runScript(this.#client, s, keys, args);
-    const failure = scriptFailure(reply, { ...this.#context, fencingToken });
-    if (failure) throw failure;
-    return [reply, sentAt];
+    if (reply[0] !== 'OK') throw scriptFailure(reply, { lockName: this.#lockName, fencingToken });
+    return reply;
   }
 }
 
