@@ -71,7 +71,7 @@ export class LockLostError extends TuskerError {
   constructor(lockName: string, fencingToken: number, reason: LockLostReason) {
     const why = {
       'not-owner': 'it expired and is no longer owned by this lease',
-      deadline: 'it could not be extended before its safety deadline',
+      deadline: 'it reached its safety deadline without being renewed',
       closed: 'Tusker was closed',
     }[reason];
     super('ERR_LOCK_LOST', `Lock '${lockName}' (fencing token ${fencingToken}) was lost: ${why}.`);
