@@ -4,6 +4,8 @@
  * or stopping before starting are all safe; a stopped service never starts again. `stop()` returns
  * the same promise to every caller, so concurrent stops wait for one shutdown.
  */
+const DONE: Promise<void> = Promise.resolve();
+
 export abstract class Service {
   #state: 'idle' | 'running' | 'stopped' = 'idle';
   #stopping: Promise<void> | undefined;
@@ -26,7 +28,13 @@ export abstract class Service {
     if (!this.#stopping) {
       const wasRunning = this.#state === 'running';
       this.#state = 'stopped';
-      this.#stopping = wasRunning ? Promise.resolve().then(() => this.onStop()) : Promise.resolve();
+      let stopped: void | Promise<void>;
+      try {
+        stopped = wasRunning ? this.onStop() : undefined;
+      } catch (error) {
+        stopped = Promise.reject(error);
+      }
+      this.#stopping = stopped instanceof Promise ? stopped : DONE;
     }
     return this.#stopping;
   }

@@ -17,11 +17,18 @@ export interface Timers {
 
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
+class SystemTimer implements TimerHandle {
+  readonly #timeout: NodeJS.Timeout;
+  constructor(ms: number, fn: () => void) {
+    this.#timeout = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMEOUT));
+    this.#timeout.unref();
+  }
+  cancel(): void {
+    clearTimeout(this.#timeout);
+  }
+}
+
 export const systemTimers: Timers = {
   now: () => performance.now(),
-  after(ms, fn) {
-    const handle = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMEOUT));
-    handle.unref();
-    return { cancel: () => clearTimeout(handle) };
-  },
+  after: (ms, fn) => new SystemTimer(ms, fn),
 };

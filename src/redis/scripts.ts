@@ -39,20 +39,19 @@ export function script(name: string): Script {
 }
 
 /** Run `s` with its keys and arguments; one round trip unless Redis has to be sent the source first. */
-export async function runScript(
+export function runScript(
   client: RedisClient,
   s: Script,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown[]> {
-  try {
-    try {
-      return (await client.evalsha(s.sha, keys.length, ...keys, ...args)) as unknown[];
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await client.eval(s.source, keys.length, ...keys, ...args)) as unknown[];
-    }
-  } catch (error) {
-    throw fromRedisError(error);
-  }
+  // ioredis flattens array arguments, so keys and args are passed without copying them
+  const call = client.evalsha as unknown as (...a: unknown[]) => Promise<unknown[]>;
+  return call.call(client, s.sha, keys.length, keys, args).catch((error: unknown) => {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw fromRedisError(error);
+    const evaluate = client.eval as unknown as (...a: unknown[]) => Promise<unknown[]>;
+    return evaluate.call(client, s.source, keys.length, keys, args).catch((e: unknown) => {
+      throw fromRedisError(e);
+    });
+  });
 }
