@@ -11,6 +11,9 @@ import type { Lease } from './lock/lease';
 import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
 import { Connections, type ConnectionInput } from './redis/connection';
 
+/** How long close() waits for leases to be released and waiters to leave before closing connections. */
+const CLOSE_LIMIT_MS = 5_000;
+
 /** Options of `new Tusker(options)`. */
 export interface TuskerOptions {
   /**
@@ -101,12 +104,13 @@ export class Tusker extends EventEmitter<TuskerEvents> {
 
   /**
    * Stop everything this instance runs: pending acquires reject with ClosedError, held leases
-   * abort their signals and are released, and the connections Tusker opened are closed (never
-   * one you passed in). Safe to call twice.
+   * abort their signals and are released (waiting at most 5 s for Redis), and the connections
+   * Tusker opened are closed (never one you passed in). Safe to call twice.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#inFlight.stopAll();
+      // releasing leases needs Redis; a Redis that does not answer must not hold close() up
+      await this.#inFlight.stopAll(CLOSE_LIMIT_MS);
       await this.#lockContext.router.stop();
       await this.#connections.close();
     })();

@@ -61,9 +61,13 @@ export class ServiceSet {
     this.#members.delete(service);
   }
 
-  async stopAll(): Promise<void> {
+  /** Stop every member; resolves when all have stopped or after `limitMs`, whichever is first. */
+  async stopAll(limitMs: number): Promise<void> {
     const members = [...this.#members];
     this.#members.clear();
-    await Promise.all(members.map((s) => s.stop()));
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
+    await Promise.race([Promise.all(members.map((s) => s.stop().catch(() => undefined))), limit]);
+    clearTimeout(timer);
   }
 }
