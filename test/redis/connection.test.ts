@@ -92,4 +92,17 @@ describe('connections', () => {
       await server.stop();
     }
   });
+
+  it('close() finishes even when Redis stopped answering a client that would retry for ever', async () => {
+    const server = await startRedisServer();
+    const client = new IORedis(server.url, { maxRetriesPerRequest: null });
+    client.on('error', () => undefined);
+    const t = new Tusker({ connection: client });
+    const lease = await t.mutex('stuck').acquire();
+    await server.kill();
+    await t.close(); // would hang on the release without the bound
+    expect(lease.signal.aborted).toBe(true);
+    client.disconnect();
+    await server.stop();
+  });
 });
