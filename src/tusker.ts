@@ -10,6 +10,7 @@ import { GrantRouter } from './lock/grant-router';
 import type { Lease } from './lock/lease';
 import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
 import { Connections, type ConnectionInput } from './redis/connection';
+import { Subscriber } from './redis/subscriber';
 
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
 const CLOSE_LIMIT_MS = 5_000;
@@ -50,6 +51,7 @@ export class Tusker extends EventEmitter<TuskerEvents> {
   readonly #connections: Connections;
   readonly #inFlight = new ServiceSet();
   readonly #lockContext: LockContext;
+  readonly #subscriber: Subscriber;
   #closing: Promise<void> | undefined;
 
   constructor(options?: TuskerOptions, timers: Timers = systemTimers) {
@@ -57,7 +59,8 @@ export class Tusker extends EventEmitter<TuskerEvents> {
     const o = checkOptions<TuskerOptions>('options', options);
     this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
     this.#connections = new Connections(o.connection);
-    const router = new GrantRouter(() => this.#connections.open(), timers);
+    this.#subscriber = new Subscriber(() => this.#connections.open(), timers);
+    const router = new GrantRouter(this.#subscriber);
     const self = this;
     this.#lockContext = {
       get closed() {
@@ -111,7 +114,7 @@ export class Tusker extends EventEmitter<TuskerEvents> {
     this.#closing ??= (async () => {
       // releasing leases needs Redis; a Redis that does not answer must not hold close() up
       await this.#inFlight.stopAll(CLOSE_LIMIT_MS);
-      await this.#lockContext.router.stop();
+      await this.#subscriber.stop();
       await this.#connections.close();
     })();
     return this.#closing;

@@ -1,7 +1,4 @@
-import { fromRedisError } from '../errors';
-import { Service } from '../internal/lifecycle';
-import type { Timers, TimerHandle } from '../internal/timers';
-import type { RedisClient } from '../redis/connection';
+import type { Subscriber } from '../redis/subscriber';
 import { parseGrantMessage, type Grant } from './scripts';
 
 /**
@@ -9,9 +6,8 @@ import { parseGrantMessage, type Grant } from './scripts';
  *
  * A release hands the lock straight to the oldest queued waiter and PUBLISHes the grant on that
  * waiter's instance channel (`<lock tag>:grant:<instance>`), so waking a waiter needs no extra
- * round trip. This router holds the instance's single subscriber connection, subscribes to a
- * lock's channel while it has waiters there (and lingers a little after the last, to spare the
- * next wait a SUBSCRIBE), and routes each grant to its waiter by owner id.
+ * round trip. This router listens on a lock's channel while the instance has waiters there and
+ * routes each grant to its waiter by owner id.
  *
  * Failure behaviour: while the subscriber is disconnected, PUBLISH reaches nobody and Redis drops
  * this instance's queue entries (it cannot tell a disconnected instance from a dead one). So on
@@ -25,34 +21,24 @@ export interface GrantReceiver {
   reconnected(): void;
 }
 
-interface Subscription {
-  refs: number;
-  /** Settles when Redis answered the SUBSCRIBE. */
-  ready: Promise<void>;
-  confirmed: boolean;
-  linger: TimerHandle | undefined;
-}
-
-/** How long a channel stays subscribed after its last waiter left. */
-const LINGER_MS = 5_000;
-
-export class GrantRouter extends Service {
-  readonly #open: () => RedisClient;
-  readonly #timers: Timers;
-  #subscriber: RedisClient | undefined;
-  readonly #channels = new Map<string, Subscription>();
+export class GrantRouter {
+  readonly #subscriber: Subscriber;
   readonly #receivers = new Map<string, GrantReceiver>();
-  #connectedOnce = false;
+  readonly #onMessage = (message: string): void => {
+    const grant = parseGrantMessage(message);
+    if (grant) this.deliver(grant);
+  };
 
-  constructor(open: () => RedisClient, timers: Timers) {
-    super();
-    this.#open = open;
-    this.#timers = timers;
+  constructor(subscriber: Subscriber) {
+    this.#subscriber = subscriber;
+    subscriber.onReconnect(() => {
+      for (const receiver of [...this.#receivers.values()]) receiver.reconnected();
+    });
   }
 
   /** True when grants on `channel` already reach this instance (so a waiter may queue at once). */
   isSubscribed(channel: string): boolean {
-    return this.#channels.get(channel)?.confirmed === true && this.#subscriber?.status === 'ready';
+    return this.#subscriber.isSubscribed(channel);
   }
 
   register(owner: string, receiver: GrantReceiver): void {
@@ -71,71 +57,13 @@ export class GrantRouter extends Service {
     return true;
   }
 
-  /** Take a reference on `channel`; resolves once Redis confirmed the subscription. */
-  async join(channel: string): Promise<void> {
-    this.start();
-    const subscriber = this.#connection();
-    let s = this.#channels.get(channel);
-    if (!s) {
-      const entry: Subscription = { refs: 0, ready: Promise.resolve(), confirmed: false, linger: undefined };
-      entry.ready = subscriber.subscribe(channel).then(
-        () => {
-          entry.confirmed = true;
-        },
-        (error: unknown) => {
-          if (this.#channels.get(channel) === entry) this.#channels.delete(channel);
-          throw fromRedisError(error);
-        },
-      );
-      s = entry;
-      this.#channels.set(channel, s);
-    }
-    s.refs += 1;
-    s.linger?.cancel();
-    s.linger = undefined;
-    try {
-      await s.ready;
-    } catch (error) {
-      s.refs -= 1;
-      throw error;
-    }
+  /** Listen on `channel` (one reference); resolves once Redis confirmed the subscription. */
+  join(channel: string): Promise<void> {
+    return this.#subscriber.join(channel, this.#onMessage);
   }
 
-  /** Drop a reference taken by `join`; the last one unsubscribes after a linger. */
+  /** Drop a reference taken by `join`. */
   leave(channel: string): void {
-    const s = this.#channels.get(channel);
-    if (!s) return;
-    s.refs -= 1;
-    if (s.refs > 0 || this.stopped) return;
-    s.linger = this.#timers.after(LINGER_MS, () => {
-      if (this.#channels.get(channel) !== s || s.refs > 0) return;
-      this.#channels.delete(channel);
-      this.#subscriber?.unsubscribe(channel).catch(() => undefined);
-    });
-  }
-
-  #connection(): RedisClient {
-    if (!this.#subscriber) {
-      const subscriber = this.#open();
-      subscriber.on('message', (_channel: string, message: string) => {
-        const grant = parseGrantMessage(message);
-        if (grant) this.deliver(grant);
-      });
-      subscriber.on('ready', () => {
-        // ioredis re-subscribes by itself; the waiters re-queue in case grants were dropped meanwhile
-        if (this.#connectedOnce) for (const receiver of [...this.#receivers.values()]) receiver.reconnected();
-        this.#connectedOnce = true;
-      });
-      this.#subscriber = subscriber;
-    }
-    return this.#subscriber;
-  }
-
-  protected onStart(): void {}
-
-  protected onStop(): void {
-    for (const s of this.#channels.values()) s.linger?.cancel();
-    this.#channels.clear();
-    this.#receivers.clear();
+    this.#subscriber.leave(channel, this.#onMessage);
   }
 }
