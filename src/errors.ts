@@ -11,6 +11,7 @@ export type TuskerErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_LOCK_TIMEOUT'
   | 'ERR_LOCK_LOST'
+  | 'ERR_ATTEMPT_LOST'
   | 'ERR_CONNECTION'
   | 'ERR_CLOSED'
   | 'ERR_REDIS_REPLY';
@@ -81,6 +82,23 @@ export class LockLostError extends TuskerError {
   }
 }
 
+/**
+ * A run-once or paired attempt stopped being this process's: its lease could not be renewed and
+ * another attempt may have replaced it. The attempt's `signal` aborts with this error; whatever
+ * the attempt does afterwards is not recorded over its successor.
+ */
+export class AttemptLostError extends TuskerError {
+  /** The task key. */
+  readonly key: string;
+  readonly attempt: number;
+
+  constructor(key: string, attempt: number) {
+    super('ERR_ATTEMPT_LOST', `Attempt ${attempt} of '${key}' was lost: its lease ended and another attempt may have replaced it.`);
+    this.key = key;
+    this.attempt = attempt;
+  }
+}
+
 /** Redis could not be reached, the connection dropped, or a command timed out. `cause` holds the client's error. */
 export class ConnectionError extends TuskerError {
   constructor(cause: unknown) {
@@ -106,11 +124,15 @@ export class RedisReplyError extends TuskerError {
 export interface ScriptContext {
   lockName?: string;
   fencingToken?: number;
+  /** run-once / paired: the task key and attempt */
+  key?: string;
+  attempt?: number;
 }
 
 /** Failure codes scripts return as the first reply element, and the error each becomes. */
 const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> = {
   LOCK_LOST: (c) => new LockLostError(c.lockName ?? '?', c.fencingToken ?? 0, 'not-owner'),
+  ATTEMPT_LOST: (c) => new AttemptLostError(c.key ?? '?', c.attempt ?? 0),
 };
 
 /** Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above: the error for the latter. */

@@ -4,12 +4,15 @@ export type { TuskerOptions, TuskerEvents, WithLockOptions } from './tusker';
 export { Mutex, DEFAULT_TTL } from './lock/mutex';
 export type { MutexOptions, AcquireOptions } from './lock/mutex';
 export { Lease } from './lock/lease';
+export type { OnceOptions, OnceResult, PairedOptions, PairedResult } from './lease/once';
+export type { AttemptContext, AttemptEvent } from './lease/attempt-run';
 export type { ConnectionInput } from './redis/connection';
 export {
   TuskerError,
   InvalidArgumentError,
   LockTimeoutError,
   LockLostError,
+  AttemptLostError,
   ConnectionError,
   ClosedError,
   RedisReplyError,

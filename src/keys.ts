@@ -59,4 +59,45 @@ export class Keys {
       grantChannelPrefix: `${base}:grant:`,
     };
   }
+
+  /**
+   * A run-once (`kind` 'o') or paired ('p') task. Standalone: tag `{<kind>:<key>}`. In a group:
+   * one hash for the group, tag `{<kind>g:<group>}`.
+   */
+  attempts(kind: 'o' | 'p', key: string, group?: string): AttemptKeys {
+    if (group === undefined) {
+      const base = `${this.prefix}:{${kind}:${key}}`;
+      return {
+        layout: 'single',
+        state: `${base}:state`,
+        expiries: `${base}:expiry`,
+        fence: `${base}:fence`,
+        field: key,
+        channel: `${base}:events`,
+      };
+    }
+    const base = `${this.prefix}:{${kind}g:${group}}`;
+    return {
+      layout: 'group',
+      state: `${base}:state`,
+      expiries: `${base}:expiry`,
+      fence: `${base}:fence`,
+      field: key,
+      channel: `${base}:events:${key}`,
+    };
+  }
+}
+
+/** The keys of one run-once / paired task (see src/lua/lib/attempt.lua). */
+export interface AttemptKeys {
+  readonly layout: 'single' | 'group';
+  /** single: string, the encoded state. group: hash, task → encoded state. */
+  readonly state: string;
+  /** group: sorted set, task → when its state is dropped. single: unused. */
+  readonly expiries: string;
+  /** single: string counter. group: hash, task → counter. Fencing tokens; never expires. */
+  readonly fence: string;
+  readonly field: string;
+  /** Pub/sub channel of the task's events: 'done <n>', 'failed <n>', 'max <n>'. */
+  readonly channel: string;
 }

@@ -9,6 +9,8 @@ import type { LockContext } from './lock/context';
 import { GrantRouter } from './lock/grant-router';
 import type { Lease } from './lock/lease';
 import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
+import { runOnce, runPaired, type AttemptsContext, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './lease/once';
+import type { AttemptContext } from './lease/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
 import { Subscriber } from './redis/subscriber';
 
@@ -45,17 +47,20 @@ export interface TuskerEvents {
  * await tusker.withLock('invoice-42', async (lease) => charge(lease.fencingToken), { ttl: 5_000 });
  * await tusker.close();
  */
-export class Tusker extends EventEmitter<TuskerEvents> {
+export class Tusker {
   /** The key prefix. */
   readonly prefix: string;
   readonly #connections: Connections;
   readonly #inFlight = new ServiceSet();
   readonly #lockContext: LockContext;
   readonly #subscriber: Subscriber;
+  readonly #attemptsContext: AttemptsContext;
   #closing: Promise<void> | undefined;
 
+  // composition, not inheritance: `once` is Tusker's run-once primitive, not EventEmitter's
+  readonly #events = new EventEmitter();
+
   constructor(options?: TuskerOptions, timers: Timers = systemTimers) {
-    super();
     const o = checkOptions<TuskerOptions>('options', options);
     this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
     this.#connections = new Connections(o.connection);
@@ -72,11 +77,57 @@ export class Tusker extends EventEmitter<TuskerEvents> {
       timers,
       router,
       inFlight: this.#inFlight,
-      lockLost: (error) => this.emit('lockLost', error),
+      lockLost: (error) => this.#events.emit('lockLost', error),
       assertOpen: (what) => {
         if (this.#closing) throw new ClosedError(what);
       },
     };
+    this.#attemptsContext = {
+      client: this.#connections.client,
+      keys: this.#lockContext.keys,
+      timers,
+      subscriber: this.#subscriber,
+      inFlight: this.#inFlight,
+      assertOpen: this.#lockContext.assertOpen,
+    };
+  }
+
+  /** Listen to an event; see `TuskerEvents`. */
+  on<E extends keyof TuskerEvents>(event: E, listener: (...args: TuskerEvents[E]) => void): this {
+    this.#events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Stop listening. */
+  off<E extends keyof TuskerEvents>(event: E, listener: (...args: TuskerEvents[E]) => void): this {
+    this.#events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /**
+   * Run `fn` once across every process that calls `once` with the same `key`: one of them runs it
+   * at a time; if it throws, or its process dies (its lease is not renewed within `lockTimeout`),
+   * another caller runs the next attempt, up to `maxAttempts`. Every caller resolves with the same
+   * outcome: `{ status: 'done', ranHere, attempt }` once an attempt succeeded anywhere, or
+   * `{ status: 'max-attempts', ranHere, attempt }`. The outcome is remembered for `retention`, so
+   * late callers get it without running the work again.
+   *
+   * @example
+   * const result = await tusker.once('report:2026-11-22', async ({ attempt, signal }) => buildReport(signal));
+   */
+  once(key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
+    return runOnce(this.#attemptsContext, key, fn, options);
+  }
+
+  /**
+   * Primary/backup: every process that receives the same task calls `paired` with its key. One
+   * runs `fn`; the others stand by. If it succeeds they resolve `{ status: 'done', ranHere: false }`
+   * without running anything; if it throws or its process dies, a standby takes over at once (or
+   * when the lease lapses). Each caller runs at most one attempt; a caller whose attempt failed
+   * resolves `{ status: 'failed', error }`.
+   */
+  paired(key: string, fn: (attempt: AttemptContext) => unknown, options?: PairedOptions): Promise<PairedResult> {
+    return runPaired(this.#attemptsContext, key, fn, options);
   }
 
   /** A distributed lock named `name` (or a field `name` of the lock group `options.group`). */

@@ -222,7 +222,7 @@ describe('mutex', () => {
     const t = redis.tusker();
     const raw = redis.redis();
     const lease = await t.mutex('watched', { ttl: 150 }).acquire();
-    const lost = new Promise<LockLostError>((resolve) => t.once('lockLost', resolve));
+    const lost = new Promise<LockLostError>((resolve) => t.on('lockLost', resolve));
     await raw.del(`${redis.prefix}:{l:watched}:owner`, `${redis.prefix}:{l:watched}:expiry`);
     const error = await lost;
     expect(error).toBeInstanceOf(LockLostError);

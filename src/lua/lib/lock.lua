@@ -7,7 +7,8 @@
 --         expiries = sorted set field → deadline (server ms), fence = hash field → counter.
 --         Expired fields are swept a few at a time, found through the sorted set.
 --
--- Callers pass `k`, a table of the keys: owners, expiries, fence, waiters. Needs lib/clock.lua.
+-- Callers pass `k`, a table of the keys: owners, expiries, fence, waiters. Needs lib/clock.lua
+-- and lib/group.lua.
 
 local single = {}
 function single.holder(k, field) return redis.call('GET', k.owners) end
@@ -26,15 +27,6 @@ function single.free(k, field) redis.call('DEL', k.owners) end
 function single.extend(k, field, ms) redis.call('PEXPIRE', k.owners, ms) end
 function single.sweep(k) end
 
--- The group's hash and sorted set live exactly as long as their latest lease.
-local function keep_until_last_deadline(k)
-  local last = redis.call('ZRANGE', k.expiries, -1, -1, 'WITHSCORES')
-  if last[2] then
-    redis.call('PEXPIREAT', k.owners, last[2])
-    redis.call('PEXPIREAT', k.expiries, last[2])
-  end
-end
-
 local group = {}
 function group.holder(k, field)
   local deadline = redis.call('ZSCORE', k.expiries, field)
@@ -46,7 +38,7 @@ function group.token(k, field) return tonumber(redis.call('HGET', k.fence, field
 function group.grant(k, field, owner, ttl)
   redis.call('HSET', k.owners, field, owner)
   redis.call('ZADD', k.expiries, now_ms() + ttl, field)
-  keep_until_last_deadline(k)
+  keep_until_last_deadline(k.owners, k.expiries)
   return redis.call('HINCRBY', k.fence, field, 1)
 end
 function group.grant_if_free(k, field, owner, ttl)
@@ -59,13 +51,9 @@ function group.free(k, field)
 end
 function group.extend(k, field, ms)
   redis.call('ZADD', k.expiries, now_ms() + ms, field)
-  keep_until_last_deadline(k)
+  keep_until_last_deadline(k.owners, k.expiries)
 end
--- Drop up to 16 expired locks of the group, oldest first, so its hash keeps no dead fields.
-function group.sweep(k)
-  local dead = redis.call('ZRANGEBYSCORE', k.expiries, '-inf', now_ms(), 'LIMIT', 0, 16)
-  for _, field in ipairs(dead) do group.free(k, field) end
-end
+function group.sweep(k) sweep_expired(k.owners, k.expiries) end
 
 local function store_for(layout)
   if layout == 'group' then return group end

@@ -20,6 +20,7 @@ Reply: {'OK', state, token, deadline, now, local_owner, local_token, local_deadl
 Events: PUBLISH to a waiter's grant channel when the lock is handed to it: '<owner> <token> <deadline>'.
 ]]
 --@include lib/clock.lua
+--@include lib/group.lua
 --@include lib/lock.lua
 
 local k = { owners = KEYS[1], expiries = KEYS[2], fence = KEYS[3], waiters = KEYS[4] }

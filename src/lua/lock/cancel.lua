@@ -12,6 +12,7 @@ Reply: {'OK', now, local_owner, local_token, local_deadline} (local_*: see lock/
 Events: PUBLISH to the next waiter's grant channel when a granted lease is handed on.
 ]]
 --@include lib/clock.lua
+--@include lib/group.lua
 --@include lib/lock.lua
 
 local k = { owners = KEYS[1], expiries = KEYS[2], fence = KEYS[3], waiters = KEYS[4] }

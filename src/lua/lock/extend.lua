@@ -9,6 +9,7 @@ Reply: {'OK', deadline, now}, or {'LOCK_LOST'} when the caller does not hold the
 Events: none.
 ]]
 --@include lib/clock.lua
+--@include lib/group.lua
 --@include lib/lock.lua
 
 local k = { owners = KEYS[1], expiries = KEYS[2] }

@@ -11,6 +11,7 @@ Reply: {'OK', now (0 when nothing was handed locally), local_owner, local_token,
 Events: PUBLISH to the next waiter's grant channel: '<owner> <token> <deadline>'.
 ]]
 --@include lib/clock.lua
+--@include lib/group.lua
 --@include lib/lock.lua
 
 local k = { owners = KEYS[1], expiries = KEYS[2], fence = KEYS[3], waiters = KEYS[4] }

@@ -1,0 +1,317 @@
+import { AttemptLostError, ClosedError, TuskerError, fromRedisError } from '../errors';
+import { LeaseWatchdog } from '../internal/lease-watchdog';
+import type { ServiceSet } from '../internal/lifecycle';
+import type { TimerHandle, Timers } from '../internal/timers';
+import type { Subscriber } from '../redis/subscriber';
+import { parseAttemptEvent, type AttemptScripts, type ClaimReply } from './scripts';
+
+/**
+ * One caller of `tusker.once` / `tusker.paired`: it claims attempts of a shared task, runs them,
+ * or stands by until the task is over.
+ *
+ * States: checking → running (this caller holds the attempt's lease) → checking …, or
+ * checking → standing by (another owner runs an attempt) → checking …, until the task is over
+ * (`done` or `max-attempts`) or this caller leaves (its attempts are used up, its signal aborted,
+ * Tusker closed).
+ *
+ * Invariants (kept by the lease/* scripts): at most one attempt runs at a time; attempts are
+ * numbered 1, 2, … without gaps; an attempt's outcome is recorded only while no later attempt
+ * has started, so a paused owner can never record over its successor.
+ *
+ * Waking: standbys learn that an attempt failed or the task ended from the task's event channel,
+ * and that an owner vanished from a timer at its lease's deadline: no polling. After a subscriber
+ * reconnect they re-check, since events may have been missed.
+ */
+
+/** What `fn` receives for one attempt. */
+export interface AttemptContext {
+  /** 1 for the first attempt anywhere, then 2, 3, … */
+  readonly attempt: number;
+  /** True when no further attempt will follow if this one fails. */
+  readonly lastAttempt: boolean;
+  /** Aborts when this attempt's lease is lost (AttemptLostError) or the caller gives up. */
+  readonly signal: AbortSignal;
+  /** Strictly increasing per task key, across attempts and processes. */
+  readonly fencingToken: number;
+}
+
+/** Progress of one caller, for logs and the classic APIs. */
+export type AttemptEvent =
+  | { readonly type: 'acquired'; readonly attempt: number; readonly lastAttempt: boolean; readonly tookOver: boolean }
+  | { readonly type: 'standing-by'; readonly attempt: number }
+  | { readonly type: 'checking'; readonly attempt: number; readonly reason: 'failed' | 'lease-ended' | 'reconnected' }
+  | { readonly type: 'attempt-failed'; readonly attempt: number; readonly error: unknown }
+  | { readonly type: 'attempt-lost'; readonly attempt: number }
+  | { readonly type: 'done'; readonly attempt: number; readonly ranHere: boolean }
+  | { readonly type: 'max-attempts'; readonly attempt: number };
+
+/** How a caller ended. */
+export type AttemptRunResult =
+  | { readonly status: 'done'; readonly ranHere: boolean; readonly attempt: number }
+  | { readonly status: 'max-attempts'; readonly ranHere: boolean; readonly attempt: number }
+  | { readonly status: 'failed'; readonly attempt: number; readonly error: unknown };
+
+export interface AttemptRunInit {
+  readonly key: string;
+  readonly owner: () => string;
+  readonly scripts: AttemptScripts;
+  readonly subscriber: Subscriber;
+  readonly inFlight: ServiceSet;
+  readonly timers: Timers;
+  readonly leaseMs: number;
+  /** 0 = no limit. */
+  readonly maxAttempts: number;
+  /** Renew the attempt's lease while `fn` runs. */
+  readonly autoExtend: boolean;
+  /**
+   * 'retry': after its attempt failed, the caller keeps standing by and may run a later attempt
+   * (run-once). 'once': it runs at most one attempt and ends with its outcome (paired).
+   */
+  readonly perCaller: 'retry' | 'once';
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: ((event: AttemptEvent) => void) | undefined;
+  readonly fn: (context: AttemptContext) => unknown;
+}
+
+/** After its own attempt failed, a run-once caller lets the others claim first for this long. */
+const OWN_RETRY_DELAY_MS = 250;
+/** How often a failed `finish` is retried while Redis is unreachable. */
+const FINISH_RETRY_MS = 200;
+const FINISH_TRIES = 10;
+
+export class AttemptRun {
+  readonly #i: AttemptRunInit;
+  #state: 'checking' | 'standing-by' | 'running' | 'over' = 'checking';
+  /** A claim is in flight; a further reason to check waits for its reply. */
+  #busyChecking = false;
+  #checkAgain = false;
+  #recheck: TimerHandle | undefined;
+  /** Owner id of the latest claim: a fresh one per attempt. */
+  #owner = '';
+  #watching = -1;
+  readonly #mine = new Set<number>();
+  #settle!: { resolve(result: AttemptRunResult): void; reject(error: unknown): void };
+  /** Aborts the running attempt when the caller gives up. */
+  #callerGaveUp: AbortController | undefined;
+  #leaving: unknown;
+  readonly #onEvent = (message: string): void => this.#event(message);
+  readonly #onAbort = (): void => this.#leave(this.#i.signal?.reason);
+
+  constructor(init: AttemptRunInit) {
+    this.#i = init;
+  }
+
+  async run(): Promise<AttemptRunResult> {
+    const { subscriber, scripts, signal, inFlight } = this.#i;
+    signal?.throwIfAborted();
+    const done = new Promise<AttemptRunResult>((resolve, reject) => (this.#settle = { resolve, reject }));
+    const stopper = { stop: async () => this.#leave(new ClosedError('once')) };
+    inFlight.add(stopper);
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    const unhook = subscriber.onReconnect(() => this.#check('reconnected'));
+    let joined = false;
+    try {
+      // subscribe before the first claim, so no event after it can be missed
+      await subscriber.join(scripts.channel, this.#onEvent);
+      joined = true;
+      void this.#check();
+      return await done;
+    } finally {
+      this.#state = 'over';
+      this.#recheck?.cancel();
+      signal?.removeEventListener('abort', this.#onAbort);
+      inFlight.delete(stopper);
+      unhook();
+      if (joined) subscriber.leave(scripts.channel, this.#onEvent);
+    }
+  }
+
+  #emit(event: AttemptEvent): void {
+    try {
+      this.#i.onProgress?.(event);
+    } catch {
+      // a throwing progress callback must not break the task
+    }
+  }
+
+  #end(result: AttemptRunResult): void {
+    if (this.#state === 'over') return;
+    this.#state = 'over';
+    this.#recheck?.cancel();
+    if (result.status === 'done') this.#emit({ type: 'done', attempt: result.attempt, ranHere: result.ranHere });
+    if (result.status === 'max-attempts') this.#emit({ type: 'max-attempts', attempt: result.attempt });
+    this.#settle.resolve(result);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#state === 'over') return;
+    this.#state = 'over';
+    this.#recheck?.cancel();
+    this.#settle.reject(error);
+  }
+
+  /** The caller gives up: a standby leaves at once, a running attempt is aborted and ends as failed. */
+  #leave(reason: unknown): void {
+    if (this.#state === 'over') return;
+    this.#leaving = reason;
+    if (this.#state === 'running') this.#callerGaveUp?.abort(reason);
+    else this.#fail(reason);
+  }
+
+  #event(message: string): void {
+    const parsed = parseAttemptEvent(message);
+    if (!parsed || this.#state === 'over' || this.#state === 'running') return;
+    const { event, attempt } = parsed;
+    const ranHere = this.#mine.has(attempt);
+    if (event === 'done') return this.#end({ status: 'done', ranHere, attempt });
+    if (event === 'max') return this.#end({ status: 'max-attempts', ranHere, attempt });
+    if (!ranHere) void this.#check('failed', attempt);
+  }
+
+  #scheduleCheck(ms: number, reason: 'failed' | 'lease-ended'): void {
+    this.#recheck?.cancel();
+    this.#recheck = this.#i.timers.after(ms, () => void this.#check(reason));
+  }
+
+  /** Claim the next attempt, or learn who runs it, or learn that the task is over. One at a time. */
+  async #check(reason?: 'failed' | 'lease-ended' | 'reconnected', attempt?: number): Promise<void> {
+    if (this.#state === 'over' || this.#state === 'running') return;
+    if (this.#state === 'checking' && reason !== undefined && this.#busyChecking) {
+      this.#checkAgain = true;
+      return;
+    }
+    if (reason) this.#emit({ type: 'checking', attempt: attempt ?? this.#watching, reason });
+    this.#state = 'checking';
+    this.#busyChecking = true;
+    let reply: ClaimReply;
+    try {
+      reply = await this.#i.scripts.claim(this.#nextOwner());
+    } catch (error) {
+      this.#busyChecking = false;
+      return this.#fail(fromRedisError(error));
+    }
+    this.#busyChecking = false;
+    if (this.#over) {
+      // the caller left while the claim was in flight; an attempt it won is handed back at once
+      if (reply.state === 'ACQUIRED') void this.#finish(this.#owner, reply.attempt, 'failed').catch(() => undefined);
+      return;
+    }
+    switch (reply.state) {
+      case 'DONE':
+        return this.#end({ status: 'done', ranHere: this.#mine.has(reply.attempt), attempt: reply.attempt });
+      case 'MAX':
+        return this.#end({ status: 'max-attempts', ranHere: this.#mine.has(reply.attempt), attempt: reply.attempt });
+      case 'BUSY':
+        this.#state = 'standing-by';
+        if (reply.attempt !== this.#watching) this.#emit({ type: 'standing-by', attempt: reply.attempt });
+        this.#watching = reply.attempt;
+        // wake a little after the running attempt's lease ends, in case its owner vanished
+        this.#scheduleCheck(reply.deadline - reply.serverNow + 2 + Math.random() * 8, 'lease-ended');
+        if (this.#checkAgain) {
+          this.#checkAgain = false;
+          void this.#check('failed');
+        }
+        return;
+      case 'ACQUIRED':
+        return this.#runAttempt(reply);
+    }
+  }
+
+  /** A getter, so the compiler does not assume the state survived an await unchanged. */
+  get #over(): boolean {
+    return this.#state === 'over';
+  }
+
+  #nextOwner(): string {
+    this.#owner = this.#i.owner();
+    return this.#owner;
+  }
+
+  async #runAttempt(reply: Extract<ClaimReply, { state: 'ACQUIRED' }>): Promise<void> {
+    const { scripts, timers, leaseMs, maxAttempts, autoExtend, key } = this.#i;
+    const owner = this.#owner;
+    const { attempt } = reply;
+    this.#state = 'running';
+    this.#checkAgain = false;
+    this.#recheck?.cancel();
+    this.#mine.add(attempt);
+    const lastAttempt = maxAttempts > 0 && attempt >= maxAttempts;
+    this.#emit({ type: 'acquired', attempt, lastAttempt, tookOver: reply.tookOver });
+
+    const controller = new AbortController();
+    this.#callerGaveUp = controller;
+    let onLost!: () => void;
+    const lost = new Promise<'lost'>((resolve) => (onLost = () => resolve('lost')));
+    const watchdog = new LeaseWatchdog(
+      {
+        ttl: leaseMs,
+        autoExtend,
+        timers,
+        renew: async () => {
+          const r = await scripts.renew(owner, attempt);
+          return r.sentAt + (r.deadline - r.serverNow);
+        },
+        isLost: (error) => error instanceof AttemptLostError,
+        onLost: () => {
+          controller.abort(new AttemptLostError(key, attempt));
+          onLost();
+        },
+      },
+      reply.sentAt + (reply.deadline - reply.serverNow),
+    );
+    watchdog.start();
+
+    let outcome: 'done' | 'failed' = 'failed';
+    let error: unknown;
+    let wasLost = false;
+    try {
+      const context: AttemptContext = { attempt, lastAttempt, signal: controller.signal, fencingToken: reply.token };
+      const settled = await Promise.race([Promise.resolve().then(() => this.#i.fn(context)).then(() => 'ok' as const), lost]);
+      if (settled === 'lost') wasLost = true;
+      else outcome = 'done';
+    } catch (e) {
+      error = e;
+    }
+    await watchdog.stop();
+    if (this.#leaving !== undefined && outcome !== 'done') {
+      // the caller gave up during the attempt: hand it back so a standby can go on
+      await this.#finish(owner, attempt, 'failed').catch(() => undefined);
+      return this.#fail(this.#leaving);
+    }
+
+    let status: 'done' | 'run' | 'max' | 'lost';
+    try {
+      status = await this.#finish(owner, attempt, outcome);
+    } catch (e) {
+      if (!(e instanceof AttemptLostError)) return this.#fail(e);
+      status = 'lost';
+    }
+    if (status === 'done') return this.#end({ status: 'done', ranHere: true, attempt });
+    if (status === 'max') {
+      this.#emit({ type: 'attempt-failed', attempt, error });
+      return this.#end({ status: 'max-attempts', ranHere: true, attempt });
+    }
+    if (status === 'lost' || wasLost) this.#emit({ type: 'attempt-lost', attempt });
+    else this.#emit({ type: 'attempt-failed', attempt, error });
+    if (this.#i.perCaller === 'once') {
+      return this.#end({ status: 'failed', attempt, error: status === 'lost' || wasLost ? new AttemptLostError(key, attempt) : error });
+    }
+    // stand by again; others heard 'failed' and claim first, this caller only after a moment
+    this.#state = 'standing-by';
+    this.#watching = attempt;
+    this.#scheduleCheck(Math.min(OWN_RETRY_DELAY_MS, leaseMs / 4), 'failed');
+  }
+
+  /** `finish`, retried for a while when Redis is unreachable (the outcome matters to the others). */
+  async #finish(owner: string, attempt: number, outcome: 'done' | 'failed'): Promise<'done' | 'run' | 'max'> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.#i.scripts.finish(owner, attempt, outcome);
+      } catch (error) {
+        if (error instanceof TuskerError && error.code !== 'ERR_CONNECTION') throw error;
+        if (tries >= FINISH_TRIES) throw error;
+        await new Promise<void>((resolve) => this.#i.timers.after(FINISH_RETRY_MS, resolve));
+      }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError } from '../errors';
+import {
+  checkBoolean,
+  checkFunction,
+  checkName,
+  checkOptions,
+  checkPositiveDuration,
+  checkSignal,
+} from '../internal/arguments';
+import type { ServiceSet } from '../internal/lifecycle';
+import type { Timers } from '../internal/timers';
+import type { Keys } from '../keys';
+import type { RedisClient } from '../redis/connection';
+import type { Subscriber } from '../redis/subscriber';
+import { AttemptRun, type AttemptContext, type AttemptEvent } from './attempt-run';
+import { AttemptScripts } from './scripts';
+
+/** Options of `tusker.once(key, fn, options)`. */
+export interface OnceOptions {
+  /** How many attempts may run in all, across every process; an integer >= 1. @default 5 */
+  readonly maxAttempts?: number;
+  /** An attempt's lease in ms: an owner that stops renewing it is replaced after this long. @default 5_000 */
+  readonly lockTimeout?: number;
+  /** How long the outcome is remembered, in ms, so late callers get it instead of running the work again. @default 86_400_000 (24 h) */
+  readonly retention?: number;
+  /** Keep the task's state as a field of this group's hash (one Redis Cluster slot per group). */
+  readonly group?: string;
+  /** Renew the attempt's lease while `fn` runs. Off: an attempt that has not finished within `lockTimeout` counts as failed. @default true */
+  readonly autoExtend?: boolean;
+  /** Stop waiting (and abort a running attempt) when this aborts; the call rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Progress of this caller: acquired, standing by, took over, done elsewhere, max attempts… */
+  readonly onProgress?: (event: AttemptEvent) => void;
+}
+
+/** Options of `tusker.paired(key, fn, options)`. */
+export interface PairedOptions extends Omit<OnceOptions, 'maxAttempts' | 'retention'> {
+  /** How long the outcome is remembered, in ms. @default 3_600_000 (1 h) */
+  readonly retention?: number;
+}
+
+/** How `tusker.once` ended, the same for every caller. */
+export type OnceResult =
+  | { readonly status: 'done'; readonly ranHere: boolean; readonly attempt: number }
+  | { readonly status: 'max-attempts'; readonly ranHere: boolean; readonly attempt: number };
+
+/** How `tusker.paired` ended for this caller. */
+export type PairedResult =
+  | { readonly status: 'done'; readonly ranHere: boolean; readonly attempt: number }
+  | { readonly status: 'failed'; readonly attempt: number; readonly error: unknown };
+
+/** What a Tusker instance lends run-once and paired tasks. */
+export interface AttemptsContext {
+  readonly client: RedisClient;
+  readonly keys: Keys;
+  readonly timers: Timers;
+  readonly subscriber: Subscriber;
+  readonly inFlight: ServiceSet;
+  assertOpen(what: string): void;
+}
+
+const DAY_MS = 86_400_000;
+const ownerPrefix = randomBytes(8).toString('hex');
+let ownerCounter = 0;
+const newOwner = (): string => `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
+
+function checkAttempts(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError('options.maxAttempts', 'an integer >= 1', value);
+  }
+  return value;
+}
+
+/** Validates the options common to `once` and `paired`, before any Redis call. */
+function common(context: AttemptsContext, what: string, key: unknown, fn: unknown, options: unknown, retentionDefault: number) {
+  const name = checkName('key', key);
+  checkFunction('fn', fn);
+  const o = checkOptions<OnceOptions>('options', options);
+  const settings = {
+    key: name,
+    fn: fn as (context: AttemptContext) => unknown,
+    leaseMs: o.lockTimeout === undefined ? 5_000 : checkPositiveDuration('options.lockTimeout', o.lockTimeout),
+    keepMs: o.retention === undefined ? retentionDefault : checkPositiveDuration('options.retention', o.retention),
+    group: o.group === undefined ? undefined : checkName('options.group', o.group),
+    autoExtend: o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend),
+    signal: checkSignal('options.signal', o.signal),
+    onProgress: o.onProgress === undefined ? undefined : checkFunction<(e: AttemptEvent) => void>('options.onProgress', o.onProgress),
+    options: o,
+  };
+  context.assertOpen(what);
+  return settings;
+}
+
+function start(context: AttemptsContext, kind: 'o' | 'p', s: ReturnType<typeof common>, maxAttempts: number, perCaller: 'retry' | 'once') {
+  const keys = context.keys.attempts(kind, s.key, s.group);
+  const scripts = new AttemptScripts(context.client, keys, context.timers, { leaseMs: s.leaseMs, maxAttempts, keepMs: s.keepMs });
+  return new AttemptRun({
+    key: s.key,
+    owner: newOwner,
+    scripts,
+    subscriber: context.subscriber,
+    inFlight: context.inFlight,
+    timers: context.timers,
+    leaseMs: s.leaseMs,
+    maxAttempts,
+    autoExtend: s.autoExtend,
+    perCaller,
+    signal: s.signal,
+    onProgress: s.onProgress,
+    fn: s.fn,
+  }).run();
+}
+
+/** See `Tusker.once`. */
+export async function runOnce(context: AttemptsContext, key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
+  const s = common(context, 'once', key, fn, options, DAY_MS);
+  const maxAttempts = s.options.maxAttempts === undefined ? 5 : checkAttempts(s.options.maxAttempts);
+  return (await start(context, 'o', s, maxAttempts, 'retry')) as OnceResult;
+}
+
+/** See `Tusker.paired`. */
+export async function runPaired(context: AttemptsContext, key: string, fn: (attempt: AttemptContext) => unknown, options?: PairedOptions): Promise<PairedResult> {
+  const s = common(context, 'paired', key, fn, options, DAY_MS / 24);
+  return (await start(context, 'p', s, 0, 'once')) as PairedResult;
+}
