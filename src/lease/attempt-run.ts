@@ -110,11 +110,16 @@ export class AttemptRun {
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     const unhook = subscriber.onReconnect(() => this.#check('reconnected'));
     let joined = false;
+    // subscribe before the first claim, so no event after it can be missed
+    subscriber.join(scripts.channel, this.#onEvent).then(
+      () => {
+        if (this.#over) return subscriber.leave(scripts.channel, this.#onEvent);
+        joined = true;
+        void this.#check();
+      },
+      (error: unknown) => this.#fail(error),
+    );
     try {
-      // subscribe before the first claim, so no event after it can be missed
-      await subscriber.join(scripts.channel, this.#onEvent);
-      joined = true;
-      void this.#check();
       return await done;
     } finally {
       this.#state = 'over';
