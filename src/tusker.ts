@@ -109,7 +109,7 @@ export class Tusker {
    * at a time; if it throws, or its process dies (its lease is not renewed within `lockTimeout`),
    * another caller runs the next attempt, up to `maxAttempts`. Every caller resolves with the same
    * outcome: `{ status: 'done', ranHere, attempt }` once an attempt succeeded anywhere, or
-   * `{ status: 'max-attempts', ranHere, attempt }`. The outcome is remembered for `retention`, so
+   * `{ status: 'max-attempts', attempt }`. The outcome is remembered for `retention`, so
    * late callers get it without running the work again.
    *
    * @example

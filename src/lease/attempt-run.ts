@@ -48,7 +48,7 @@ export type AttemptEvent =
 /** How a caller ended. */
 export type AttemptRunResult =
   | { readonly status: 'done'; readonly ranHere: boolean; readonly attempt: number }
-  | { readonly status: 'max-attempts'; readonly ranHere: boolean; readonly attempt: number }
+  | { readonly status: 'max-attempts'; readonly attempt: number }
   | { readonly status: 'failed'; readonly attempt: number; readonly error: unknown };
 
 export interface AttemptRunInit {
@@ -169,7 +169,7 @@ export class AttemptRun {
     const { event, attempt } = parsed;
     const ranHere = this.#mine.has(attempt);
     if (event === 'done') return this.#end({ status: 'done', ranHere, attempt });
-    if (event === 'max') return this.#end({ status: 'max-attempts', ranHere, attempt });
+    if (event === 'max') return this.#end({ status: 'max-attempts', attempt });
     if (!ranHere) void this.#check('failed', attempt);
   }
 
@@ -205,7 +205,7 @@ export class AttemptRun {
       case 'DONE':
         return this.#end({ status: 'done', ranHere: this.#mine.has(reply.attempt), attempt: reply.attempt });
       case 'MAX':
-        return this.#end({ status: 'max-attempts', ranHere: this.#mine.has(reply.attempt), attempt: reply.attempt });
+        return this.#end({ status: 'max-attempts', attempt: reply.attempt });
       case 'BUSY':
         this.#state = 'standing-by';
         if (reply.attempt !== this.#watching) this.#emit({ type: 'standing-by', attempt: reply.attempt });
@@ -294,7 +294,7 @@ export class AttemptRun {
     if (status === 'done') return this.#end({ status: 'done', ranHere: true, attempt });
     if (status === 'max') {
       this.#emit({ type: 'attempt-failed', attempt, error });
-      return this.#end({ status: 'max-attempts', ranHere: true, attempt });
+      return this.#end({ status: 'max-attempts', attempt });
     }
     if (status === 'lost' || wasLost) this.#emit({ type: 'attempt-lost', attempt });
     else this.#emit({ type: 'attempt-failed', attempt, error });

@@ -43,7 +43,7 @@ export interface PairedOptions extends Omit<OnceOptions, 'maxAttempts' | 'retent
 /** How `tusker.once` ended, the same for every caller. */
 export type OnceResult =
   | { readonly status: 'done'; readonly ranHere: boolean; readonly attempt: number }
-  | { readonly status: 'max-attempts'; readonly ranHere: boolean; readonly attempt: number };
+  | { readonly status: 'max-attempts'; readonly attempt: number };
 
 /** How `tusker.paired` ended for this caller. */
 export type PairedResult =
