@@ -7,8 +7,8 @@ const root = join(__dirname, '..');
 const redis = useRedis();
 
 describe('the built package', () => {
-  it('builds, and loads with both require and import as one copy', async () => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'pipe' });
+  // dist/ is built once by the global setup (test/support/build.ts)
+  it('loads with both require and import as one copy', async () => {
     const program = `
       const cjs = require('tusker');
       import('tusker').then(async (esm) => {
@@ -26,5 +26,20 @@ describe('the built package', () => {
     const { result, exports } = JSON.parse(out) as { result: number; exports: string[] };
     expect(result).toBe(1);
     expect(exports).toEqual(expect.arrayContaining(['Tusker', 'Mutex', 'Lease', 'TuskerError', 'InvalidArgumentError', 'default']));
+  });
+
+  it('exposes the classic APIs as their classes, for require and import', () => {
+    const program = `
+      const locking = require('tusker/compat/redis-locking-worker');
+      const paired = require('tusker/compat/redis-paired-worker');
+      Promise.all([import('tusker/compat/redis-locking-worker'), import('tusker/compat/redis-paired-worker')]).then(([l, p]) => {
+        console.log(JSON.stringify({
+          same: l.default === locking && p.default === paired,
+          levels: locking.StatusLevels,
+          kinds: [typeof locking, typeof paired],
+        }));
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', program], { cwd: root, encoding: 'utf8' }));
+    expect(out).toEqual({ same: true, levels: { Verbose: 1, Normal: 2 }, kinds: ['function', 'function'] });
   });
 });

@@ -1,0 +1,64 @@
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
+import RedisPairedWorker from '../../src/compat/redis-paired-worker';
+import { useRedis } from '../support/fixture';
+
+const redis = useRedis();
+const root = join(__dirname, '..', '..');
+const example = join(root, 'examples', 'compat', 'redis-paired-worker', 'example.js');
+
+type Call = { error: Error | null; acquired: boolean; done?: (ok: boolean) => void };
+
+function pair(id: string, hash?: string) {
+  const calls: Call[][] = [[], []];
+  const workers = [new RedisPairedWorker({ keyPrefix: redis.prefix }), new RedisPairedWorker({ keyPrefix: redis.prefix })];
+  workers.forEach((w, i) => {
+    const cb = (error: Error | null, acquired: boolean, done?: (ok: boolean) => void) => calls[i]!.push({ error, acquired, done });
+    if (hash) w.hlock(redis.redis(), hash, id, { payload: i }, cb);
+    else w.lock(redis.url, id, cb);
+  });
+  return calls;
+}
+
+describe('compat: redis-paired-worker', () => {
+  it.each([['lock'], ['hlock']])('%s: the winner succeeds, the other is called back with acquired = false', async (how) => {
+    const [first, second] = pair('ok-task', how === 'hlock' ? 'tasks' : undefined) as [Call[], Call[]];
+    await vi.waitFor(() => expect(first.length + second.length).toBe(1));
+    const [winner, other] = first.length ? [first, second] : [second, first];
+    expect(winner[0]).toMatchObject({ error: null, acquired: true });
+    winner[0]!.done!(true);
+    await vi.waitFor(() => expect(other).toHaveLength(1));
+    expect(other[0]).toMatchObject({ error: null, acquired: false });
+    expect(winner).toHaveLength(1);
+  });
+
+  it('the winner fails: the other acquires and does the task', async () => {
+    const [first, second] = pair('failing-task') as [Call[], Call[]];
+    await vi.waitFor(() => expect(first.length + second.length).toBe(1));
+    const [winner, other] = first.length ? [first, second] : [second, first];
+    winner[0]!.done!(false);
+    await vi.waitFor(() => expect(other).toHaveLength(1));
+    expect(other[0]).toMatchObject({ error: null, acquired: true });
+    other[0]!.done!(true);
+  });
+
+  it("the README's example in two processes: the one that dies mid-task is replaced after lockTimeout", async () => {
+    const run = promisify(execFile);
+    const env = { ...process.env, REDIS_URL: redis.url, TASK_ID: `${redis.prefix}-crash` };
+    const crashing = spawn(process.execPath, [example], { cwd: root, env: { ...env, TASK_OUTCOME: 'hang' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let crashOut = '';
+    crashing.stdout.on('data', (c: Buffer) => (crashOut += c.toString()));
+    await vi.waitFor(() => expect(crashOut).toContain('lock: acquired=true'));
+    await vi.waitFor(() => expect(crashOut).toContain('hlock: acquired=true'));
+    crashing.kill('SIGKILL');
+    const { stdout } = await run(process.execPath, [example], { cwd: root, env: { ...env, TASK_OUTCOME: 'success' } });
+    expect(stdout).toContain('lock: acquired=true');
+    expect(stdout).toContain('hlock: acquired=true');
+    // and once done, a late third process does nothing
+    const late = await run(process.execPath, [example], { cwd: root, env: { ...env, TASK_OUTCOME: 'success' } });
+    expect(late.stdout).toContain('lock: acquired=false');
+    expect(late.stdout).toContain('hlock: acquired=false');
+  });
+});
