@@ -18,6 +18,14 @@ describe('examples', () => {
     expect(stdout).toContain("rows written: [ 'charged invoice 42', 'report written' ]");
   });
 
+  it('once-basics runs the run-once and paired APIs the README shows', async () => {
+    const { stdout } = await run(tsx, [join(root, 'examples', 'once-basics.ts')], { env: { ...process.env, REDIS_URL: redis.url } });
+    expect(stdout).toContain('attempts run in all: 2');
+    expect(stdout).toContain("late caller: { status: 'done', ranHere: false, attempt: 2 }");
+    expect(stdout).toContain('paired: failed / done | backup progress: standing-by → checking → acquired → done');
+    expect(stdout).not.toContain('never printed');
+  });
+
   it('the demo survives a holder killed with kill -9 and reports no overlap', async () => {
     const { stdout } = await run(tsx, [join(root, 'examples', 'lock-demo.ts')], {
       env: { ...process.env, DEMO_ROUNDS: '2', DEMO_WORK_MS: '20' },
