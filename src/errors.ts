@@ -12,6 +12,10 @@ export type TuskerErrorCode =
   | 'ERR_LOCK_TIMEOUT'
   | 'ERR_LOCK_LOST'
   | 'ERR_ATTEMPT_LOST'
+  | 'ERR_TASK_RELEASED'
+  | 'ERR_TASK_LOST'
+  | 'ERR_TASK_STATE'
+  | 'ERR_PART_NOT_FOUND'
   | 'ERR_CONNECTION'
   | 'ERR_CLOSED'
   | 'ERR_REDIS_REPLY';
@@ -99,6 +103,59 @@ export class AttemptLostError extends TuskerError {
   }
 }
 
+/**
+ * `tasks.lock()` on a task that was already released (or is processing, completed, failed): a
+ * finished lifecycle is never reopened silently. `tasks.forget(task)` ends it on purpose.
+ */
+export class TaskReleasedError extends TuskerError {
+  readonly task: string;
+  /** The task's state when the lock was refused. */
+  readonly state: string;
+
+  constructor(task: string, state: string) {
+    super('ERR_TASK_RELEASED', `Task '${task}' is ${state}: its parts can no longer be locked (forget() it to start a new lifecycle).`);
+    this.task = task;
+    this.state = state;
+  }
+}
+
+/**
+ * A task handler's claim ended: its processing lease ran out and the task was retried or failed.
+ * The handler's `signal` aborts with this error; its result is not recorded.
+ */
+export class TaskLostError extends TuskerError {
+  readonly task: string;
+
+  constructor(task: string) {
+    super('ERR_TASK_LOST', `Task '${task}' is no longer processed by this handler: its processing lease ran out.`);
+    this.task = task;
+  }
+}
+
+/** An operation needs the task in another state (retryFailed on a task that has not failed, forget on an active task). */
+export class TaskStateError extends TuskerError {
+  readonly task: string;
+  readonly state: string;
+
+  constructor(task: string, state: string, expected: string) {
+    super('ERR_TASK_STATE', `Task '${task}' is ${state || 'unknown'}; expected ${expected}.`);
+    this.task = task;
+    this.state = state;
+  }
+}
+
+/** `tasks.extend()` of a part that is not in flight (never locked, unlocked, or timed out). */
+export class PartNotFoundError extends TuskerError {
+  readonly task: string;
+  readonly part: string;
+
+  constructor(task: string, part: string) {
+    super('ERR_PART_NOT_FOUND', `Part '${part}' of task '${task}' is not in flight.`);
+    this.task = task;
+    this.part = part;
+  }
+}
+
 /** Redis could not be reached, the connection dropped, or a command timed out. `cause` holds the client's error. */
 export class ConnectionError extends TuskerError {
   constructor(cause: unknown) {
@@ -127,19 +184,31 @@ export interface ScriptContext {
   /** run-once / paired: the task key and attempt */
   key?: string;
   attempt?: number;
+  /** task barriers: the task and part */
+  task?: string;
+  part?: string;
+  /** the state a failure reply reports */
+  state?: string;
 }
 
 /** Failure codes scripts return as the first reply element, and the error each becomes. */
 const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> = {
   LOCK_LOST: (c) => new LockLostError(c.lockName ?? '?', c.fencingToken ?? 0, 'not-owner'),
   ATTEMPT_LOST: (c) => new AttemptLostError(c.key ?? '?', c.attempt ?? 0),
+  TASK_RELEASED: (c) => new TaskReleasedError(c.task ?? '?', c.state ?? '?'),
+  TASK_LOST: (c) => new TaskLostError(c.task ?? '?'),
+  TASK_NOT_FAILED: (c) => new TaskStateError(c.task ?? '?', c.state ?? '', 'failed'),
+  TASK_ACTIVE: (c) => new TaskStateError(c.task ?? '?', c.state ?? '', 'completed or failed'),
+  PART_NOT_FOUND: (c) => new PartNotFoundError(c.task ?? '?', c.part ?? '?'),
 };
 
 /** Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above: the error for the latter. */
 export function scriptFailure(reply: unknown[], context: ScriptContext): TuskerError {
   const status = String(reply[0]);
   const make = SCRIPT_FAILURES[status];
-  return make ? make(context) : new TuskerError('ERR_REDIS_REPLY', `Unknown script reply '${status}'.`);
+  // a failure reply may carry the state it found as its second element
+  const withState = reply[1] === undefined ? context : { ...context, state: String(reply[1]) };
+  return make ? make(withState) : new TuskerError('ERR_REDIS_REPLY', `Unknown script reply '${status}'.`);
 }
 
 /** Turn whatever the Redis client threw into a TuskerError, keeping the original as `cause`. */

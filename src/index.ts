@@ -6,6 +6,10 @@ export type { MutexOptions, AcquireOptions } from './lock/mutex';
 export { Lease } from './lock/lease';
 export type { OnceOptions, OnceResult, PairedOptions, PairedResult } from './lease/once';
 export type { AttemptContext, AttemptEvent } from './lease/attempt-run';
+export { TaskGroup } from './tasks/task-group';
+export type { TaskGroupOptions, CloseOptions, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TaskEvents } from './tasks/task-group';
+export { TaskProcessor } from './tasks/processor';
+export type { TaskHandler, TaskHandlerContext } from './tasks/processor';
 export type { ConnectionInput } from './redis/connection';
 export {
   TuskerError,
@@ -13,6 +17,10 @@ export {
   LockTimeoutError,
   LockLostError,
   AttemptLostError,
+  TaskReleasedError,
+  TaskLostError,
+  TaskStateError,
+  PartNotFoundError,
   ConnectionError,
   ClosedError,
   RedisReplyError,

@@ -60,6 +60,25 @@ export class Keys {
     };
   }
 
+  /** A task group: every key of the group shares the tag `{t:<group>}`. */
+  taskGroup(group: string): TaskGroupKeys {
+    const base = `${this.prefix}:{t:${group}}`;
+    return {
+      base,
+      open: `${base}:open`,
+      closed: `${base}:closed`,
+      released: `${base}:released`,
+      wake: `${base}:wake`,
+      processing: `${base}:processing`,
+      failed: `${base}:failed`,
+      partDeadlines: `${base}:part-deadlines`,
+      partLockedAt: `${base}:part-locked-at`,
+      stats: `${base}:stats`,
+      events: `${base}:events`,
+      task: (name) => ({ task: `${base}:task:${name}`, parts: `${base}:parts:${name}`, unlocked: `${base}:unlocked:${name}` }),
+    };
+  }
+
   /**
    * A run-once (`kind` 'o') or paired ('p') task. Standalone: tag `{<kind>:<key>}`. In a group:
    * one hash for the group, tag `{<kind>g:<group>}`.
@@ -86,6 +105,26 @@ export class Keys {
       channel: `${base}:events:${key}`,
     };
   }
+}
+
+/**
+ * The keys of one task group (src/lua/lib/tasks.lua). Per-task keys are `<base>:task:<name>`,
+ * `<base>:parts:<name>` and `<base>:unlocked:<name>`; the reap and claim scripts derive the same
+ * names from `base`, under the group's own tag.
+ */
+export interface TaskGroupKeys {
+  readonly base: string;
+  readonly open: string;
+  readonly closed: string;
+  readonly released: string;
+  readonly wake: string;
+  readonly processing: string;
+  readonly failed: string;
+  readonly partDeadlines: string;
+  readonly partLockedAt: string;
+  readonly stats: string;
+  readonly events: string;
+  task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string };
 }
 
 /** The keys of one run-once / paired task (see src/lua/lib/attempt.lua). */

@@ -12,6 +12,7 @@ import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
 import { runOnce, runPaired, type AttemptsContext, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './lease/once';
 import type { AttemptContext } from './lease/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
+import { TaskGroup, type TaskGroupOptions, type TasksContext } from './tasks/task-group';
 import { Subscriber } from './redis/subscriber';
 
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
@@ -55,6 +56,7 @@ export class Tusker {
   readonly #lockContext: LockContext;
   readonly #subscriber: Subscriber;
   readonly #attemptsContext: AttemptsContext;
+  readonly #tasksContext: TasksContext;
   #closing: Promise<void> | undefined;
 
   // composition, not inheritance: `once` is Tusker's run-once primitive, not EventEmitter's
@@ -88,6 +90,14 @@ export class Tusker {
       timers,
       subscriber: this.#subscriber,
       inFlight: this.#inFlight,
+      assertOpen: this.#lockContext.assertOpen,
+    };
+    this.#tasksContext = {
+      client: this.#connections.client,
+      keys: this.#lockContext.keys,
+      timers,
+      inFlight: this.#inFlight,
+      open: () => this.#connections.open(),
       assertOpen: this.#lockContext.assertOpen,
     };
   }
@@ -128,6 +138,15 @@ export class Tusker {
    */
   paired(key: string, fn: (attempt: AttemptContext) => unknown, options?: PairedOptions): Promise<PairedResult> {
     return runPaired(this.#attemptsContext, key, fn, options);
+  }
+
+  /**
+   * A task group (task barriers): parts of a task are locked and unlocked on any server, the task
+   * is closed at the end of its stream, and released exactly once to a handler when everything
+   * is done. All keys of a group share one hash tag.
+   */
+  tasks(group = 'default', options?: TaskGroupOptions): TaskGroup {
+    return new TaskGroup(this.#tasksContext, group, options);
   }
 
   /** A distributed lock named `name` (or a field `name` of the lock group `options.group`). */

@@ -1,0 +1,29 @@
+--[[ tasks/claim — take the oldest released task for a handler, with a processing lease.
+Derives the claimed task's key under the group's own tag (see lib/tasks.lua, task_keys).
+KEYS[1] released  KEYS[2] processing
+ARGV[1] base (the group's key prefix '<prefix>:{t:<group>}')  ARGV[2] owner (the claim's id)
+Reply: {'OK', name, info, attempt, attempts_left, deadline, now, token}, or {'OK', ''} when no
+       task is released.
+Events: none ('released' was emitted when it was queued).
+]]
+--@include lib/clock.lua
+--@include lib/tasks.lua
+
+local k = { released = KEYS[1], processing = KEYS[2] }
+local base, owner = ARGV[1], ARGV[2]
+
+while true do
+  local name = redis.call('LPOP', k.released)
+  if not name then return { 'OK', '' } end
+  local t = task_keys(base, name)
+  local f = redis.call('HMGET', t.task, 'state', 'info', 'attempts', 'attemptsLeft', 'timeout')
+  -- skip stale entries (a task forgotten or retried by hand while queued)
+  if f[1] == 'released' then
+    local attempt = tonumber(f[3]) - tonumber(f[4]) + 1
+    local deadline = now_ms() + tonumber(f[5])
+    local token = redis.call('HINCRBY', t.task, 'token', 1)
+    redis.call('HSET', t.task, 'state', 'processing', 'owner', owner, 'deadline', deadline, 'attempt', attempt)
+    redis.call('ZADD', k.processing, deadline, name)
+    return { 'OK', name, f[2], attempt, tonumber(f[4]), deadline, now_ms(), token }
+  end
+end

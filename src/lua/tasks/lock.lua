@@ -1,0 +1,30 @@
+--[[ tasks/lock — register a part of a task as in flight (a lease until now + ttl).
+KEYS[1] task  KEYS[2] parts  KEYS[3] open  KEYS[4] part_deadlines  KEYS[5] part_locked_at
+ARGV[1] name  ARGV[2] part  ARGV[3] ttl (ms)
+Reply: {'OK', state, deadline, now} — state 'open' or 'closed' (the task's, after this call);
+       {'TASK_RELEASED', state} when the task was already released, processing, completed or
+       failed: a finished lifecycle is never reopened silently (forget() it first).
+Events: none.
+]]
+--@include lib/clock.lua
+--@include lib/tasks.lua
+
+local t = { task = KEYS[1], parts = KEYS[2] }
+local k = { open = KEYS[3], part_deadlines = KEYS[4], part_locked_at = KEYS[5] }
+local name = ARGV[1]
+local part = ARGV[2]
+local ttl = tonumber(ARGV[3])
+
+local state = redis.call('HGET', t.task, 'state')
+if state and state ~= 'open' and state ~= 'closed' then return { 'TASK_RELEASED', state } end
+if not state then
+  state = 'open'
+  redis.call('HSET', t.task, 'state', state, 'createdAt', now_ms())
+  redis.call('SADD', k.open, name)
+end
+local deadline = now_ms() + ttl
+redis.call('HSET', t.parts, part, deadline)
+local member = part_member(name, part)
+redis.call('ZADD', k.part_deadlines, deadline, member)
+redis.call('ZADD', k.part_locked_at, now_ms(), member)
+return { 'OK', state, deadline, now_ms() }

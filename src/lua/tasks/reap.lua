@@ -1,0 +1,56 @@
+--[[ tasks/reap — time out parts and processing leases whose deadline passed, found through
+sorted sets of deadlines (never by scanning). Derives task keys under the group's own tag (see
+lib/tasks.lua, task_keys).
+KEYS[1] part_deadlines  KEYS[2] part_locked_at  KEYS[3] processing  KEYS[4] closed
+KEYS[5] released  KEYS[6] wake  KEYS[7] failed  KEYS[8] events
+ARGV[1] base  ARGV[2] limit (entries per set and call)
+ARGV[3] mode: 'deadlines' (parts past their lease, and processing leases past their deadline),
+        'locks' (parts locked at or before now - ARGV[4] ms, whatever their lease), or
+        'processing' (processing leases past their deadline only)
+ARGV[4] ms (mode 'locks')
+Reply: {'OK', parts_timed_out, processing_timed_out, next_deadline} — next_deadline: the earliest
+       deadline left in either set (server ms), or -1 when none.
+Events: 'part-timeout' per dropped part, then 'released' / 'retry' / 'failed' as they follow.
+]]
+--@include lib/clock.lua
+--@include lib/tasks.lua
+
+local k = { part_deadlines = KEYS[1], part_locked_at = KEYS[2], processing = KEYS[3], closed = KEYS[4],
+  released = KEYS[5], wake = KEYS[6], failed = KEYS[7], events = KEYS[8] }
+local base, limit, mode, ms = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+
+local parts_out, processing_out = 0, 0
+if mode ~= 'processing' then
+  local source, cutoff = k.part_deadlines, now_ms()
+  if mode == 'locks' then source, cutoff = k.part_locked_at, now_ms() - ms end
+  for _, member in ipairs(redis.call('ZRANGEBYSCORE', source, '-inf', cutoff, 'LIMIT', 0, limit)) do
+    local entry = cjson.decode(member)
+    local name, part = entry[1], entry[2]
+    local t = task_keys(base, name)
+    redis.call('ZREM', k.part_deadlines, member)
+    redis.call('ZREM', k.part_locked_at, member)
+    if redis.call('HDEL', t.parts, part) == 1 then
+      parts_out = parts_out + 1
+      emit(k, 'type', 'part-timeout', 'task', name, 'part', part)
+      if redis.call('HGET', t.task, 'state') == 'closed' then try_release(k, t, name) end
+    end
+  end
+end
+if mode ~= 'locks' then
+  for _, name in ipairs(redis.call('ZRANGEBYSCORE', k.processing, '-inf', now_ms(), 'LIMIT', 0, limit)) do
+    local t = task_keys(base, name)
+    if redis.call('HGET', t.task, 'state') == 'processing' then
+      fail_attempt(k, t, name, 'processing timed out')
+      processing_out = processing_out + 1
+    else
+      redis.call('ZREM', k.processing, name)
+    end
+  end
+end
+
+local next_deadline = -1
+for _, key in ipairs({ k.part_deadlines, k.processing }) do
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if first[2] and (next_deadline < 0 or tonumber(first[2]) < next_deadline) then next_deadline = tonumber(first[2]) end
+end
+return { 'OK', parts_out, processing_out, next_deadline, now_ms() }

@@ -1,0 +1,167 @@
+import { scriptFailure, type ScriptContext } from '../errors';
+import type { TaskGroupKeys } from '../keys';
+import type { RedisClient } from '../redis/connection';
+import { runScript, script, type Script } from '../redis/scripts';
+
+/** Typed wrappers of src/lua/tasks/*.lua for one task group. */
+
+const S = {
+  lock: script('tasks/lock'),
+  extend: script('tasks/extend'),
+  unlock: script('tasks/unlock'),
+  close: script('tasks/close'),
+  claim: script('tasks/claim'),
+  renew: script('tasks/renew'),
+  finish: script('tasks/finish'),
+  reap: script('tasks/reap'),
+  retryFailed: script('tasks/retry-failed'),
+  forget: script('tasks/forget'),
+  inspect: script('tasks/inspect'),
+};
+
+export interface Claimed {
+  readonly name: string;
+  readonly info: string;
+  readonly attempt: number;
+  readonly attemptsLeft: number;
+  readonly deadline: number;
+  readonly serverNow: number;
+  readonly sentAt: number;
+  readonly token: number;
+}
+
+export interface ReapResult {
+  readonly parts: number;
+  readonly processing: number;
+  /** Server ms of the next deadline, or -1. */
+  readonly nextDeadline: number;
+  readonly serverNow: number;
+}
+
+export class TaskScripts {
+  readonly #client: RedisClient;
+  readonly #k: TaskGroupKeys;
+  readonly #now: () => number;
+
+  constructor(client: RedisClient, keys: TaskGroupKeys, now: () => number) {
+    this.#client = client;
+    this.#k = keys;
+    this.#now = now;
+  }
+
+  async lock(name: string, part: string, ttl: number): Promise<{ state: string; deadline: number }> {
+    const k = this.#k;
+    const t = k.task(name);
+    const r = await this.#run(S.lock, [t.task, t.parts, k.open, k.partDeadlines, k.partLockedAt], [name, part, ttl], { task: name, part });
+    return { state: String(r[1]), deadline: Number(r[2]) };
+  }
+
+  async extend(name: string, part: string, ms: number): Promise<number> {
+    const k = this.#k;
+    const r = await this.#run(S.extend, [k.task(name).parts, k.partDeadlines], [name, part, ms], { task: name, part });
+    return Number(r[1]);
+  }
+
+  async unlock(name: string, part: string): Promise<{ result: string; state: string }> {
+    const k = this.#k;
+    const t = k.task(name);
+    const r = await this.#run(
+      S.unlock,
+      [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events],
+      [name, part],
+      { task: name, part },
+    );
+    return { result: String(r[1]), state: String(r[2]) };
+  }
+
+  async close(name: string, info: string, attempts: number, timeout: number, expect: string): Promise<{ result: string; state: string }> {
+    const k = this.#k;
+    const t = k.task(name);
+    const r = await this.#run(
+      S.close,
+      [t.task, t.parts, t.unlocked, k.open, k.closed, k.released, k.wake, k.events],
+      [name, info, attempts, timeout, expect],
+      { task: name },
+    );
+    return { result: String(r[1]), state: String(r[2]) };
+  }
+
+  async claim(owner: string): Promise<Claimed | undefined> {
+    const k = this.#k;
+    const sentAt = this.#now();
+    const r = await this.#run(S.claim, [k.released, k.processing], [k.base, owner], {});
+    if (r[1] === '' || r[1] === null) return undefined;
+    return {
+      name: String(r[1]),
+      info: String(r[2]),
+      attempt: Number(r[3]),
+      attemptsLeft: Number(r[4]),
+      deadline: Number(r[5]),
+      serverNow: Number(r[6]),
+      sentAt,
+      token: Number(r[7]),
+    };
+  }
+
+  async renew(name: string, owner: string, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
+    const sentAt = this.#now();
+    const r = await this.#run(S.renew, [this.#k.task(name).task, this.#k.processing], [name, owner, ms], { task: name });
+    return { deadline: Number(r[1]), serverNow: Number(r[2]), sentAt };
+  }
+
+  async finish(name: string, owner: string, outcome: 'completed' | 'failed', error: string, retention: number): Promise<string> {
+    const k = this.#k;
+    const t = k.task(name);
+    const r = await this.#run(
+      S.finish,
+      [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events],
+      [name, owner, outcome, error, retention],
+      { task: name },
+    );
+    return String(r[1]);
+  }
+
+  async reap(mode: 'deadlines' | 'locks' | 'processing', ms = 0, limit = 500): Promise<ReapResult> {
+    const k = this.#k;
+    const r = await this.#run(
+      S.reap,
+      [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events],
+      [k.base, limit, mode, ms],
+      {},
+    );
+    return { parts: Number(r[1]), processing: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
+  }
+
+  async retryFailed(name: string): Promise<void> {
+    const k = this.#k;
+    await this.#run(S.retryFailed, [k.task(name).task, k.failed, k.released, k.wake, k.events], [name], { task: name });
+  }
+
+  async forget(name: string): Promise<boolean> {
+    const k = this.#k;
+    const t = k.task(name);
+    const r = await this.#run(S.forget, [t.task, t.parts, t.unlocked, k.failed], [name], { task: name });
+    return Number(r[1]) === 1;
+  }
+
+  /** The task's hash and its parts in flight (flat field/value arrays). */
+  async inspectTask(name: string): Promise<{ fields: string[]; parts: string[] }> {
+    const k = this.#k;
+    const t = k.task(name);
+    const r = await this.#run(S.inspect, [t.task, t.parts, k.open, k.closed, k.released, k.processing, k.failed, k.stats], ['task'], {});
+    return { fields: r[1] as string[], parts: r[2] as string[] };
+  }
+
+  async inspectStats(): Promise<number[]> {
+    const k = this.#k;
+    const t = k.task('');
+    const r = await this.#run(S.inspect, [t.task, t.parts, k.open, k.closed, k.released, k.processing, k.failed, k.stats], ['stats'], {});
+    return r.slice(1).map(Number);
+  }
+
+  async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext): Promise<unknown[]> {
+    const reply = await runScript(this.#client, s, keys, args);
+    if (reply[0] !== 'OK') throw scriptFailure(reply, context);
+    return reply;
+  }
+}

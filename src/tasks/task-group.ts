@@ -1,0 +1,394 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError } from '../errors';
+import {
+  checkBoolean,
+  checkFunction,
+  checkName,
+  checkOptions,
+  checkPositiveDuration,
+} from '../internal/arguments';
+import type { ServiceSet } from '../internal/lifecycle';
+import type { Timers } from '../internal/timers';
+import type { Keys, TaskGroupKeys } from '../keys';
+import type { RedisClient } from '../redis/connection';
+import { StreamReader } from '../redis/stream-reader';
+import { TaskProcessor, type TaskHandler } from './processor';
+import { TaskScripts } from './scripts';
+
+/**
+ * A task group: task barriers (the Tusker model). Chunks of one stream are handled on any server;
+ * each registers a part in flight with `lock` and ends it with `unlock`; `close` marks the end of
+ * the stream. When the task is closed, no part is in flight and every expected part was unlocked,
+ * it is released exactly once, to one handler of `process`.
+ *
+ * Task states: open (parts in flight, not closed) → closed ("locked": waiting for parts) →
+ * released (waiting for a handler) → processing → completed; a failed attempt goes back to
+ * released while attempts are left, else to failed (kept, listable, `retryFailed` puts it back).
+ * See docs/tasks.md for the state machine and guarantees.
+ */
+
+/** Options of `tusker.tasks(group, options)`. */
+export interface TaskGroupOptions {
+  /** Largest `info` accepted by `close`, in bytes of JSON. @default 1_048_576 (1 MiB) */
+  readonly maxInfoBytes?: number;
+  /** Default lease of a part, in ms. @default 600_000 (10 min) */
+  readonly partTtl?: number;
+  /** How long a completed task's record is kept (its name cannot start a new lifecycle meanwhile), in ms. @default 86_400_000 (24 h) */
+  readonly retention?: number;
+}
+
+/** Options of `close`. */
+export interface CloseOptions {
+  /** How many times the handler may try the task; an integer >= 1. @default 5 */
+  readonly attempts?: number;
+  /** Processing lease of one attempt, in ms. @default 30_000 */
+  readonly timeout?: number;
+  /**
+   * Parts that must have been unlocked before the task is released: a count, or their names.
+   * Closes the race where the end of the stream arrives before a chunk's server registered its part.
+   */
+  readonly expectParts?: number | readonly string[];
+}
+
+/** Options of `process`. */
+export interface ProcessOptions {
+  /** Handlers run at the same time by this processor; an integer >= 1. @default 1 */
+  readonly concurrency?: number;
+  /** Renew the processing lease while the handler runs; off: an attempt not done within `timeout` is retried. @default true */
+  readonly autoExtend?: boolean;
+  /** How long `stop()` waits for handlers in flight before aborting their signals, in ms. @default 10_000 */
+  readonly stopTimeout?: number;
+}
+
+export type TaskState = 'open' | 'closed' | 'released' | 'processing' | 'completed' | 'failed';
+
+/** A task as `get` returns it. */
+export interface TaskSnapshot {
+  readonly name: string;
+  readonly state: TaskState;
+  /** Parts in flight and when their leases end. */
+  readonly parts: readonly { readonly name: string; readonly deadline: Date }[];
+  readonly info: unknown;
+  readonly attempts: number | undefined;
+  readonly attemptsLeft: number | undefined;
+  /** The current or last attempt's number. */
+  readonly attempt: number | undefined;
+  /** The last failed attempt's error. */
+  readonly error: string | undefined;
+  readonly closedAt: Date | undefined;
+  readonly releasedAt: Date | undefined;
+  readonly completedAt: Date | undefined;
+  readonly failedAt: Date | undefined;
+}
+
+/** Counts of `stats()`, with the classic Tusker meanings. */
+export interface TaskStats {
+  /** Has parts in flight, not closed yet. */
+  readonly open: number;
+  /** Closed, but not released yet (parts in flight or expected parts missing). */
+  readonly locked: number;
+  /** Released, waiting for a handler. */
+  readonly released: number;
+  readonly processing: number;
+  /** Attempts used up; kept until `retryFailed` or `forget`. */
+  readonly failed: number;
+  /** Completed since the group began (a counter). */
+  readonly completed: number;
+}
+
+/** Events of `on`, delivered across processes through a capped Redis Stream. */
+export interface TaskEvents {
+  released: [event: { task: string }];
+  completed: [event: { task: string }];
+  failed: [event: { task: string; error: string }];
+  retry: [event: { task: string; error: string; attemptsLeft: number }];
+  'part-timeout': [event: { task: string; part: string }];
+}
+
+/** What a Tusker instance lends its task groups. */
+export interface TasksContext {
+  readonly client: RedisClient;
+  readonly keys: Keys;
+  readonly timers: Timers;
+  readonly inFlight: ServiceSet;
+  /** A new connection owned by Tusker (blocking reads, stream readers). */
+  open(): RedisClient;
+  assertOpen(what: string): void;
+}
+
+const MIB = 1_048_576;
+const ownerPrefix = randomBytes(8).toString('hex');
+let ownerCounter = 0;
+const newOwner = (): string => `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
+
+function checkCount(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(argument, 'an integer >= 1', value);
+  }
+  return value;
+}
+
+export class TaskGroup {
+  readonly name: string;
+  readonly #context: TasksContext;
+  readonly #keys: TaskGroupKeys;
+  readonly #scripts: TaskScripts;
+  readonly #maxInfoBytes: number;
+  readonly #partTtl: number;
+  readonly #retention: number;
+  readonly #processors = new Set<TaskProcessor>();
+  readonly #listeners = new Map<keyof TaskEvents, Set<(event: never) => void>>();
+  #reader: StreamReader | undefined;
+
+  /** @internal Use `tusker.tasks(group, options)`. */
+  constructor(context: TasksContext, name: string, options?: TaskGroupOptions) {
+    this.name = checkName('group', name);
+    const o = checkOptions<TaskGroupOptions>('options', options);
+    this.#maxInfoBytes = o.maxInfoBytes === undefined ? MIB : checkCount('options.maxInfoBytes', o.maxInfoBytes);
+    this.#partTtl = o.partTtl === undefined ? 600_000 : checkPositiveDuration('options.partTtl', o.partTtl);
+    this.#retention = o.retention === undefined ? 86_400_000 : checkPositiveDuration('options.retention', o.retention);
+    this.#context = context;
+    this.#keys = context.keys.taskGroup(this.name);
+    this.#scripts = new TaskScripts(context.client, this.#keys, context.timers.now);
+  }
+
+  /**
+   * Register `part` of `task` as in flight, with a lease of `ttl` ms (renew it with `extend`; when it
+   * runs out, the part is dropped as if unlocked late). Creates the task if it is new. Rejects with
+   * TaskReleasedError when the task was already released: a finished lifecycle is never reopened.
+   */
+  async lock(task: string, part: string, options?: { readonly ttl?: number }): Promise<{ deadline: Date }> {
+    checkName('task', task);
+    checkName('part', part);
+    const o = checkOptions<{ ttl?: number }>('options', options);
+    const ttl = o.ttl === undefined ? this.#partTtl : checkPositiveDuration('options.ttl', o.ttl);
+    this.#context.assertOpen('tasks.lock');
+    const r = await this.#scripts.lock(task, part, ttl);
+    for (const p of this.#processors) p.reapBy(r.deadline, r.deadline - ttl);
+    return { deadline: new Date(r.deadline) };
+  }
+
+  /** Move the lease of a part in flight to `ms` from now (default: the group's part ttl). Rejects with PartNotFoundError if it is not in flight. */
+  async extend(task: string, part: string, ms?: number): Promise<{ deadline: Date }> {
+    checkName('task', task);
+    checkName('part', part);
+    const duration = ms === undefined ? this.#partTtl : checkPositiveDuration('ms', ms);
+    this.#context.assertOpen('tasks.extend');
+    return { deadline: new Date(await this.#scripts.extend(task, part, duration)) };
+  }
+
+  /**
+   * The part is done. Releases the task if it was closed and this was the last thing it waited for.
+   * Resolves with `unlocked`, or `not-in-flight` (unknown part, already unlocked, timed out) or
+   * `unknown-task`, which change nothing; and the task's state afterwards.
+   */
+  async unlock(task: string, part: string): Promise<{ result: 'unlocked' | 'not-in-flight' | 'unknown-task'; state: TaskState | '' }> {
+    checkName('task', task);
+    checkName('part', part);
+    this.#context.assertOpen('tasks.unlock');
+    const r = await this.#scripts.unlock(task, part);
+    return r as { result: 'unlocked' | 'not-in-flight' | 'unknown-task'; state: TaskState };
+  }
+
+  /**
+   * Mark the end of the task with `info` for its handler. Released at once if nothing is in flight
+   * (and the expected parts are done). Closing again changes nothing and says so
+   * (`already-closed`, `already-finished`).
+   */
+  async close(task: string, info?: unknown, options?: CloseOptions): Promise<{ result: 'closed' | 'already-closed' | 'already-finished'; state: TaskState }> {
+    checkName('task', task);
+    const json = this.#infoJson(info);
+    const o = checkOptions<CloseOptions>('options', options);
+    const attempts = o.attempts === undefined ? 5 : checkCount('options.attempts', o.attempts);
+    const timeout = o.timeout === undefined ? 30_000 : checkPositiveDuration('options.timeout', o.timeout);
+    const expect = this.#expect(o.expectParts);
+    this.#context.assertOpen('tasks.close');
+    const r = await this.#scripts.close(task, json, attempts, timeout, expect);
+    return r as { result: 'closed' | 'already-closed' | 'already-finished'; state: TaskState };
+  }
+
+  /**
+   * Handle released tasks: `handler` resolving completes the task, throwing fails the attempt
+   * (retried while attempts are left). Also keeps the group's timeouts while it runs. Returns the
+   * processor; `await processor.stop()` stops claiming and waits for handlers in flight (bounded).
+   */
+  process(handler: TaskHandler, options?: ProcessOptions): TaskProcessor {
+    checkFunction('handler', handler);
+    const o = checkOptions<ProcessOptions>('options', options);
+    const concurrency = o.concurrency === undefined ? 1 : checkCount('options.concurrency', o.concurrency);
+    const autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
+    const stopTimeout = o.stopTimeout === undefined ? 10_000 : checkPositiveDuration('options.stopTimeout', o.stopTimeout);
+    this.#context.assertOpen('tasks.process');
+    const processor = new TaskProcessor({
+      scripts: this.#scripts,
+      wakeKey: this.#keys.wake,
+      openBlocking: () => this.#context.open(),
+      timers: this.#context.timers,
+      handler,
+      concurrency,
+      autoExtend,
+      retention: this.#retention,
+      stopTimeout,
+      newOwner,
+    });
+    const stop = processor.stop.bind(processor);
+    const stopper = { stop };
+    processor.stop = () => {
+      this.#processors.delete(processor);
+      this.#context.inFlight.delete(stopper);
+      return stop();
+    };
+    this.#processors.add(processor);
+    this.#context.inFlight.add(stopper);
+    processor.start();
+    return processor;
+  }
+
+  /** Counts of tasks by state, in one consistent snapshot. */
+  async stats(): Promise<TaskStats> {
+    this.#context.assertOpen('tasks.stats');
+    const [open, locked, released, processing, failed, completed] = (await this.#scripts.inspectStats()) as number[];
+    return { open: open ?? 0, locked: locked ?? 0, released: released ?? 0, processing: processing ?? 0, failed: failed ?? 0, completed: completed ?? 0 };
+  }
+
+  /** The task's state, parts in flight and attempts; `null` when Tusker knows no such task. */
+  async get(task: string): Promise<TaskSnapshot | null> {
+    checkName('task', task);
+    this.#context.assertOpen('tasks.get');
+    const { fields, parts } = await this.#scripts.inspectTask(task);
+    if (fields.length === 0) return null;
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
+    const list: { name: string; deadline: Date }[] = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) list.push({ name: parts[i] as string, deadline: new Date(Number(parts[i + 1])) });
+    const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    const date = (v: string | undefined) => (v === undefined ? undefined : new Date(Number(v)));
+    return {
+      name: task,
+      state: f.state as TaskState,
+      parts: list,
+      info: f.info === undefined ? undefined : JSON.parse(f.info),
+      attempts: num(f.attempts),
+      attemptsLeft: num(f.attemptsLeft),
+      attempt: num(f.attempt),
+      error: f.error,
+      closedAt: date(f.closedAt),
+      releasedAt: date(f.releasedAt),
+      completedAt: date(f.completedAt),
+      failedAt: date(f.failedAt),
+    };
+  }
+
+  /**
+   * Drop parts registered more than `ms` ago, whatever their leases, then release what became
+   * free. Resolves with the number of parts dropped. (Processors time parts out at their leases
+   * by themselves; this is the classic explicit call.)
+   */
+  async timeoutLocks(ms: number): Promise<number> {
+    const age = ms === 0 ? 0 : checkPositiveDuration('ms', ms);
+    this.#context.assertOpen('tasks.timeoutLocks');
+    let total = 0;
+    for (;;) {
+      const r = await this.#scripts.reap('locks', age);
+      total += r.parts;
+      if (r.parts < 500) return total;
+    }
+  }
+
+  /** Retry or fail every processing attempt whose lease ran out. Resolves with how many. */
+  async timeoutProcessing(): Promise<number> {
+    this.#context.assertOpen('tasks.timeoutProcessing');
+    let total = 0;
+    for (;;) {
+      const r = await this.#scripts.reap('processing');
+      total += r.processing;
+      if (r.processing < 500) return total;
+    }
+  }
+
+  /** Put a failed task back in the released queue with its attempts renewed. TaskStateError if it has not failed. */
+  async retryFailed(task: string): Promise<void> {
+    checkName('task', task);
+    this.#context.assertOpen('tasks.retryFailed');
+    await this.#scripts.retryFailed(task);
+  }
+
+  /**
+   * Delete a completed or failed task so its name can start a new lifecycle (a completed task is
+   * otherwise kept for `retention`). Resolves false for an unknown task; TaskStateError while active.
+   */
+  async forget(task: string): Promise<boolean> {
+    checkName('task', task);
+    this.#context.assertOpen('tasks.forget');
+    return this.#scripts.forget(task);
+  }
+
+  /** Failed tasks, oldest failure first. */
+  async listFailed(options?: { readonly offset?: number; readonly limit?: number }): Promise<string[]> {
+    const o = checkOptions<{ offset?: number; limit?: number }>('options', options);
+    const offset = o.offset === undefined ? 0 : checkCount('options.offset', o.offset + 1) - 1;
+    const limit = o.limit === undefined ? 100 : checkCount('options.limit', o.limit);
+    this.#context.assertOpen('tasks.listFailed');
+    return this.#context.client.zrange(this.#keys.failed, offset, offset + limit - 1);
+  }
+
+  /**
+   * Listen to the group's events, from every process: released, completed, failed, retry,
+   * part-timeout. Events are read from a capped Redis Stream, so a listener whose connection
+   * drops catches up when it is back. Resolves once listening (events from then on are delivered).
+   */
+  async on<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): Promise<void> {
+    checkFunction('listener', listener);
+    this.#context.assertOpen('tasks.on');
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    set.add(listener as (event: never) => void);
+    if (!this.#reader) {
+      const reader = new StreamReader(() => this.#context.open(), this.#keys.events, (fields) => this.#dispatch(fields), this.#context.timers);
+      this.#reader = reader;
+      this.#context.inFlight.add(reader);
+      reader.start();
+    }
+    await this.#reader.ready;
+  }
+
+  /** Stop listening. */
+  off<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): void {
+    this.#listeners.get(event)?.delete(listener as (event: never) => void);
+  }
+
+  #dispatch(fields: Record<string, string>): void {
+    const type = fields.type as keyof TaskEvents;
+    const listeners = this.#listeners.get(type);
+    if (!listeners?.size) return;
+    const event: Record<string, unknown> = { task: fields.task };
+    if (fields.part !== undefined) event.part = fields.part;
+    if (fields.error !== undefined) event.error = fields.error;
+    if (fields.attemptsLeft !== undefined) event.attemptsLeft = Number(fields.attemptsLeft);
+    for (const listener of [...listeners]) (listener as (e: unknown) => void)(event);
+  }
+
+  #infoJson(info: unknown): string {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(info === undefined ? null : info);
+    } catch {
+      throw new InvalidArgumentError('info', 'a JSON-serialisable value', info);
+    }
+    if (json === undefined) throw new InvalidArgumentError('info', 'a JSON-serialisable value', info);
+    if (Buffer.byteLength(json) > this.#maxInfoBytes) {
+      throw new InvalidArgumentError('info', `at most ${this.#maxInfoBytes} bytes of JSON`, info);
+    }
+    return json;
+  }
+
+  #expect(expectParts: unknown): string {
+    if (expectParts === undefined) return '';
+    if (typeof expectParts === 'number') return JSON.stringify(checkCount('options.expectParts', expectParts));
+    if (Array.isArray(expectParts) && expectParts.length > 0) {
+      expectParts.forEach((part, i) => checkName(`options.expectParts[${i}]`, part));
+      return JSON.stringify(expectParts);
+    }
+    throw new InvalidArgumentError('options.expectParts', 'an integer >= 1 or a non-empty array of part names', expectParts);
+  }
+}
