@@ -121,6 +121,8 @@ export class TaskProcessor extends Service {
         return;
       }
       if (claimed) {
+        // this lease's deadline may be the group's earliest: the reaper must not sleep past it
+        this.reapBy(claimed.deadline, claimed.serverNow);
         this.#track(this.#handle(claimed, owner));
         continue;
       }
