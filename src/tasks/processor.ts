@@ -52,6 +52,7 @@ export interface TaskProcessorInit {
   readonly retention: number;
   readonly stopTimeout: number;
   readonly newOwner: () => string;
+  readonly onFinished: ((event: { task: string; outcome: 'completed' | 'released' | 'failed' | 'lost'; error?: unknown }) => void) | undefined;
 }
 
 const RETRY_MS = 500;
@@ -166,6 +167,7 @@ export class TaskProcessor extends Service {
     watchdog.start();
     let outcome: 'completed' | 'failed' = 'completed';
     let errorText = '';
+    let thrown: unknown;
     try {
       await this.#i.handler({
         name,
@@ -176,17 +178,24 @@ export class TaskProcessor extends Service {
       });
     } catch (error) {
       outcome = 'failed';
+      thrown = error;
       errorText = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
     await watchdog.stop();
     this.#handlers.delete(controller);
+    const report = (result: 'completed' | 'released' | 'failed' | 'lost') => {
+      try {
+        this.#i.onFinished?.({ task: name, outcome: result, ...(thrown === undefined ? {} : { error: thrown }) });
+      } catch {
+        // a throwing callback must not stop the processor
+      }
+    };
     for (let tries = 0; tries < 10; tries++) {
       try {
-        await scripts.finish(name, owner, outcome, errorText, retention);
-        return;
+        return report((await scripts.finish(name, owner, outcome, errorText, retention)) as 'completed' | 'released' | 'failed');
       } catch (error) {
         // the lease ran out and the task moved on: this result is not recorded, by design
-        if (error instanceof TaskLostError) return;
+        if (error instanceof TaskLostError) return report('lost');
         await this.#pause(RETRY_MS);
       }
     }

@@ -58,6 +58,17 @@ export interface ProcessOptions {
   readonly autoExtend?: boolean;
   /** How long `stop()` waits for handlers in flight before aborting their signals, in ms. @default 10_000 */
   readonly stopTimeout?: number;
+  /** Called once the outcome of a handled task is recorded (or found lost), e.g. for logs or metrics. */
+  readonly onFinished?: (event: TaskFinishedEvent) => void;
+}
+
+/** What `onFinished` receives. */
+export interface TaskFinishedEvent {
+  readonly task: string;
+  /** `completed`; `released` (failed, another attempt follows); `failed` (attempts used up); `lost` (the lease ran out first: nothing recorded). */
+  readonly outcome: 'completed' | 'released' | 'failed' | 'lost';
+  /** The handler's error, when it threw. */
+  readonly error?: unknown;
 }
 
 export type TaskState = 'open' | 'closed' | 'released' | 'processing' | 'completed' | 'failed';
@@ -218,6 +229,7 @@ export class TaskGroup {
     const concurrency = o.concurrency === undefined ? 1 : checkCount('options.concurrency', o.concurrency);
     const autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
     const stopTimeout = o.stopTimeout === undefined ? 10_000 : checkPositiveDuration('options.stopTimeout', o.stopTimeout);
+    const onFinished = o.onFinished === undefined ? undefined : checkFunction<(e: TaskFinishedEvent) => void>('options.onFinished', o.onFinished);
     this.#context.assertOpen('tasks.process');
     const processor = new TaskProcessor({
       scripts: this.#scripts,
@@ -230,6 +242,7 @@ export class TaskGroup {
       retention: this.#retention,
       stopTimeout,
       newOwner,
+      onFinished,
     });
     const stop = processor.stop.bind(processor);
     const stopper = { stop };

@@ -4,10 +4,8 @@ import { useRedis } from '../support/fixture';
 
 const redis = useRedis();
 
-type Message =
-  | { type: 'ready' | 'ack' }
-  | { type: 'handling' | 'handled'; name: string; attempt: number; pid: number }
-  | { type: 'error'; message: string };
+type Handled = { type: 'handling' | 'handled'; name: string; attempt: number; pid: number };
+type Message = { type: 'ready' | 'ack' } | Handled | { type: 'error'; message: string };
 
 describe('task barriers across processes', () => {
   it('chunks on random processes, closes racing the chunks: every task is released and handled exactly once', async () => {
@@ -37,7 +35,7 @@ describe('task barriers across processes', () => {
     );
     const all = children.flatMap((c) => c.messages);
     expect(all.filter((m) => m.type === 'error')).toEqual([]);
-    const handled = all.filter((m): m is Extract<Message, { type: 'handled' }> => m.type === 'handled');
+    const handled = all.filter((m): m is Handled => m.type === 'handled');
     expect(handled.map((h) => h.name).sort()).toEqual(Array.from({ length: TASKS }, (_, t) => `stream-${t}`).sort());
     expect(sent).toBe(TASKS * (PARTS + 1));
     expect(await redis.tusker().tasks('streams').stats()).toMatchObject({ completed: TASKS, released: 0, locked: 0, open: 0, processing: 0 });
