@@ -26,7 +26,16 @@ describe('examples', () => {
     expect(stdout).not.toContain('never printed');
   });
 
-  it('the demo survives a holder killed with kill -9 and reports no overlap', async () => {
+  it('the stream demo: every stream merged exactly once despite a worker killed with kill -9', async () => {
+    const { stdout } = await run(tsx, [join(root, 'examples', 'stream-demo.ts')], {
+      env: { ...process.env, REDIS_URL: redis.url, DEMO_STREAMS: '3', DEMO_CHUNKS: '8', DEMO_CHUNK_KIB: '64' },
+    });
+    expect(stdout).toMatch(/kill -9 worker \d+ while it holds/);
+    expect(stdout).toContain('each stream merged exactly once: yes');
+    expect(stdout).toContain('"completed":3');
+  });
+
+  it('the lock demo survives a holder killed with kill -9 and reports no overlap', async () => {
     const { stdout } = await run(tsx, [join(root, 'examples', 'lock-demo.ts')], {
       env: { ...process.env, DEMO_ROUNDS: '2', DEMO_WORK_MS: '20' },
     });
