@@ -32,14 +32,15 @@ describe('the built package', () => {
     const program = `
       const locking = require('tusker/compat/redis-locking-worker');
       const paired = require('tusker/compat/redis-paired-worker');
-      Promise.all([import('tusker/compat/redis-locking-worker'), import('tusker/compat/redis-paired-worker')]).then(([l, p]) => {
+      const classic = require('tusker/compat/tusker');
+      Promise.all([import('tusker/compat/redis-locking-worker'), import('tusker/compat/redis-paired-worker'), import('tusker/compat/tusker')]).then(([l, p, t]) => {
         console.log(JSON.stringify({
-          same: l.default === locking && p.default === paired,
+          same: l.default === locking && p.default === paired && t.initialize === classic.initialize,
           levels: locking.StatusLevels,
-          kinds: [typeof locking, typeof paired],
+          kinds: [typeof locking, typeof paired, typeof classic.initialize],
         }));
       });`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', program], { cwd: root, encoding: 'utf8' }));
-    expect(out).toEqual({ same: true, levels: { Verbose: 1, Normal: 2 }, kinds: ['function', 'function'] });
+    expect(out).toEqual({ same: true, levels: { Verbose: 1, Normal: 2 }, kinds: ['function', 'function', 'function'] });
   });
 });

@@ -89,7 +89,7 @@ export class TaskScripts {
   async claim(owner: string): Promise<Claimed | undefined> {
     const k = this.#k;
     const sentAt = this.#now();
-    const r = await this.#run(S.claim, [k.released, k.processing], [k.base, owner], {});
+    const r = await this.#run(S.claim, [k.released, k.processing, k.wake], [k.base, owner], {});
     if (r[1] === '' || r[1] === null) return undefined;
     return {
       name: String(r[1]),

@@ -1,6 +1,6 @@
 --[[ tasks/claim — take the oldest released task for a handler, with a processing lease.
 Derives the claimed task's key under the group's own tag (see lib/tasks.lua, task_keys).
-KEYS[1] released  KEYS[2] processing
+KEYS[1] released  KEYS[2] processing  KEYS[3] wake
 ARGV[1] base (the group's key prefix '<prefix>:{t:<group>}')  ARGV[2] owner (the claim's id)
 Reply: {'OK', name, info, attempt, attempts_left, deadline, now, token}, or {'OK', ''} when no
        task is released.
@@ -9,12 +9,16 @@ Events: none ('released' was emitted when it was queued).
 --@include lib/clock.lua
 --@include lib/tasks.lua
 
-local k = { released = KEYS[1], processing = KEYS[2] }
+local k = { released = KEYS[1], processing = KEYS[2], wake = KEYS[3] }
 local base, owner = ARGV[1], ARGV[2]
 
 while true do
   local name = redis.call('LPOP', k.released)
-  if not name then return { 'OK', '' } end
+  if not name then
+    -- nothing released: markers left by claims that did not block are stale, drop them
+    redis.call('DEL', k.wake)
+    return { 'OK', '' }
+  end
   local t = task_keys(base, name)
   local f = redis.call('HMGET', t.task, 'state', 'info', 'attempts', 'attemptsLeft', 'timeout')
   -- skip stale entries (a task forgotten or retried by hand while queued)
