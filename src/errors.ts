@@ -16,6 +16,8 @@ export type TuskerErrorCode =
   | 'ERR_TASK_LOST'
   | 'ERR_TASK_STATE'
   | 'ERR_PART_NOT_FOUND'
+  | 'ERR_JOB_LOST'
+  | 'ERR_JOB_STATE'
   | 'ERR_CONNECTION'
   | 'ERR_CLOSED'
   | 'ERR_REDIS_REPLY';
@@ -156,6 +158,32 @@ export class PartNotFoundError extends TuskerError {
   }
 }
 
+/**
+ * The claim on a job is no longer this worker's (its lease ran out and the job was recovered, or
+ * it was retracted): finish, cancel, stall and extend reject with this and change nothing, so a
+ * job is never finished twice. A processing handler's `signal` aborts with it.
+ */
+export class JobLostError extends TuskerError {
+  readonly id: string;
+
+  constructor(id: string) {
+    super('ERR_JOB_LOST', `Job '${id}' is no longer claimed by this worker.`);
+    this.id = id;
+  }
+}
+
+/** A move needs the job in another state (retry of a job that is not stalled, retryFailed of one that has not failed). */
+export class JobStateError extends TuskerError {
+  readonly id: string;
+  readonly state: string;
+
+  constructor(id: string, state: string, expected: string) {
+    super('ERR_JOB_STATE', `Job '${id}' is ${state || 'unknown'}; expected ${expected}.`);
+    this.id = id;
+    this.state = state;
+  }
+}
+
 /** Redis could not be reached, the connection dropped, or a command timed out. `cause` holds the client's error. */
 export class ConnectionError extends TuskerError {
   constructor(cause: unknown) {
@@ -189,6 +217,9 @@ export interface ScriptContext {
   part?: string;
   /** the state a failure reply reports */
   state?: string;
+  /** job queue: the job id and the state a move expected */
+  jobId?: string;
+  expected?: string;
 }
 
 /** Failure codes scripts return as the first reply element, and the error each becomes. */
@@ -200,6 +231,8 @@ const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> =
   TASK_NOT_FAILED: (c) => new TaskStateError(c.task ?? '?', c.state ?? '', 'failed'),
   TASK_ACTIVE: (c) => new TaskStateError(c.task ?? '?', c.state ?? '', 'completed or failed'),
   PART_NOT_FOUND: (c) => new PartNotFoundError(c.task ?? '?', c.part ?? '?'),
+  JOB_LOST: (c) => new JobLostError(c.jobId ?? '?'),
+  JOB_STATE: (c) => new JobStateError(c.jobId ?? '?', c.state ?? '', c.expected ?? '?'),
 };
 
 /** Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above: the error for the latter. */

@@ -60,6 +60,25 @@ export class Keys {
     };
   }
 
+  /** A job queue: every key of the queue shares the tag `{q:<name>}`. */
+  queue(name: string): QueueKeys {
+    const base = `${this.prefix}:{q:${name}}`;
+    return {
+      base,
+      available: `${base}:available`,
+      claimed: `${base}:claimed`,
+      delayed: `${base}:delayed`,
+      stalled: `${base}:stalled`,
+      finished: `${base}:finished`,
+      failed: `${base}:failed`,
+      wake: `${base}:wake`,
+      seq: `${base}:seq`,
+      paused: `${base}:paused`,
+      events: `${base}:events`,
+      job: (id) => `${base}:job:${id}`,
+    };
+  }
+
   /** A task group: every key of the group shares the tag `{t:<group>}`. */
   taskGroup(group: string): TaskGroupKeys {
     const base = `${this.prefix}:{t:${group}}`;
@@ -125,6 +144,22 @@ export interface TaskGroupKeys {
   readonly stats: string;
   readonly events: string;
   task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string };
+}
+
+/** The keys of one job queue (src/lua/lib/queue.lua); job hashes are `<base>:job:<id>`. */
+export interface QueueKeys {
+  readonly base: string;
+  readonly available: string;
+  readonly claimed: string;
+  readonly delayed: string;
+  readonly stalled: string;
+  readonly finished: string;
+  readonly failed: string;
+  readonly wake: string;
+  readonly seq: string;
+  readonly paused: string;
+  readonly events: string;
+  job(id: string): string;
 }
 
 /** The keys of one run-once / paired task (see src/lua/lib/attempt.lua). */

@@ -1,0 +1,146 @@
+import { Service } from './lifecycle';
+import type { TimerHandle, Timers } from './timers';
+import type { RedisClient } from '../redis/connection';
+
+/**
+ * The loop every processor shares (task handlers, job workers): claim work `concurrency` at a
+ * time, block on a wake list when there is none (one marker per item made claimable — no
+ * polling), and keep a reaper pass scheduled at the earliest deadline the store reports.
+ *
+ * States: idle → running → stopped. Stopping ends claiming at once (the blocking read is cut),
+ * waits for handlers in flight for at most `stopTimeout`, then aborts `stopping` so handlers
+ * still running are told to give up.
+ *
+ * Failure behaviour: a failed claim, block or reap is retried after a short pause, so the loop
+ * resumes by itself when Redis is back.
+ */
+export interface ClaimLoopInit<C> {
+  readonly wakeKey: string;
+  readonly openBlocking: () => RedisClient;
+  readonly timers: Timers;
+  readonly concurrency: number;
+  readonly stopTimeout: number;
+  readonly newOwner: () => string;
+  /** Claim one item for `owner`, or undefined when there is none. */
+  claim(owner: string): Promise<C | undefined>;
+  /** The claimed item's lease deadline, to wake the reaper by then (server ms + the server time it was read at). */
+  deadline(claimed: C): { deadline: number; serverNow: number };
+  /** Run the work; `stopping` aborts when the processor gives up waiting for it. Must not reject. */
+  handle(claimed: C, owner: string, stopping: AbortSignal): Promise<void>;
+  /** One reaper pass; the earliest deadline left (server ms, -1 for none) and the server time. */
+  reap(): Promise<{ nextDeadline: number; serverNow: number }>;
+}
+
+const RETRY_MS = 500;
+// deadlines added by other processes are noticed within this, without a message per change
+const MAX_REAP_INTERVAL_MS = 5_000;
+const BLOCK_SECONDS = 5;
+
+export class ClaimLoop<C> extends Service {
+  readonly #i: ClaimLoopInit<C>;
+  readonly #running = new Set<Promise<void>>();
+  readonly #stopping = new AbortController();
+  #blocking: RedisClient | undefined;
+  #slotFreed: (() => void) | undefined;
+  #reapTimer: TimerHandle | undefined;
+  #nextReapAt = Infinity;
+  #loopDone: Promise<void> = Promise.resolve();
+
+  constructor(init: ClaimLoopInit<C>) {
+    super();
+    this.#i = init;
+  }
+
+  /** Work items being handled right now. */
+  get active(): number {
+    return this.#running.size;
+  }
+
+  /** A deadline was added (server ms, with the server time it was read at): reap by then. */
+  reapBy(deadline: number, serverNow: number): void {
+    if (!this.running || this.#nextReapAt <= this.#i.timers.now() + (deadline - serverNow)) return;
+    this.#scheduleReap(deadline - serverNow);
+  }
+
+  protected onStart(): void {
+    this.#blocking = this.#i.openBlocking();
+    this.#loopDone = this.#loop();
+    void this.#reap();
+  }
+
+  protected async onStop(): Promise<void> {
+    this.#reapTimer?.cancel();
+    this.#slotFreed?.();
+    this.#blocking?.disconnect(); // ends a pending blocking read now
+    await this.#loopDone;
+    let timer: TimerHandle | undefined;
+    const limit = new Promise<void>((resolve) => (timer = this.#i.timers.after(this.#i.stopTimeout, resolve)));
+    await Promise.race([Promise.all(this.#running), limit]);
+    timer?.cancel();
+    this.#stopping.abort(new Error('The processor stopped.'));
+  }
+
+  async #pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => this.#i.timers.after(ms, resolve));
+  }
+
+  async #loop(): Promise<void> {
+    while (this.running) {
+      if (this.#running.size >= this.#i.concurrency) {
+        await new Promise<void>((resolve) => (this.#slotFreed = resolve));
+        continue;
+      }
+      const owner = this.#i.newOwner();
+      let claimed: C | undefined;
+      try {
+        claimed = await this.#i.claim(owner);
+      } catch {
+        if (this.running) await this.#pause(RETRY_MS);
+        continue;
+      }
+      if (claimed !== undefined) {
+        // this lease's deadline may be the earliest: the reaper must not sleep past it
+        const { deadline, serverNow } = this.#i.deadline(claimed);
+        this.reapBy(deadline, serverNow);
+        this.#track(this.#i.handle(claimed, owner, this.#stopping.signal));
+        continue;
+      }
+      if (!this.running) return;
+      try {
+        await this.#blocking?.blpop(this.#i.wakeKey, BLOCK_SECONDS);
+      } catch {
+        if (this.running) await this.#pause(RETRY_MS);
+      }
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#running.add(work);
+    void work.finally(() => {
+      this.#running.delete(work);
+      this.#slotFreed?.();
+      this.#slotFreed = undefined;
+    });
+  }
+
+  #scheduleReap(inMs: number): void {
+    this.#reapTimer?.cancel();
+    // a few ms past the deadline, so it has really passed on the server
+    const wait = Math.max(0, inMs) + 5 + Math.random() * 20;
+    this.#nextReapAt = this.#i.timers.now() + wait;
+    this.#reapTimer = this.#i.timers.after(wait, () => void this.#reap());
+  }
+
+  /** One reaper pass, then the next one at the earliest deadline left. */
+  async #reap(): Promise<void> {
+    if (!this.running) return;
+    let next = MAX_REAP_INTERVAL_MS;
+    try {
+      const r = await this.#i.reap();
+      if (r.nextDeadline >= 0) next = Math.min(next, Math.max(0, r.nextDeadline - r.serverNow));
+    } catch {
+      next = RETRY_MS;
+    }
+    if (this.running) this.#scheduleReap(next);
+  }
+}

@@ -1,0 +1,78 @@
+-- Job queue state shared by the queue/* scripts. All keys of a queue share the tag {q:<name>}.
+-- Per job: `job` hash (data, state, priority, attempts, attempt, cancelCount, backoff, owner,
+-- deadline, token, result, error, timestamps). Per queue: sorted sets `available` (score:
+-- priority first, then publish order), `claimed` (lease deadline), `delayed` (due time),
+-- `stalled`, `finished`, `failed` (time); `wake` list (one marker per job made available:
+-- claimers block on it); `seq` counter; `paused` flag; `events` stream; `retention` hash
+-- (finished/failed: max age and count).
+-- Needs lib/clock.lua.
+
+-- higher priority first; within one priority, publish order (2^41 publishes per priority)
+local PRIORITY_SPAN = 2199023255552
+local EVENTS_MAXLEN = 10000
+
+local function queue_emit(k, ...)
+  redis.call('XADD', k.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', ...)
+end
+
+local function make_available(k, job_key, id, priority)
+  local score = -tonumber(priority) * PRIORITY_SPAN + redis.call('INCR', k.seq)
+  redis.call('ZADD', k.available, score, id)
+  redis.call('HSET', job_key, 'state', 'available')
+  redis.call('RPUSH', k.wake, '1')
+end
+
+-- Remove `id` from every state set (retract, and before moving it between states).
+local function leave_all_states(k, id)
+  for _, key in ipairs({ k.available, k.claimed, k.delayed, k.stalled, k.finished, k.failed }) do
+    redis.call('ZREM', key, id)
+  end
+end
+
+-- Drop finished/failed jobs beyond the queue's retention (count, age), oldest first, at most `limit`.
+local function trim_done(k, base, set, max_count, max_age, limit)
+  local dropped = 0
+  if max_count >= 0 then
+    local excess = redis.call('ZCARD', set) - max_count
+    if excess > 0 then
+      for _, id in ipairs(redis.call('ZRANGE', set, 0, math.min(excess, limit) - 1)) do
+        redis.call('DEL', base .. ':job:' .. id)
+        redis.call('ZREM', set, id)
+        dropped = dropped + 1
+      end
+    end
+  end
+  if max_age >= 0 then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', set, '-inf', now_ms() - max_age, 'LIMIT', 0, limit)) do
+      redis.call('DEL', base .. ':job:' .. id)
+      redis.call('ZREM', set, id)
+      dropped = dropped + 1
+    end
+  end
+  return dropped
+end
+
+-- An attempt ended without success (handler threw, timed out, or its lease ran out): retry after
+-- the backoff while attempts are left, else the job has failed. Returns 'delayed' | 'failed'.
+local function fail_job(k, job_key, id, error_text, jitter)
+  redis.call('ZREM', k.claimed, id)
+  local f = redis.call('HMGET', job_key, 'attempts', 'attempt', 'backoff')
+  local attempts, attempt = tonumber(f[1]), tonumber(f[2])
+  redis.call('HDEL', job_key, 'owner', 'deadline')
+  redis.call('HSET', job_key, 'error', error_text)
+  if attempt < attempts then
+    local backoff = cjson.decode(f[3] or '{"delay":0}')
+    local delay = (backoff.delay or 0) * math.pow(backoff.factor or 2, attempt - 1)
+    if backoff.max then delay = math.min(delay, backoff.max) end
+    -- jitter (a random number the client sends): up to a quarter of the delay, so retries spread out
+    delay = math.floor(delay * (1 - jitter * 0.25))
+    redis.call('HSET', job_key, 'state', 'delayed', 'availableAt', now_ms() + delay)
+    redis.call('ZADD', k.delayed, now_ms() + delay, id)
+    queue_emit(k, 'type', 'retry', 'id', id, 'error', error_text, 'attempt', attempt)
+    return 'delayed'
+  end
+  redis.call('HSET', job_key, 'state', 'failed', 'failedAt', now_ms())
+  redis.call('ZADD', k.failed, now_ms(), id)
+  queue_emit(k, 'type', 'failed', 'id', id, 'error', error_text)
+  return 'failed'
+end

@@ -1,0 +1,33 @@
+--[[ queue/publish — add a job, or find the unfinished job with that id (nothing changes then).
+KEYS[1] job  KEYS[2] available  KEYS[3] delayed  KEYS[4] wake  KEYS[5] seq  KEYS[6] finished
+KEYS[7] failed  KEYS[8] events
+ARGV[1] id  ARGV[2] data (JSON)  ARGV[3] priority  ARGV[4] delay (ms)  ARGV[5] attempts
+ARGV[6] backoff (JSON: {delay, factor, max})  ARGV[7] timeout (ms, 0 = none)
+Reply: {'OK', 'CREATED'} or {'OK', 'EXISTS', state}. A finished or failed job with the same id
+       is replaced by the new one.
+Events: 'publish'.
+]]
+--@include lib/clock.lua
+--@include lib/queue.lua
+
+local k = { available = KEYS[2], delayed = KEYS[3], wake = KEYS[4], seq = KEYS[5], finished = KEYS[6], failed = KEYS[7], events = KEYS[8] }
+local job = KEYS[1]
+local id, data, priority, delay, attempts, backoff, timeout = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
+
+local state = redis.call('HGET', job, 'state')
+if state and state ~= 'finished' and state ~= 'failed' then return { 'OK', 'EXISTS', state } end
+if state then
+  redis.call('DEL', job)
+  redis.call('ZREM', k.finished, id)
+  redis.call('ZREM', k.failed, id)
+end
+redis.call('HSET', job, 'data', data, 'priority', priority, 'attempts', attempts, 'attempt', 0, 'cancelCount', 0,
+  'backoff', backoff, 'timeout', timeout, 'createdAt', now_ms())
+if delay > 0 then
+  redis.call('HSET', job, 'state', 'delayed', 'availableAt', now_ms() + delay)
+  redis.call('ZADD', k.delayed, now_ms() + delay, id)
+else
+  make_available(k, job, id, priority)
+end
+queue_emit(k, 'type', 'publish', 'id', id)
+return { 'OK', 'CREATED' }

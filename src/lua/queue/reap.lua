@@ -1,0 +1,40 @@
+--[[ queue/reap — recover claims whose lease ran out (their worker died or hung: the attempt
+counts and the job is retried after its backoff, or fails), then make due delayed jobs available.
+Found through sorted sets of deadlines; derives job keys under the queue's own tag.
+KEYS[1] available  KEYS[2] claimed  KEYS[3] delayed  KEYS[4] failed  KEYS[5] wake  KEYS[6] seq
+KEYS[7] events
+ARGV[1] base  ARGV[2] limit  ARGV[3] jitter in [0, 1)
+Reply: {'OK', recovered, promoted, next_deadline, now} — next_deadline: the earliest lease or
+       due time left (server ms), or -1.
+Events: 'retry' / 'failed' for recovered claims ('lease expired').
+]]
+--@include lib/clock.lua
+--@include lib/queue.lua
+
+local k = { available = KEYS[1], claimed = KEYS[2], delayed = KEYS[3], failed = KEYS[4], wake = KEYS[5], seq = KEYS[6], events = KEYS[7] }
+local base, limit, jitter = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+
+local recovered, promoted = 0, 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', k.claimed, '-inf', now_ms(), 'LIMIT', 0, limit)) do
+  local job = base .. ':job:' .. id
+  if redis.call('HGET', job, 'state') == 'claimed' then
+    fail_job(k, job, id, 'lease expired', jitter)
+    recovered = recovered + 1
+  else
+    redis.call('ZREM', k.claimed, id)
+  end
+end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now_ms(), 'LIMIT', 0, limit)) do
+  local job = base .. ':job:' .. id
+  redis.call('ZREM', k.delayed, id)
+  if redis.call('HGET', job, 'state') == 'delayed' then
+    make_available(k, job, id, redis.call('HGET', job, 'priority'))
+    promoted = promoted + 1
+  end
+end
+local next_deadline = -1
+for _, key in ipairs({ k.claimed, k.delayed }) do
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if first[2] and (next_deadline < 0 or tonumber(first[2]) < next_deadline) then next_deadline = tonumber(first[2]) end
+end
+return { 'OK', recovered, promoted, next_deadline, now_ms() }

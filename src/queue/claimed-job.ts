@@ -1,0 +1,98 @@
+import { JobLostError } from '../errors';
+import { checkPositiveDuration } from '../internal/arguments';
+import type { ClaimedRow, QueueScripts } from './scripts';
+
+/**
+ * A job this worker claimed: a lease (visibility timeout) that `finish`, `cancel`, `stall` end
+ * and `extend` renews. Every call names the claim's owner id; once the claim is lost (its lease
+ * ran out and the job was recovered, or it was retracted) they reject with JobLostError and
+ * change nothing, so a job is never finished twice.
+ */
+export class ClaimedJob<T = unknown> {
+  readonly id: string;
+  readonly data: T;
+  /** 1 for the first claim that counts; cancels do not use up attempts. */
+  readonly attempt: number;
+  /** How often the job was cancelled (requeued after a recoverable error). */
+  readonly cancelCount: number;
+  readonly #owner: string;
+  readonly #scripts: QueueScripts;
+  readonly #lease: number;
+  readonly #controller = new AbortController();
+  #expiresAt: number;
+  #settled = false;
+
+  /** @internal */
+  constructor(row: ClaimedRow, owner: string, scripts: QueueScripts, lease: number) {
+    this.id = row.id;
+    this.data = JSON.parse(row.data) as T;
+    this.attempt = row.attempt;
+    this.cancelCount = row.cancelCount;
+    this.#owner = owner;
+    this.#scripts = scripts;
+    this.#lease = lease;
+    this.#expiresAt = row.deadline;
+  }
+
+  /** Aborts when the claim is lost, the job's timeout passes, or the processor stops. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** When the lease ends unless extended (server clock). */
+  get expiresAt(): Date {
+    return new Date(this.#expiresAt);
+  }
+
+  /** The job is done; `result` (JSON) reaches `waitFor`, `onFinish` and 'finish' listeners. */
+  async finish(result?: unknown): Promise<void> {
+    await this.#settle('finish', JSON.stringify(result ?? null));
+  }
+
+  /** A recoverable error: put the job back in the queue (counted in `cancelCount`, not as an attempt). */
+  async cancel(): Promise<void> {
+    await this.#settle('cancel');
+  }
+
+  /** Move the job to the stalled area: it is not handed out again until `queue.retry(id)`. */
+  async stall(): Promise<void> {
+    await this.#settle('stall');
+  }
+
+  /** @internal A failed attempt: retried after the backoff while attempts are left. */
+  async fail(error: string): Promise<string> {
+    const r = await this.#settle('fail', error);
+    return String(r[1]);
+  }
+
+  /** Renew the lease to `ms` from now (default: the claim's lease). */
+  async extend(ms: number = this.#lease): Promise<void> {
+    const duration = checkPositiveDuration('ms', ms);
+    const r = await this.#call('extend', duration);
+    this.#expiresAt = Number(r[1]);
+  }
+
+  /** @internal The lease cannot be kept any more: tell the handler to stop. */
+  abort(reason: unknown): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  async #settle(verb: 'finish' | 'cancel' | 'stall' | 'fail', arg: string = ''): Promise<unknown[]> {
+    if (this.#settled) throw new JobLostError(this.id);
+    const r = await this.#call(verb, arg);
+    this.#settled = true;
+    return r;
+  }
+
+  async #call(verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'extend', arg: string | number): Promise<unknown[]> {
+    try {
+      return await this.#scripts.settle(this.id, this.#owner, verb, arg);
+    } catch (error) {
+      if (error instanceof JobLostError) {
+        this.#settled = true;
+        this.abort(error);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import { fromRedisError, scriptFailure, type ScriptContext } from '../errors';
+import type { QueueKeys } from '../keys';
+import type { RedisClient } from '../redis/connection';
+import { runScript, script, type Script } from '../redis/scripts';
+
+/** Typed wrappers of src/lua/queue/*.lua for one queue. */
+
+const S = {
+  publish: script('queue/publish'),
+  claim: script('queue/claim'),
+  settle: script('queue/settle'),
+  move: script('queue/move'),
+  reap: script('queue/reap'),
+  inspect: script('queue/inspect'),
+};
+
+export interface PublishArgs {
+  readonly id: string;
+  readonly data: string;
+  readonly priority: number;
+  readonly delay: number;
+  readonly attempts: number;
+  readonly backoff: string;
+  readonly timeout: number;
+}
+
+export interface ClaimedRow {
+  readonly id: string;
+  readonly data: string;
+  readonly attempt: number;
+  readonly cancelCount: number;
+  readonly deadline: number;
+  readonly serverNow: number;
+  readonly sentAt: number;
+  /** Per-job handler timeout (ms), 0 = none. */
+  readonly timeout: number;
+}
+
+/** How long finished / failed jobs are kept: -1 = no limit. */
+export interface Retention {
+  readonly finishedCount: number;
+  readonly finishedAge: number;
+  readonly failedCount: number;
+  readonly failedAge: number;
+}
+
+export type SettleVerb = 'finish' | 'cancel' | 'stall' | 'fail' | 'extend';
+
+export class QueueScripts {
+  readonly #client: RedisClient;
+  readonly #k: QueueKeys;
+  readonly #now: () => number;
+  readonly #retention: Retention;
+
+  constructor(client: RedisClient, keys: QueueKeys, now: () => number, retention: Retention) {
+    this.#client = client;
+    this.#k = keys;
+    this.#now = now;
+    this.#retention = retention;
+  }
+
+  #publishKeys(id: string): string[] {
+    const k = this.#k;
+    return [k.job(id), k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events];
+  }
+
+  #publishArgs(a: PublishArgs): (string | number)[] {
+    return [a.id, a.data, a.priority, a.delay, a.attempts, a.backoff, a.timeout];
+  }
+
+  async publish(a: PublishArgs): Promise<{ created: boolean; state: string }> {
+    const r = await this.#run(S.publish, this.#publishKeys(a.id), this.#publishArgs(a), { jobId: a.id });
+    return { created: r[1] === 'CREATED', state: r[1] === 'CREATED' ? 'available' : String(r[2]) };
+  }
+
+  /** Publish many jobs in one round trip (a pipeline of publish scripts; each job is atomic on its own). */
+  async publishMany(items: readonly PublishArgs[]): Promise<{ created: boolean }[]> {
+    // warm the script cache so the pipeline's EVALSHAs cannot meet NOSCRIPT after a restart
+    if (!this.#loaded) {
+      await this.#client.script('LOAD', S.publish.source);
+      this.#loaded = true;
+    }
+    const pipeline = this.#client.pipeline();
+    for (const a of items) pipeline.evalsha(S.publish.sha, 8, ...this.#publishKeys(a.id), ...this.#publishArgs(a));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, reply], i) => {
+      if (error) {
+        if (error.message.startsWith('NOSCRIPT')) this.#loaded = false;
+        throw fromRedisError(error);
+      }
+      void i;
+      return { created: (reply as unknown[])[1] === 'CREATED' };
+    });
+  }
+
+  #loaded = false;
+
+  async claim(owner: string, lease: number): Promise<ClaimedRow | undefined> {
+    const k = this.#k;
+    const sentAt = this.#now();
+    const r = await this.#run(S.claim, [k.available, k.claimed, k.wake, k.paused], [k.base, owner, lease], {});
+    if (r[1] === '' || r[1] === null) return undefined;
+    return {
+      id: String(r[1]),
+      data: String(r[2]),
+      attempt: Number(r[3]),
+      cancelCount: Number(r[4]),
+      deadline: Number(r[5]),
+      serverNow: Number(r[6]),
+      sentAt,
+      timeout: Number(r[7]),
+    };
+  }
+
+  /** finish / cancel / stall / fail / extend a claim. Resolves with the job's state (extend: its new deadline). */
+  async settle(id: string, owner: string, verb: SettleVerb, arg: string | number = ''): Promise<unknown[]> {
+    const k = this.#k;
+    const rt = this.#retention;
+    return this.#run(
+      S.settle,
+      [k.job(id), k.claimed, k.available, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events],
+      [id, owner, verb, arg, Math.random(), k.base, rt.finishedCount, rt.finishedAge, rt.failedCount, rt.failedAge],
+      { jobId: id },
+    );
+  }
+
+  async move(id: string, verb: 'retry' | 'retry-failed' | 'retract'): Promise<string> {
+    const k = this.#k;
+    const r = await this.#run(
+      S.move,
+      [k.job(id), k.available, k.claimed, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events],
+      [id, verb],
+      { jobId: id, expected: verb === 'retry' ? 'stalled' : 'failed' },
+    );
+    return String(r[1]);
+  }
+
+  async reap(limit = 500): Promise<{ recovered: number; promoted: number; nextDeadline: number; serverNow: number }> {
+    const k = this.#k;
+    const r = await this.#run(S.reap, [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events], [k.base, limit, Math.random()], {});
+    return { recovered: Number(r[1]), promoted: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
+  }
+
+  async inspectJob(id: string): Promise<string[]> {
+    const k = this.#k;
+    const r = await this.#run(S.inspect, [k.job(id), k.available, k.claimed, k.stalled, k.delayed, k.finished, k.failed, k.paused], ['job'], {});
+    return r[1] as string[];
+  }
+
+  async inspectStats(): Promise<number[]> {
+    const k = this.#k;
+    const r = await this.#run(S.inspect, [k.job(''), k.available, k.claimed, k.stalled, k.delayed, k.finished, k.failed, k.paused], ['stats'], {});
+    return r.slice(1).map(Number);
+  }
+
+  async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext): Promise<unknown[]> {
+    const reply = await runScript(this.#client, s, keys, args);
+    if (reply[0] !== 'OK') throw scriptFailure(reply, context);
+    return reply;
+  }
+}
