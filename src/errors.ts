@@ -18,6 +18,8 @@ export type TuskerErrorCode =
   | 'ERR_PART_NOT_FOUND'
   | 'ERR_JOB_LOST'
   | 'ERR_JOB_STATE'
+  | 'ERR_JOB_FAILED'
+  | 'ERR_WAIT_TIMEOUT'
   | 'ERR_CONNECTION'
   | 'ERR_CLOSED'
   | 'ERR_REDIS_REPLY';
@@ -181,6 +183,29 @@ export class JobStateError extends TuskerError {
     super('ERR_JOB_STATE', `Job '${id}' is ${state || 'unknown'}; expected ${expected}.`);
     this.id = id;
     this.state = state;
+  }
+}
+
+/** `queue.waitFor` of a job that failed: its last attempt's error. */
+export class JobFailedError extends TuskerError {
+  readonly id: string;
+  /** The failed attempt's error text (name, message and stack). */
+  readonly error: string;
+
+  constructor(id: string, error: string) {
+    super('ERR_JOB_FAILED', `Job '${id}' failed: ${error.split('\n')[0]}`);
+    this.id = id;
+    this.error = error;
+  }
+}
+
+/** A wait with a `timeout` option (other than a lock's) ran out. */
+export class WaitTimeoutError extends TuskerError {
+  readonly waited: number;
+
+  constructor(what: string, waited: number) {
+    super('ERR_WAIT_TIMEOUT', `Timed out after ${waited} ms waiting for ${what}.`);
+    this.waited = waited;
   }
 }
 

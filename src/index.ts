@@ -10,6 +10,9 @@ export { TaskGroup } from './tasks/task-group';
 export type { TaskGroupOptions, CloseOptions, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TaskEvents } from './tasks/task-group';
 export { TaskProcessor } from './tasks/processor';
 export type { TaskHandler, TaskHandlerContext } from './tasks/processor';
+export { Queue } from './queue/queue';
+export type { QueueOptions, PublishOptions, ClaimOptions, QueueProcessOptions, JobState, JobSnapshot, QueueStats } from './queue/queue';
+export { ClaimedJob } from './queue/claimed-job';
 export type { ConnectionInput } from './redis/connection';
 export {
   TuskerError,
@@ -21,6 +24,10 @@ export {
   TaskLostError,
   TaskStateError,
   PartNotFoundError,
+  JobLostError,
+  JobStateError,
+  JobFailedError,
+  WaitTimeoutError,
   ConnectionError,
   ClosedError,
   RedisReplyError,

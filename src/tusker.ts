@@ -13,6 +13,7 @@ import { runOnce, runPaired, type AttemptsContext, type OnceOptions, type OnceRe
 import type { AttemptContext } from './lease/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
 import { TaskGroup, type TaskGroupOptions, type TasksContext } from './tasks/task-group';
+import { Queue, type QueueOptions } from './queue/queue';
 import { Subscriber } from './redis/subscriber';
 
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
@@ -147,6 +148,14 @@ export class Tusker {
    */
   tasks(group = 'default', options?: TaskGroupOptions): TaskGroup {
     return new TaskGroup(this.#tasksContext, group, options);
+  }
+
+  /**
+   * A reliable job queue (the Thoonk Jobs model, with leases, delays, priorities, retries and
+   * retention). All keys of a queue share one hash tag. Work in progress: see docs/queue.md.
+   */
+  queue<T = unknown>(name: string, options?: QueueOptions): Queue<T> {
+    return new Queue<T>(this.#tasksContext, name, options);
   }
 
   /** A distributed lock named `name` (or a field `name` of the lock group `options.group`). */

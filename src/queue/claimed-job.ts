@@ -60,9 +60,9 @@ export class ClaimedJob<T = unknown> {
   }
 
   /** @internal A failed attempt: retried after the backoff while attempts are left. */
-  async fail(error: string): Promise<string> {
+  async fail(error: string): Promise<{ state: string; due: number; serverNow: number }> {
     const r = await this.#settle('fail', error);
-    return String(r[1]);
+    return { state: String(r[1]), due: Number(r[2]), serverNow: Number(r[3]) };
   }
 
   /** Renew the lease to `ms` from now (default: the claim's lease). */

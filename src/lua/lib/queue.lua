@@ -53,7 +53,8 @@ local function trim_done(k, base, set, max_count, max_age, limit)
 end
 
 -- An attempt ended without success (handler threw, timed out, or its lease ran out): retry after
--- the backoff while attempts are left, else the job has failed. Returns 'delayed' | 'failed'.
+-- the backoff while attempts are left, else the job has failed. Returns 'delayed', due time |
+-- 'failed'.
 local function fail_job(k, job_key, id, error_text, jitter)
   redis.call('ZREM', k.claimed, id)
   local f = redis.call('HMGET', job_key, 'attempts', 'attempt', 'backoff')
@@ -69,7 +70,7 @@ local function fail_job(k, job_key, id, error_text, jitter)
     redis.call('HSET', job_key, 'state', 'delayed', 'availableAt', now_ms() + delay)
     redis.call('ZADD', k.delayed, now_ms() + delay, id)
     queue_emit(k, 'type', 'retry', 'id', id, 'error', error_text, 'attempt', attempt)
-    return 'delayed'
+    return 'delayed', now_ms() + delay
   end
   redis.call('HSET', job_key, 'state', 'failed', 'failedAt', now_ms())
   redis.call('ZADD', k.failed, now_ms(), id)

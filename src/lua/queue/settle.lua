@@ -6,7 +6,8 @@ ARGV[4] finish: result (JSON); fail: error text; extend: lease (ms)
 ARGV[5] fail: jitter in [0, 1)
 ARGV[6] base  ARGV[7] keep finished: max count (-1 = no limit)  ARGV[8] max age (ms, -1)
 ARGV[9] keep failed: max count  ARGV[10] max age
-Reply: {'OK', state} — the job's state afterwards (extend: {'OK', deadline, now}), or
+Reply: {'OK', state} — the job's state afterwards (extend: {'OK', deadline, now}; fail:
+       {'OK', state, due time when delayed, now}), or
        {'JOB_LOST'} when this claim no longer holds the job: nothing changes.
 Events: 'finish' (with the result), 'cancel', 'stalled', 'retry' or 'failed'.
 ]]
@@ -29,9 +30,9 @@ if verb == 'extend' then
 end
 
 if verb == 'fail' then
-  local state = fail_job(k, job, id, arg, jitter)
+  local state, due = fail_job(k, job, id, arg, jitter)
   if state == 'failed' then trim_done(k, base, k.failed, tonumber(ARGV[9]), tonumber(ARGV[10]), 10) end
-  return { 'OK', state }
+  return { 'OK', state, due or 0, now_ms() }
 end
 
 redis.call('ZREM', k.claimed, id)

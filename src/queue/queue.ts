@@ -1,0 +1,447 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { InvalidArgumentError, JobFailedError, JobLostError, WaitTimeoutError } from '../errors';
+import { ClaimLoop } from '../internal/claim-loop';
+import { checkFunction, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
+import { LeaseWatchdog } from '../internal/lease-watchdog';
+import type { ServiceSet } from '../internal/lifecycle';
+import type { Timers } from '../internal/timers';
+import type { Keys, QueueKeys } from '../keys';
+import type { RedisClient } from '../redis/connection';
+import { StreamReader } from '../redis/stream-reader';
+import { ClaimedJob } from './claimed-job';
+import { QueueScripts, type ClaimedRow, type PublishArgs } from './scripts';
+
+/**
+ * A reliable job queue (the Thoonk Jobs model): jobs move available → claimed by exactly one
+ * worker → finished; a claim can be cancelled (back to available, counted) or stalled (held
+ * until `retry`); any job can be retracted. Beyond Thoonk: claims are leases recovered when a
+ * worker dies, delays, priorities, retries with backoff, failures, retention and events.
+ * Every transition is one Lua script on the queue's hash tag. See docs/queue.md.
+ */
+
+/** Options of `tusker.queue(name, options)`. */
+export interface QueueOptions {
+  /** Largest job `data` (JSON bytes). @default 1_048_576 */
+  readonly maxDataBytes?: number;
+  /** Finished jobs kept: at most this many (oldest dropped first). @default 1_000 */
+  readonly keepFinished?: number;
+  /** Failed jobs kept: at most this many. @default 10_000 */
+  readonly keepFailed?: number;
+}
+
+/** Options of `publish`. */
+export interface PublishOptions {
+  /** Job id; publishing an id whose job is not finished returns that job and changes nothing. @default a random UUID */
+  readonly id?: string;
+  /** Higher first; FIFO within one priority. An integer in [-1000, 1000]. @default 0 */
+  readonly priority?: number;
+  /** Make the job available only after this many ms (server clock). @default 0 */
+  readonly delay?: number;
+  /** Attempts before the job fails; an integer >= 1. @default 1 */
+  readonly attempts?: number;
+  /** Retry backoff: `delay` ms, multiplied by `factor` (default 2) per attempt, at most `max`, with up to 25% jitter. */
+  readonly backoff?: { readonly delay: number; readonly factor?: number; readonly max?: number };
+  /** Per-attempt time limit for `process` handlers, in ms: the handler's signal aborts and the attempt fails. */
+  readonly timeout?: number;
+}
+
+/** Options of `claim`. */
+export interface ClaimOptions {
+  /** Wait at most this long for a job, in ms; 0 = do not wait. @default Infinity */
+  readonly timeout?: number;
+  /** The claim's lease (visibility timeout), in ms. @default 30_000 */
+  readonly lease?: number;
+}
+
+/** Options of `process`. */
+export interface QueueProcessOptions {
+  /** Handlers at the same time; an integer >= 1. @default 1 */
+  readonly concurrency?: number;
+  /** Each claim's lease, renewed while its handler runs, in ms. @default 30_000 */
+  readonly lease?: number;
+  /** How long `stop()` waits for handlers in flight, in ms. @default 10_000 */
+  readonly stopTimeout?: number;
+}
+
+export type JobState = 'available' | 'claimed' | 'stalled' | 'delayed' | 'finished' | 'failed';
+
+/** A job as `getJob` returns it. */
+export interface JobSnapshot<T = unknown> {
+  readonly id: string;
+  readonly state: JobState;
+  readonly data: T;
+  readonly priority: number;
+  readonly attempt: number;
+  readonly attempts: number;
+  readonly cancelCount: number;
+  readonly result: unknown;
+  readonly error: string | undefined;
+}
+
+export interface QueueStats {
+  readonly available: number;
+  readonly claimed: number;
+  readonly stalled: number;
+  readonly delayed: number;
+  readonly finished: number;
+  readonly failed: number;
+  readonly paused: boolean;
+}
+
+/** What a Tusker instance lends its queues. */
+export interface QueueContext {
+  readonly client: RedisClient;
+  readonly keys: Keys;
+  readonly timers: Timers;
+  readonly inFlight: ServiceSet;
+  open(): RedisClient;
+  assertOpen(what: string): void;
+}
+
+const ownerPrefix = randomBytes(8).toString('hex');
+let ownerCounter = 0;
+const newOwner = (): string => `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
+
+function checkInteger(argument: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(argument, `an integer in [${min}, ${max}]`, value);
+  }
+  return value;
+}
+
+export class Queue<T = unknown> {
+  readonly name: string;
+  readonly #context: QueueContext;
+  readonly #keys: QueueKeys;
+  readonly #scripts: QueueScripts;
+  readonly #maxDataBytes: number;
+  readonly #waiters = new Map<string, Set<(fields: Record<string, string>) => void>>();
+  readonly #loops = new Set<ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>>();
+  #reader: StreamReader | undefined;
+
+  /** @internal Use `tusker.queue(name, options)`. */
+  constructor(context: QueueContext, name: string, options?: QueueOptions) {
+    this.name = checkName('name', name);
+    const o = checkOptions<QueueOptions>('options', options);
+    this.#maxDataBytes = o.maxDataBytes === undefined ? 1_048_576 : checkInteger('options.maxDataBytes', o.maxDataBytes, 1, 2 ** 31);
+    const keepFinished = o.keepFinished === undefined ? 1_000 : checkInteger('options.keepFinished', o.keepFinished, 0, 2 ** 31);
+    const keepFailed = o.keepFailed === undefined ? 10_000 : checkInteger('options.keepFailed', o.keepFailed, 0, 2 ** 31);
+    this.#context = context;
+    this.#keys = context.keys.queue(this.name);
+    this.#scripts = new QueueScripts(context.client, this.#keys, context.timers.now, {
+      finishedCount: keepFinished,
+      finishedAge: -1,
+      failedCount: keepFailed,
+      failedAge: -1,
+    });
+  }
+
+  #publishArgs(data: unknown, options: unknown, argument = 'options'): PublishArgs {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(data === undefined ? null : data);
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined) throw new InvalidArgumentError('data', 'a JSON-serialisable value', data);
+    if (Buffer.byteLength(json) > this.#maxDataBytes) throw new InvalidArgumentError('data', `at most ${this.#maxDataBytes} bytes of JSON`, data);
+    const o = checkOptions<PublishOptions>(argument, options);
+    const backoff = o.backoff === undefined ? { delay: 0 } : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff);
+    if (typeof backoff.delay !== 'number' || !(backoff.delay >= 0)) throw new InvalidArgumentError(`${argument}.backoff.delay`, 'a number of ms >= 0', backoff.delay);
+    return {
+      id: o.id === undefined ? randomUUID() : checkName(`${argument}.id`, o.id),
+      data: json,
+      priority: o.priority === undefined ? 0 : checkInteger(`${argument}.priority`, o.priority, -1000, 1000),
+      delay: o.delay === undefined || o.delay === 0 ? 0 : checkPositiveDuration(`${argument}.delay`, o.delay),
+      attempts: o.attempts === undefined ? 1 : checkInteger(`${argument}.attempts`, o.attempts, 1, 1_000_000),
+      backoff: JSON.stringify(backoff),
+      timeout: o.timeout === undefined ? 0 : checkPositiveDuration(`${argument}.timeout`, o.timeout),
+    };
+  }
+
+  /** Add a job. Resolves with its id; `created` is false when an unfinished job with that id existed (nothing changed). */
+  async publish(data: T, options?: PublishOptions): Promise<{ id: string; created: boolean }> {
+    const args = this.#publishArgs(data, options);
+    this.#context.assertOpen('queue.publish');
+    const r = await this.#scripts.publish(args);
+    // a delayed job is due `delay` ms from now: this process's processors promote it then
+    // (reapBy takes a deadline and the time it was read at: here, relative to 0)
+    if (args.delay > 0) for (const l of this.#loops) l.reapBy(args.delay, 0);
+    return { id: args.id, created: r.created };
+  }
+
+  /** Add many jobs in one round trip. Every item is validated before anything is sent. */
+  async publishMany(items: readonly { readonly data: T; readonly options?: PublishOptions }[]): Promise<{ id: string; created: boolean }[]> {
+    if (!Array.isArray(items)) throw new InvalidArgumentError('items', 'an array of { data, options }', items);
+    const args = items.map((item, i) => this.#publishArgs(item?.data, item?.options, `items[${i}].options`));
+    this.#context.assertOpen('queue.publishMany');
+    if (args.length === 0) return [];
+    const r = await this.#scripts.publishMany(args);
+    return args.map((a, i) => ({ id: a.id, created: r[i]?.created ?? false }));
+  }
+
+  /**
+   * Claim the next job (highest priority, then oldest), or `null` after `timeout` ms. Blocks on
+   * Redis (no polling); the claim itself is atomic, so a job is never in no state.
+   */
+  async claim(options?: ClaimOptions): Promise<ClaimedJob<T> | null> {
+    const o = checkOptions<ClaimOptions>('options', options);
+    const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
+    const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
+    this.#context.assertOpen('queue.claim');
+    const { timers } = this.#context;
+    const started = timers.now();
+    let blocking: RedisClient | undefined;
+    try {
+      for (;;) {
+        const owner = newOwner();
+        const row = await this.#scripts.claim(owner, lease);
+        if (row) return new ClaimedJob<T>(row, owner, this.#scripts, lease);
+        const left = timeout - (timers.now() - started);
+        if (left <= 0) return null;
+        blocking ??= this.#context.open();
+        // BLPOP takes whole seconds (fractions are allowed since Redis 6); cap each wait so the
+        // reaper's promotions of delayed jobs are seen without a marker
+        await blocking.blpop(this.#keys.wake, Math.min(left, 5_000) / 1000);
+      }
+    } finally {
+      blocking?.disconnect();
+    }
+  }
+
+  /**
+   * Process jobs with `handler`: its result finishes the job; a throw fails the attempt (retried
+   * with backoff while attempts are left, then failed). The claim's lease is renewed while the
+   * handler runs; its `signal` aborts when the lease is lost or the job's `timeout` passes.
+   * Also recovers claims of dead workers and makes delayed jobs available while it runs.
+   */
+  process(handler: (job: ClaimedJob<T>) => unknown, options?: QueueProcessOptions): ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }> {
+    checkFunction('handler', handler);
+    const o = checkOptions<QueueProcessOptions>('options', options);
+    const concurrency = o.concurrency === undefined ? 1 : checkInteger('options.concurrency', o.concurrency, 1, 10_000);
+    const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
+    const stopTimeout = o.stopTimeout === undefined ? 10_000 : checkPositiveDuration('options.stopTimeout', o.stopTimeout);
+    this.#context.assertOpen('queue.process');
+    const { timers } = this.#context;
+    const scripts = this.#scripts;
+    const loop = new ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>({
+      wakeKey: this.#keys.wake,
+      openBlocking: () => this.#context.open(),
+      timers,
+      concurrency,
+      stopTimeout,
+      newOwner,
+      claim: async (owner) => {
+        const row = await scripts.claim(owner, lease);
+        return row ? { row, job: new ClaimedJob<T>(row, owner, scripts, lease) } : undefined;
+      },
+      deadline: ({ row }) => row,
+      reap: () => scripts.reap(),
+      handle: async ({ row, job }, _owner, stopping) => {
+        const onStopping = () => job.abort(stopping.reason);
+        stopping.addEventListener('abort', onStopping, { once: true });
+        const watchdog = new LeaseWatchdog(
+          {
+            ttl: lease,
+            autoExtend: true,
+            timers,
+            renew: async () => {
+              await job.extend(lease);
+              return timers.now() + lease - 1; // conservative: measured after the reply
+            },
+            isLost: (error) => error instanceof JobLostError,
+            onLost: (_, error) => job.abort(error ?? new JobLostError(job.id)),
+          },
+          row.sentAt + (row.deadline - row.serverNow),
+        );
+        watchdog.start();
+        const limit = row.timeout > 0 ? timers.after(row.timeout, () => job.abort(new Error(`job timed out after ${row.timeout} ms`))) : undefined;
+        let result: unknown;
+        let failed: unknown;
+        try {
+          result = await Promise.race([
+            Promise.resolve().then(() => handler(job)),
+            new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason), { once: true })),
+          ]);
+        } catch (error) {
+          failed = error ?? new Error('handler failed');
+        }
+        limit?.cancel();
+        await watchdog.stop();
+        stopping.removeEventListener('abort', onStopping);
+        try {
+          if (failed === undefined) await job.finish(result);
+          else {
+            const r = await job.fail(failed instanceof Error ? (failed.stack ?? `${failed.name}: ${failed.message}`) : String(failed));
+            // the retry is due after its backoff: promote it then, not at the next periodic pass
+            if (r.state === 'delayed') for (const l of this.#loops) l.reapBy(r.due, r.serverNow);
+          }
+        } catch {
+          // JobLostError: the claim was recovered meanwhile — nothing is recorded twice, by design.
+          // Other errors: the lease will run out and the job is recovered by a reaper.
+        }
+      },
+    });
+    const stop = loop.stop.bind(loop);
+    const stopper = { stop };
+    loop.stop = () => {
+      this.#loops.delete(loop);
+      this.#context.inFlight.delete(stopper);
+      return stop();
+    };
+    this.#loops.add(loop);
+    this.#context.inFlight.add(stopper);
+    loop.start();
+    return loop;
+  }
+
+  /** The job, or `null` when there is no such job (never published, retracted, or dropped by retention). */
+  async getJob(id: string): Promise<JobSnapshot<T> | null> {
+    checkName('id', id);
+    this.#context.assertOpen('queue.getJob');
+    const flat = await this.#scripts.inspectJob(id);
+    if (flat.length === 0) return null;
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
+    return {
+      id,
+      state: f.state as JobState,
+      data: JSON.parse(f.data ?? 'null') as T,
+      priority: Number(f.priority ?? 0),
+      attempt: Number(f.attempt ?? 0),
+      attempts: Number(f.attempts ?? 1),
+      cancelCount: Number(f.cancelCount ?? 0),
+      result: f.result === undefined ? undefined : JSON.parse(f.result),
+      error: f.error,
+    };
+  }
+
+  /** How often the job was cancelled (Thoonk's failure count); 0 for an unknown job. */
+  async getFailureCount(id: string): Promise<number> {
+    return (await this.getJob(id))?.cancelCount ?? 0;
+  }
+
+  /** Counts by state, in one consistent snapshot. */
+  async stats(): Promise<QueueStats> {
+    this.#context.assertOpen('queue.stats');
+    const [available, claimed, stalled, delayed, finished, failed, paused] = await this.#scripts.inspectStats();
+    return {
+      available: available ?? 0,
+      claimed: claimed ?? 0,
+      stalled: stalled ?? 0,
+      delayed: delayed ?? 0,
+      finished: finished ?? 0,
+      failed: failed ?? 0,
+      paused: paused === 1,
+    };
+  }
+
+  /** Ids in one state, oldest first (available: in claim order). */
+  async list(state: JobState, options?: { readonly offset?: number; readonly limit?: number }): Promise<string[]> {
+    const sets: Record<JobState, string> = {
+      available: this.#keys.available,
+      claimed: this.#keys.claimed,
+      stalled: this.#keys.stalled,
+      delayed: this.#keys.delayed,
+      finished: this.#keys.finished,
+      failed: this.#keys.failed,
+    };
+    const set = sets[state];
+    if (set === undefined) throw new InvalidArgumentError('state', `one of ${Object.keys(sets).join(', ')}`, state);
+    const o = checkOptions<{ offset?: number; limit?: number }>('options', options);
+    const offset = o.offset === undefined ? 0 : checkInteger('options.offset', o.offset, 0, 2 ** 31);
+    const limit = o.limit === undefined ? 100 : checkInteger('options.limit', o.limit, 1, 100_000);
+    this.#context.assertOpen('queue.list');
+    return this.#context.client.zrange(set, offset, offset + limit - 1);
+  }
+
+  /** A stalled job becomes available again. JobStateError if it is not stalled. */
+  async retry(id: string): Promise<void> {
+    checkName('id', id);
+    this.#context.assertOpen('queue.retry');
+    await this.#scripts.move(id, 'retry');
+  }
+
+  /** A failed job becomes available again, with its attempts renewed. JobStateError if it has not failed. */
+  async retryFailed(id: string): Promise<void> {
+    checkName('id', id);
+    this.#context.assertOpen('queue.retryFailed');
+    await this.#scripts.move(id, 'retry-failed');
+  }
+
+  /** Remove the job wherever it is (a worker holding it learns JobLostError when it settles). */
+  async retract(id: string): Promise<void> {
+    checkName('id', id);
+    this.#context.assertOpen('queue.retract');
+    await this.#scripts.move(id, 'retract');
+  }
+
+  /** Stop handing out jobs (claims return nothing) until `resume()`. Publishing goes on. */
+  async pause(): Promise<void> {
+    this.#context.assertOpen('queue.pause');
+    await this.#context.client.set(this.#keys.paused, '1');
+  }
+
+  async resume(): Promise<void> {
+    this.#context.assertOpen('queue.resume');
+    await this.#context.client.del(this.#keys.paused);
+    // wake blocked claimers
+    await this.#context.client.rpush(this.#keys.wake, '1');
+  }
+
+  /**
+   * Resolve with the job's result once it is finished, or reject with JobFailedError once it
+   * failed, or with WaitTimeoutError after `timeout` ms.
+   */
+  async waitFor(id: string, options?: { readonly timeout?: number }): Promise<unknown> {
+    checkName('id', id);
+    const o = checkOptions<{ timeout?: number }>('options', options);
+    const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
+    this.#context.assertOpen('queue.waitFor');
+    // listen first, then look: a finish between the two cannot be missed
+    let listener!: (fields: Record<string, string>) => void;
+    const outcome = new Promise<unknown>((resolve, reject) => {
+      listener = (fields) => {
+        if (fields.type === 'finish') resolve(JSON.parse(fields.result ?? 'null'));
+        else if (fields.type === 'failed') reject(new JobFailedError(id, fields.error ?? ''));
+      };
+    });
+    await this.#follow(id, listener);
+    let timer: { cancel(): void } | undefined;
+    try {
+      const job = await this.getJob(id);
+      if (job?.state === 'finished') return job.result;
+      if (job?.state === 'failed') throw new JobFailedError(id, job.error ?? '');
+      const limit =
+        timeout === Infinity
+          ? new Promise<never>(() => undefined)
+          : new Promise<never>((_, reject) => {
+              timer = this.#context.timers.after(timeout, () => reject(new WaitTimeoutError(`job '${id}'`, timeout)));
+            });
+      return await Promise.race([outcome, limit]);
+    } finally {
+      timer?.cancel();
+      this.#waiters.get(id)?.delete(listener);
+    }
+  }
+
+  async #follow(id: string, listener: (fields: Record<string, string>) => void): Promise<void> {
+    let set = this.#waiters.get(id);
+    if (!set) this.#waiters.set(id, (set = new Set()));
+    set.add(listener);
+    if (!this.#reader) {
+      const reader = new StreamReader(
+        () => this.#context.open(),
+        this.#keys.events,
+        (fields) => {
+          for (const l of [...(this.#waiters.get(fields.id ?? '') ?? [])]) l(fields);
+        },
+        this.#context.timers,
+      );
+      this.#reader = reader;
+      this.#context.inFlight.add(reader);
+      reader.start();
+    }
+    await this.#reader.ready;
+  }
+}

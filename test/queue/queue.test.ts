@@ -1,0 +1,158 @@
+import { describe, expect, it, vi } from 'vitest';
+import { InvalidArgumentError, JobFailedError, JobLostError, JobStateError, WaitTimeoutError } from '../../src/index';
+import { useRedis } from '../support/fixture';
+
+const redis = useRedis();
+
+describe('job queue', () => {
+  it('publish is idempotent per unfinished id; claims go by priority, then publish order', async () => {
+    const q = redis.tusker().queue<string>('order');
+    expect(await q.publish('a', { id: 'a' })).toEqual({ id: 'a', created: true });
+    expect(await q.publish('changed', { id: 'a' })).toEqual({ id: 'a', created: false });
+    await q.publish('b', { id: 'b' });
+    await q.publish('urgent', { id: 'u', priority: 10 });
+    await q.publish('meh', { id: 'm', priority: -1 });
+    const order: string[] = [];
+    for (let job = await q.claim({ timeout: 0 }); job; job = await q.claim({ timeout: 0 })) {
+      order.push(`${job.id}:${job.data}`);
+      await job.finish();
+    }
+    expect(order).toEqual(['u:urgent', 'a:a', 'b:b', 'm:meh']);
+    // a finished id can be published again: a new job
+    expect(await q.publish('again', { id: 'a' })).toEqual({ id: 'a', created: true });
+  });
+
+  it('claim blocks until a job is published, and returns null after its timeout', async () => {
+    const t = redis.tusker();
+    const q = t.queue('blocking');
+    expect(await q.claim({ timeout: 50 })).toBeNull();
+    const claiming = q.claim({ timeout: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await redis.tusker().queue('blocking').publish({ hello: 1 }, { id: 'x' });
+    const job = await claiming;
+    expect(job?.data).toEqual({ hello: 1 });
+    await job?.finish('done');
+    expect(await q.waitFor('x')).toBe('done');
+  });
+
+  it('cancel requeues (counted), stall holds until retry, retract removes; a lost claim changes nothing', async () => {
+    const q = redis.tusker().queue('moves');
+    await q.publish(1, { id: 'j' });
+    const first = await q.claim({ timeout: 0 });
+    await first?.cancel();
+    expect(await q.getFailureCount('j')).toBe(1);
+    const second = await q.claim({ timeout: 0 });
+    expect(second).toMatchObject({ id: 'j', attempt: 1, cancelCount: 1 });
+    await second?.stall();
+    expect(await q.claim({ timeout: 0 })).toBeNull();
+    await expect(second?.finish()).rejects.toBeInstanceOf(JobLostError);
+    expect((await q.stats()).stalled).toBe(1);
+    await q.retry('j');
+    await expect(q.retry('j')).rejects.toBeInstanceOf(JobStateError);
+    const third = await q.claim({ timeout: 0 });
+    await q.retract('j');
+    await expect(third?.finish()).rejects.toBeInstanceOf(JobLostError);
+    expect(await q.getJob('j')).toBeNull();
+    expect(await q.stats()).toMatchObject({ available: 0, claimed: 0, stalled: 0, finished: 0 });
+  });
+
+  it('a claim whose lease ran out is recovered by a running processor and finished once', async () => {
+    const t = redis.tusker();
+    const q = t.queue('recover');
+    await q.publish('w', { id: 'r', attempts: 3 });
+    const abandoned = await q.claim({ timeout: 0, lease: 100 });
+    const seen: number[] = [];
+    const processor = q.process((job) => {
+      seen.push(job.attempt);
+      return 'ok';
+    });
+    expect(await q.waitFor('r', { timeout: 5_000 })).toBe('ok');
+    expect(seen).toEqual([2]); // the abandoned claim counted as attempt 1
+    await expect(abandoned?.finish()).rejects.toBeInstanceOf(JobLostError);
+    await processor.stop();
+  });
+
+  it('retries with backoff until attempts run out, keeps the error, retryFailed brings it back', async () => {
+    const q = redis.tusker().queue('retries');
+    let calls = 0;
+    const processor = q.process(() => {
+      calls++;
+      throw new Error(`boom ${calls}`);
+    });
+    await q.publish('x', { id: 'f', attempts: 3, backoff: { delay: 20 } });
+    await expect(q.waitFor('f', { timeout: 5_000 })).rejects.toBeInstanceOf(JobFailedError);
+    expect(calls).toBe(3);
+    const job = await q.getJob('f');
+    expect(job).toMatchObject({ state: 'failed', attempt: 3 });
+    expect(job?.error).toContain('boom 3');
+    expect(await q.list('failed')).toEqual(['f']);
+    await processor.stop();
+    await q.retryFailed('f');
+    expect((await q.getJob('f'))?.state).toBe('available');
+  });
+
+  it("a job's timeout aborts its handler's signal and fails the attempt", async () => {
+    const q = redis.tusker().queue('timeouts');
+    let aborted: unknown;
+    const processor = q.process((job) => new Promise((_, reject) => job.signal.addEventListener('abort', () => reject((aborted = job.signal.reason)))));
+    await q.publish('slow', { id: 's', timeout: 50 });
+    await expect(q.waitFor('s', { timeout: 5_000 })).rejects.toMatchObject({ code: 'ERR_JOB_FAILED' });
+    expect(String(aborted)).toContain('timed out');
+    await processor.stop();
+  });
+
+  it('delayed jobs become available at their time; pause holds claims', async () => {
+    const q = redis.tusker().queue('delays');
+    await q.publish('later', { id: 'd', delay: 100 });
+    expect((await q.stats()).delayed).toBe(1);
+    const processor = q.process((job) => job.data);
+    expect(await q.waitFor('d', { timeout: 5_000 })).toBe('later');
+    await q.pause();
+    await q.publish('held', { id: 'h' });
+    expect(await q.waitFor('h', { timeout: 200 }).catch((e) => e)).toBeInstanceOf(WaitTimeoutError);
+    expect((await q.stats()).paused).toBe(true);
+    await q.resume();
+    expect(await q.waitFor('h', { timeout: 5_000 })).toBe('held');
+    await processor.stop();
+  });
+
+  it('keeps at most keepFinished finished jobs', async () => {
+    const q = redis.tusker().queue('retention', { keepFinished: 5 });
+    await q.publishMany(Array.from({ length: 30 }, (_, i) => ({ data: i, options: { id: `j${i}` } })));
+    for (let job = await q.claim({ timeout: 0 }); job; job = await q.claim({ timeout: 0 })) await job.finish(job.data);
+    expect((await q.stats()).finished).toBe(5);
+    expect(await q.getJob('j0')).toBeNull();
+    expect((await q.getJob('j29'))?.result).toBe(29);
+  });
+
+  it('rejects bad input before any Redis call', async () => {
+    const t = redis.tusker({ connection: 'redis://127.0.0.1:1', lazyConnect: true } as never);
+    const q = t.queue('bad', { maxDataBytes: 32 });
+    const cycle: { self?: unknown } = {};
+    cycle.self = cycle;
+    const cases: [string, () => unknown][] = [
+      ['data', () => q.publish(cycle)],
+      ['data', () => q.publish('x'.repeat(64))],
+      ['options.id', () => q.publish(1, { id: '' })],
+      ['options.priority', () => q.publish(1, { priority: 1.5 })],
+      ['options.priority', () => q.publish(1, { priority: 5000 })],
+      ['options.delay', () => q.publish(1, { delay: -1 })],
+      ['options.attempts', () => q.publish(1, { attempts: 0 })],
+      ['items[1].options.attempts', () => q.publishMany([{ data: 1 }, { data: 2, options: { attempts: -1 } }])],
+      ['options.lease', () => q.claim({ lease: 0 })],
+      ['handler', () => q.process(5 as never)],
+      ['name', () => t.queue('')],
+      ['state', () => q.list('bogus' as never)],
+    ];
+    for (const [argument, call] of cases) {
+      let error: unknown;
+      try {
+        await call();
+      } catch (e) {
+        error = e;
+      }
+      expect(error, argument).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).argument).toBe(argument);
+    }
+  });
+});
