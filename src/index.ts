@@ -11,7 +11,7 @@ export type { TaskGroupOptions, CloseOptions, ProcessOptions, TaskState, TaskSna
 export { TaskProcessor } from './tasks/processor';
 export type { TaskHandler, TaskHandlerContext } from './tasks/processor';
 export { Queue } from './queue/queue';
-export type { QueueOptions, PublishOptions, ClaimOptions, QueueProcessOptions, JobState, JobSnapshot, QueueStats } from './queue/queue';
+export type { QueueOptions, PublishOptions, ClaimOptions, QueueProcessOptions, JobState, JobSnapshot, QueueStats, QueueEvents } from './queue/queue';
 export { ClaimedJob } from './queue/claimed-job';
 export type { ConnectionInput } from './redis/connection';
 export {

@@ -43,6 +43,19 @@ export interface PublishOptions {
   readonly backoff?: { readonly delay: number; readonly factor?: number; readonly max?: number };
   /** Per-attempt time limit for `process` handlers, in ms: the handler's signal aborts and the attempt fails. */
   readonly timeout?: number;
+  /** Called once when the job finishes (with its result) or fails (with a JobFailedError), from any worker. */
+  readonly onFinish?: (error: Error | null, result?: unknown) => void;
+}
+
+/** Events of `on`, delivered from every process through a capped Redis Stream. */
+export interface QueueEvents {
+  publish: [event: { id: string }];
+  finish: [event: { id: string; result: unknown }];
+  failed: [event: { id: string; error: string }];
+  retry: [event: { id: string; error: string; attempt: number }];
+  stalled: [event: { id: string }];
+  cancel: [event: { id: string }];
+  retract: [event: { id: string }];
 }
 
 /** Options of `claim`. */
@@ -117,6 +130,7 @@ export class Queue<T = unknown> {
   readonly #maxDataBytes: number;
   readonly #waiters = new Map<string, Set<(fields: Record<string, string>) => void>>();
   readonly #loops = new Set<ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>>();
+  readonly #listeners = new Map<keyof QueueEvents, Set<(event: never) => void>>();
   #reader: StreamReader | undefined;
 
   /** @internal Use `tusker.queue(name, options)`. */
@@ -162,7 +176,18 @@ export class Queue<T = unknown> {
   /** Add a job. Resolves with its id; `created` is false when an unfinished job with that id existed (nothing changed). */
   async publish(data: T, options?: PublishOptions): Promise<{ id: string; created: boolean }> {
     const args = this.#publishArgs(data, options);
+    const onFinish = options?.onFinish === undefined ? undefined : checkFunction<(e: Error | null, r?: unknown) => void>('options.onFinish', options.onFinish);
     this.#context.assertOpen('queue.publish');
+    if (onFinish) {
+      // listen before publishing, so a fast worker's finish cannot be missed; called once
+      const listener = (fields: Record<string, string>) => {
+        if (fields.type !== 'finish' && fields.type !== 'failed') return;
+        this.#waiters.get(args.id)?.delete(listener);
+        if (fields.type === 'finish') onFinish(null, JSON.parse(fields.result ?? 'null'));
+        else onFinish(new JobFailedError(args.id, fields.error ?? ''));
+      };
+      await this.#follow(args.id, listener);
+    }
     const r = await this.#scripts.publish(args);
     // a delayed job is due `delay` ms from now: this process's processors promote it then
     // (reapBy takes a deadline and the time it was read at: here, relative to 0)
@@ -425,19 +450,45 @@ export class Queue<T = unknown> {
     }
   }
 
+  /**
+   * Listen to the queue's events, from every process: publish, finish, failed, retry, stalled,
+   * cancel, retract. Read from a capped Redis Stream, so a listener whose connection drops
+   * catches up. Resolves once listening.
+   */
+  async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {
+    checkFunction('listener', listener);
+    this.#context.assertOpen('queue.on');
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    set.add(listener as (event: never) => void);
+    await this.#startReader();
+  }
+
+  off<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): void {
+    this.#listeners.get(event)?.delete(listener as (event: never) => void);
+  }
+
   async #follow(id: string, listener: (fields: Record<string, string>) => void): Promise<void> {
     let set = this.#waiters.get(id);
     if (!set) this.#waiters.set(id, (set = new Set()));
     set.add(listener);
+    await this.#startReader();
+  }
+
+  #dispatch(fields: Record<string, string>): void {
+    for (const l of [...(this.#waiters.get(fields.id ?? '') ?? [])]) l(fields);
+    const listeners = this.#listeners.get(fields.type as keyof QueueEvents);
+    if (!listeners?.size) return;
+    const event: Record<string, unknown> = { id: fields.id };
+    if (fields.result !== undefined) event.result = JSON.parse(fields.result);
+    if (fields.error !== undefined) event.error = fields.error;
+    if (fields.attempt !== undefined) event.attempt = Number(fields.attempt);
+    for (const l of [...listeners]) (l as (e: unknown) => void)(event);
+  }
+
+  async #startReader(): Promise<void> {
     if (!this.#reader) {
-      const reader = new StreamReader(
-        () => this.#context.open(),
-        this.#keys.events,
-        (fields) => {
-          for (const l of [...(this.#waiters.get(fields.id ?? '') ?? [])]) l(fields);
-        },
-        this.#context.timers,
-      );
+      const reader = new StreamReader(() => this.#context.open(), this.#keys.events, (fields) => this.#dispatch(fields), this.#context.timers);
       this.#reader = reader;
       this.#context.inFlight.add(reader);
       reader.start();

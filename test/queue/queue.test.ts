@@ -156,3 +156,27 @@ describe('job queue', () => {
     }
   });
 });
+
+describe('job queue events', () => {
+  it('onFinish is called once, and events reach listeners in other processes', async () => {
+    const producer = redis.tusker().queue<number>('events');
+    const observer = redis.tusker().queue<number>('events');
+    const seen: string[] = [];
+    await observer.on('publish', (e) => seen.push(`publish ${e.id}`));
+    await observer.on('finish', (e) => seen.push(`finish ${e.id} ${JSON.stringify(e.result)}`));
+    await observer.on('failed', (e) => seen.push(`failed ${e.id}`));
+    const finished = vi.fn();
+    await producer.publish(2, { id: 'ok', onFinish: finished });
+    const failedCb = vi.fn();
+    await producer.publish(0, { id: 'bad', onFinish: failedCb });
+    const processor = redis.tusker().queue<number>('events').process((job) => {
+      if (job.data === 0) throw new Error('zero');
+      return job.data * 21;
+    });
+    await vi.waitFor(() => expect(failedCb).toHaveBeenCalledOnce());
+    await vi.waitFor(() => expect(finished).toHaveBeenCalledWith(null, 42));
+    expect(failedCb.mock.calls[0]?.[0]).toBeInstanceOf(JobFailedError);
+    await vi.waitFor(() => expect(seen).toEqual(['publish ok', 'publish bad', 'finish ok 42', 'failed bad']));
+    await processor.stop();
+  });
+});
