@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { createJob } from '../../src/compat/thoonk-jobs';
+import { useRedis } from '../support/fixture';
+
+const redis = useRedis();
+const root = join(__dirname, '..', '..');
+
+describe('compat: thoonk-jobs', () => {
+  it('publish, get, finish, cancel, stall, retry, retract, getFailureCount, with callbacks and promises', async () => {
+    const jobs = createJob('classic', { redis: redis.url, prefix: redis.prefix });
+    const [item, id] = (await new Promise((resolve, reject) =>
+      jobs.publish({ foo: 1 }, { id: 'one' }, (err, ...r) => (err ? reject(err) : resolve(r))),
+    )) as [unknown, string];
+    expect([item, id]).toEqual([{ foo: 1 }, 'one']);
+    await jobs.publish({ foo: 2 }, { id: 'front', priority: true });
+    const [text, first] = (await jobs.get(1)) as [string, string];
+    expect([JSON.parse(text), first]).toEqual([{ foo: 2 }, 'front']);
+    await jobs.cancel(first);
+    expect(await jobs.getFailureCount(first)).toBe(1);
+    const [, again] = (await jobs.get(1)) as [string, string];
+    await jobs.stall(again);
+    await jobs.retry(again);
+    const [, third] = (await jobs.get(1)) as [string, string];
+    await jobs.finish(third, 'ok');
+    await jobs.retract('one');
+    const timeout = await new Promise<Error | null>((resolve) => jobs.get(1, (err) => resolve(err)));
+    expect(timeout?.message).toBe('Timeout');
+    await jobs.quit();
+  });
+
+  it("the Thoonk Jobs example's loops run as written", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'examples', 'compat', 'thoonk-jobs', 'example.js')], {
+      cwd: root,
+      env: { ...process.env, REDIS_URL: redis.url, CHANNEL: `${redis.prefix}-example` },
+      timeout: 20_000,
+    });
+    expect(stdout.match(/Published task: /g)).toHaveLength(5);
+    expect(stdout.match(/Processing \S+: \d/g)).toHaveLength(5);
+    expect(stdout.match(/Finished: Result for \d/g)).toHaveLength(5);
+  });
+});
