@@ -22,8 +22,9 @@ const CLOSE_LIMIT_MS = 5_000;
 /** Options of `new Tusker(options)`. */
 export interface TuskerOptions {
   /**
-   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, or an ioredis `Redis`/`Cluster`
-   * instance. An instance you pass in is never closed by Tusker.
+   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, or an ioredis `Redis`
+   * instance. An instance you pass in is never closed by Tusker. Not supported yet (refused with
+   * InvalidArgumentError): Redis Cluster, and ioredis `keyPrefix` (use `prefix`).
    * @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
    */
   readonly connection?: ConnectionInput;

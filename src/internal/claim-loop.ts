@@ -58,9 +58,16 @@ export class ClaimLoop<C> extends Service {
 
   /** A deadline was added (server ms, with the server time it was read at): reap by then. */
   reapBy(deadline: number, serverNow: number): void {
-    if (!this.running || this.#nextReapAt <= this.#i.timers.now() + (deadline - serverNow)) return;
+    if (!this.running) return;
+    const at = this.#i.timers.now() + (deadline - serverNow);
+    // a pass in flight read the deadlines before this one: it must not schedule past it
+    this.#wantBy = Math.min(this.#wantBy, at);
+    if (this.#reaping || this.#nextReapAt <= at) return;
     this.#scheduleReap(deadline - serverNow);
   }
+
+  #wantBy = Infinity;
+  #reaping = false;
 
   protected onStart(): void {
     this.#blocking = this.#i.openBlocking();
@@ -134,6 +141,8 @@ export class ClaimLoop<C> extends Service {
   /** One reaper pass, then the next one at the earliest deadline left. */
   async #reap(): Promise<void> {
     if (!this.running) return;
+    this.#reaping = true;
+    this.#wantBy = Infinity;
     let next = MAX_REAP_INTERVAL_MS;
     try {
       const r = await this.#i.reap();
@@ -141,6 +150,7 @@ export class ClaimLoop<C> extends Service {
     } catch {
       next = RETRY_MS;
     }
-    if (this.running) this.#scheduleReap(next);
+    this.#reaping = false;
+    if (this.running) this.#scheduleReap(Math.min(next, this.#wantBy - this.#i.timers.now()));
   }
 }

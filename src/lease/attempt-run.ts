@@ -75,6 +75,9 @@ export interface AttemptRunInit {
 
 /** After its own attempt failed, a run-once caller lets the others claim first for this long. */
 const OWN_RETRY_DELAY_MS = 250;
+/** A standby's claim that cannot reach Redis is retried this often, this many times (about 5 s). */
+const CLAIM_RETRY_MS = 250;
+const CLAIM_TRIES = 20;
 /** How often a failed `finish` is retried while Redis is unreachable. */
 const FINISH_RETRY_MS = 200;
 const FINISH_TRIES = 10;
@@ -82,6 +85,7 @@ const FINISH_TRIES = 10;
 export class AttemptRun {
   readonly #i: AttemptRunInit;
   #state: 'checking' | 'standing-by' | 'running' | 'over' = 'checking';
+  #claimFailures = 0;
   /** A claim is in flight; a further reason to check waits for its reply. */
   #busyChecking = false;
   #checkAgain = false;
@@ -193,9 +197,16 @@ export class AttemptRun {
       reply = await this.#i.scripts.claim(this.#nextOwner());
     } catch (error) {
       this.#busyChecking = false;
-      return this.#fail(fromRedisError(error));
+      const failure = fromRedisError(error);
+      // a blip must not cost a standby the outcome: retry for a while, then give up
+      if (failure.code === 'ERR_CONNECTION' && ++this.#claimFailures < CLAIM_TRIES && !this.#over) {
+        this.#state = 'standing-by';
+        return this.#scheduleCheck(CLAIM_RETRY_MS, 'lease-ended');
+      }
+      return this.#fail(failure);
     }
     this.#busyChecking = false;
+    this.#claimFailures = 0;
     if (this.#over) {
       // the caller left while the claim was in flight; an attempt it won is handed back at once
       if (reply.state === 'ACQUIRED') void this.#finish(this.#owner, reply.attempt, 'failed').catch(() => undefined);

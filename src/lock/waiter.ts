@@ -76,7 +76,9 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   grant(grant: Grant): void {
-    if (this.#state === 'enqueuing') this.#early = grant;
+    // kept while enqueuing (the reply brings the clock sample) and while cancelling (if the cancel
+    // cannot reach Redis, this grant must be released, not left to run out)
+    if (this.#state === 'enqueuing' || this.#state === 'cancelling') this.#early = grant;
     else if (this.#state === 'queued') this.#finish(grant, grant.sample ?? (this.#sample as ClockSample));
   }
 
@@ -89,7 +91,8 @@ export class Waiter<L> implements GrantReceiver {
       await this.#i.context.router.join(this.#i.scripts.channel);
       this.#joined = true;
     } catch (error) {
-      if (this.#state === 'enqueuing') this.#end(error, false);
+      // gave up while subscribing: #giveUp left the ending to us
+      if (this.#state !== 'done') this.#end(this.#state === 'enqueuing' ? error : this.#reason, false);
       return;
     }
     // gave up while subscribing: nothing was queued, so there is nothing to cancel
@@ -159,19 +162,28 @@ export class Waiter<L> implements GrantReceiver {
 
   #end(error: unknown, mayStillBeGranted: boolean): void {
     this.#state = 'done';
-    if (mayStillBeGranted) this.#releaseLateGrants();
+    if (mayStillBeGranted) {
+      // a grant that already arrived is released now; later ones by the orphan watch
+      if (this.#early) this.#releaseGrant(this.#early);
+      this.#releaseLateGrants();
+    }
     this.#settle.reject(error);
   }
 
-  #releaseLateGrants(): void {
+  #releaseGrant(grant: Grant): void {
     const { context, scripts, owner } = this.#i;
+    scripts.release(owner, grant.token).then(
+      (reply) => reply.handedLocally && context.router.deliver(reply.handedLocally),
+      () => undefined,
+    );
+  }
+
+  #releaseLateGrants(): void {
+    const { context, owner } = this.#i;
     const orphan: GrantReceiver = {
       grant: (grant) => {
         context.router.unregister(owner, orphan);
-        scripts.release(owner, grant.token).then(
-          (reply) => reply.handedLocally && context.router.deliver(reply.handedLocally),
-          () => undefined,
-        );
+        this.#releaseGrant(grant);
       },
       reconnected: () => undefined,
     };

@@ -483,7 +483,13 @@ export class Queue<T = unknown> {
     if (fields.result !== undefined) event.result = JSON.parse(fields.result);
     if (fields.error !== undefined) event.error = fields.error;
     if (fields.attempt !== undefined) event.attempt = Number(fields.attempt);
-    for (const l of [...listeners]) (l as (e: unknown) => void)(event);
+    for (const l of [...listeners]) {
+      try {
+        (l as (e: unknown) => void)(event);
+      } catch {
+        // one throwing listener must not keep the event from the others
+      }
+    }
   }
 
   async #startReader(): Promise<void> {

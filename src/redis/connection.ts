@@ -1,7 +1,8 @@
 import IORedis, { Cluster, type RedisOptions } from 'ioredis';
+import { InvalidArgumentError } from '../errors';
 
 /**
- * Connection factory. Tusker accepts a URL, ioredis options, or a ready ioredis `Redis`/`Cluster`.
+ * Connection factory. Tusker accepts a URL, ioredis options, or a ready ioredis `Redis`.
  * Connections Tusker creates get bounded failure behaviour (a command fails with a connection
  * error after a few reconnect attempts instead of queueing forever) and are closed by
  * `close()`; an instance the user passed in is used as it is and never closed.
@@ -31,6 +32,23 @@ function isClient(input: unknown): input is RedisClient {
   );
 }
 
+/**
+ * Settings Tusker cannot work with, refused before any connection is made:
+ * - Redis Cluster: grants and events rely on PUBLISH reaching the subscriber, which on Cluster
+ *   needs sharded pub/sub (not built yet; a Cluster would let two waiters hold one lock).
+ * - ioredis `keyPrefix`: ioredis prefixes KEYS but not ARGV, and the scripts that sweep many
+ *   jobs or tasks build key names from ARGV. Use Tusker's own `prefix` instead.
+ */
+function checkSupported(input: unknown): void {
+  if (input instanceof Cluster || (typeof input === 'object' && input !== null && 'isCluster' in input && (input as { isCluster?: boolean }).isCluster)) {
+    throw new InvalidArgumentError('connection', 'a standalone Redis (Redis Cluster is not supported yet)', input);
+  }
+  const options = isClient(input) ? (input as IORedis).options : typeof input === 'object' && input !== null ? (input as RedisOptions) : undefined;
+  if (options?.keyPrefix) {
+    throw new InvalidArgumentError('connection', "no ioredis keyPrefix (use Tusker's `prefix` option)", options.keyPrefix);
+  }
+}
+
 export class Connections {
   /** The connection for commands and scripts. */
   readonly client: RedisClient;
@@ -38,6 +56,7 @@ export class Connections {
   readonly #extra = new Set<RedisClient>();
 
   constructor(input: ConnectionInput | undefined) {
+    checkSupported(input);
     if (isClient(input)) {
       this.client = input;
       this.#ownsClient = false;

@@ -109,8 +109,18 @@ export class Subscriber extends Service {
         if (c) for (const listener of [...c.listeners.keys()]) listener(message, channel);
       });
       connection.on('ready', () => {
-        if (this.#connectedOnce) for (const hook of [...this.#reconnectHooks]) hook();
+        const reconnected = this.#connectedOnce;
         this.#connectedOnce = true;
+        if (!reconnected) return;
+        // ioredis emits 'ready' before it re-subscribes: subscribe first (again, harmlessly), so
+        // the waiters re-checking now cannot be handed something that reaches nobody
+        const channels = [...this.#channels.keys()];
+        const resubscribed = channels.length ? connection.subscribe(...channels).then(() => undefined) : Promise.resolve();
+        void resubscribed
+          .catch(() => undefined)
+          .then(() => {
+            for (const hook of [...this.#reconnectHooks]) hook();
+          });
       });
       this.#connection = connection;
     }

@@ -365,9 +365,15 @@ export class TaskGroup {
     await this.#reader.ready;
   }
 
-  /** Stop listening. */
+  /** Stop listening; the last listener leaving closes the event connection. */
   off<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): void {
     this.#listeners.get(event)?.delete(listener as (event: never) => void);
+    if (this.#reader && [...this.#listeners.values()].every((set) => set.size === 0)) {
+      const reader = this.#reader;
+      this.#reader = undefined;
+      this.#context.inFlight.delete(reader);
+      void reader.stop();
+    }
   }
 
   #dispatch(fields: Record<string, string>): void {
@@ -378,7 +384,13 @@ export class TaskGroup {
     if (fields.part !== undefined) event.part = fields.part;
     if (fields.error !== undefined) event.error = fields.error;
     if (fields.attemptsLeft !== undefined) event.attemptsLeft = Number(fields.attemptsLeft);
-    for (const listener of [...listeners]) (listener as (e: unknown) => void)(event);
+    for (const listener of [...listeners]) {
+      try {
+        (listener as (e: unknown) => void)(event);
+      } catch {
+        // one throwing listener must not keep the event from the others
+      }
+    }
   }
 
   #infoJson(info: unknown): string {

@@ -53,6 +53,10 @@ describe('bad input', async () => {
     await expectInvalid('prefix', () => new Tusker({ prefix: 'a{' }));
     await expectInvalid('prefix', () => new Tusker({ prefix: 'tusker:' }));
     await expectInvalid('options', () => new Tusker('redis://x' as never));
+    // ioredis keyPrefix would prefix KEYS but not the key names scripts derive: refused
+    await expectInvalid('connection', () => new Tusker({ connection: { keyPrefix: 'app:', lazyConnect: true } }));
+    // Redis Cluster needs sharded pub/sub, not built yet: refused rather than unsafe
+    await expectInvalid('connection', () => new Tusker({ connection: { isCluster: true, evalsha() {}, duplicate() {} } as never }));
   });
 
   it('accepts a long wait as "no limit" and fractional ms as whole ms', () => {
