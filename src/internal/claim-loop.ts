@@ -21,8 +21,8 @@ export interface ClaimLoopInit<C> {
   readonly concurrency: number;
   readonly stopTimeout: number;
   readonly newOwner: () => string;
-  /** Claim one item for `owner`, or undefined when there is none. */
-  claim(owner: string): Promise<C | undefined>;
+  /** Claim up to `max` items for `owner` (none when there is nothing to claim). */
+  claim(owner: string, max: number): Promise<C[]>;
   /** The claimed item's lease deadline, to wake the reaper by then (server ms + the server time it was read at). */
   deadline(claimed: C): { deadline: number; serverNow: number };
   /** Run the work; `stopping` aborts when the processor gives up waiting for it. Must not reject. */
@@ -98,18 +98,19 @@ export class ClaimLoop<C> extends Service {
         continue;
       }
       const owner = this.#i.newOwner();
-      let claimed: C | undefined;
+      let claimed: C[];
       try {
-        claimed = await this.#i.claim(owner);
+        // as many as there are free slots, in one round trip
+        claimed = await this.#i.claim(owner, this.#i.concurrency - this.#running.size);
       } catch {
         if (this.running) await this.#pause(RETRY_MS);
         continue;
       }
-      if (claimed !== undefined) {
-        // this lease's deadline may be the earliest: the reaper must not sleep past it
-        const { deadline, serverNow } = this.#i.deadline(claimed);
+      if (claimed.length > 0) {
+        // these leases' deadline may be the earliest: the reaper must not sleep past it
+        const { deadline, serverNow } = this.#i.deadline(claimed[0] as C);
         this.reapBy(deadline, serverNow);
-        this.#track(this.#i.handle(claimed, owner, this.#stopping.signal));
+        for (const item of claimed) this.#track(this.#i.handle(item, owner, this.#stopping.signal));
         continue;
       }
       if (!this.running) return;

@@ -201,8 +201,14 @@ export class Queue<T = unknown> {
     const args = items.map((item, i) => this.#publishArgs(item?.data, item?.options, `items[${i}].options`));
     this.#context.assertOpen('queue.publishMany');
     if (args.length === 0) return [];
-    const r = await this.#scripts.publishMany(args);
-    return args.map((a, i) => ({ id: a.id, created: r[i]?.created ?? false }));
+    const results: { id: string; created: boolean }[] = [];
+    // batches of 1,000: one script call each, short enough not to stall Redis for others
+    for (let i = 0; i < args.length; i += 1000) {
+      const batch = args.slice(i, i + 1000);
+      const r = await this.#scripts.publishMany(batch);
+      batch.forEach((a, j) => results.push({ id: a.id, created: r[j]?.created ?? false }));
+    }
+    return results;
   }
 
   /**
@@ -220,7 +226,7 @@ export class Queue<T = unknown> {
     try {
       for (;;) {
         const owner = newOwner();
-        const row = await this.#scripts.claim(owner, lease);
+        const [row] = await this.#scripts.claim(owner, lease);
         if (row) return new ClaimedJob<T>(row, owner, this.#scripts, lease);
         const left = timeout - (timers.now() - started);
         if (left <= 0) return null;
@@ -256,9 +262,9 @@ export class Queue<T = unknown> {
       concurrency,
       stopTimeout,
       newOwner,
-      claim: async (owner) => {
-        const row = await scripts.claim(owner, lease);
-        return row ? { row, job: new ClaimedJob<T>(row, owner, scripts, lease) } : undefined;
+      claim: async (owner, max) => {
+        const rows = await scripts.claim(owner, lease, max);
+        return rows.map((row) => ({ row, job: new ClaimedJob<T>(row, owner, scripts, lease) }));
       },
       deadline: ({ row }) => row,
       reap: () => scripts.reap(),

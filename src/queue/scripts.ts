@@ -1,4 +1,4 @@
-import { fromRedisError, scriptFailure, type ScriptContext } from '../errors';
+import { scriptFailure, type ScriptContext } from '../errors';
 import type { QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { runScript, script, type Script } from '../redis/scripts';
@@ -7,6 +7,7 @@ import { runScript, script, type Script } from '../redis/scripts';
 
 const S = {
   publish: script('queue/publish'),
+  publishMany: script('queue/publish-many'),
   claim: script('queue/claim'),
   settle: script('queue/settle'),
   move: script('queue/move'),
@@ -73,43 +74,34 @@ export class QueueScripts {
     return { created: r[1] === 'CREATED', state: r[1] === 'CREATED' ? 'available' : String(r[2]) };
   }
 
-  /** Publish many jobs in one round trip (a pipeline of publish scripts; each job is atomic on its own). */
+  /** Publish many jobs in one round trip: one script call per batch, each job atomic on its own. */
   async publishMany(items: readonly PublishArgs[]): Promise<{ created: boolean }[]> {
-    // warm the script cache so the pipeline's EVALSHAs cannot meet NOSCRIPT after a restart
-    if (!this.#loaded) {
-      await this.#client.script('LOAD', S.publish.source);
-      this.#loaded = true;
-    }
-    const pipeline = this.#client.pipeline();
-    for (const a of items) pipeline.evalsha(S.publish.sha, 8, ...this.#publishKeys(a.id), ...this.#publishArgs(a));
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, reply], i) => {
-      if (error) {
-        if (error.message.startsWith('NOSCRIPT')) this.#loaded = false;
-        throw fromRedisError(error);
-      }
-      void i;
-      return { created: (reply as unknown[])[1] === 'CREATED' };
-    });
+    const k = this.#k;
+    const keys = [k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events, ...items.map((a) => k.job(a.id))];
+    const r = await this.#run(S.publishMany, keys, items.flatMap((a) => this.#publishArgs(a)), {});
+    return items.map((_, i) => ({ created: r[i + 1] === 'CREATED' }));
   }
 
-  #loaded = false;
-
-  async claim(owner: string, lease: number): Promise<ClaimedRow | undefined> {
+  /** Claim up to `count` jobs for `owner` in one round trip (highest priority, then oldest). */
+  async claim(owner: string, lease: number, count = 1): Promise<ClaimedRow[]> {
     const k = this.#k;
     const sentAt = this.#now();
-    const r = await this.#run(S.claim, [k.available, k.claimed, k.wake, k.paused], [k.base, owner, lease], {});
-    if (r[1] === '' || r[1] === null) return undefined;
-    return {
-      id: String(r[1]),
-      data: String(r[2]),
-      attempt: Number(r[3]),
-      cancelCount: Number(r[4]),
-      deadline: Number(r[5]),
-      serverNow: Number(r[6]),
-      sentAt,
-      timeout: Number(r[7]),
-    };
+    const r = await this.#run(S.claim, [k.available, k.claimed, k.wake, k.paused], [k.base, owner, lease, count], {});
+    const serverNow = Number(r[1]);
+    const rows: ClaimedRow[] = [];
+    for (let i = 2; i + 5 < r.length; i += 6) {
+      rows.push({
+        id: String(r[i]),
+        data: String(r[i + 1]),
+        attempt: Number(r[i + 2]),
+        cancelCount: Number(r[i + 3]),
+        deadline: Number(r[i + 4]),
+        serverNow,
+        sentAt,
+        timeout: Number(r[i + 5]),
+      });
+    }
+    return rows;
   }
 
   /** finish / cancel / stall / fail / extend a claim. Resolves with the job's state (extend: its new deadline). */

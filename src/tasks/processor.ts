@@ -61,7 +61,10 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
       concurrency: init.concurrency,
       stopTimeout: init.stopTimeout,
       newOwner: init.newOwner,
-      claim: (owner) => init.scripts.claim(owner),
+      claim: async (owner) => {
+        const claimed = await init.scripts.claim(owner);
+        return claimed ? [claimed] : [];
+      },
       deadline: (claimed) => claimed,
       handle: (claimed, owner, stopping) => this.#handle(claimed, owner, stopping),
       reap: () => init.scripts.reap('deadlines'),

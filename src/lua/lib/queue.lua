@@ -77,3 +77,25 @@ local function fail_job(k, job_key, id, error_text, jitter)
   queue_emit(k, 'type', 'failed', 'id', id, 'error', error_text)
   return 'failed'
 end
+
+-- Add one job (publish and publish-many). An unfinished job with the same id is left as it is.
+-- Returns 'CREATED', or 'EXISTS' and its state.
+local function publish_job(k, job, id, data, priority, delay, attempts, backoff, timeout)
+  local state = redis.call('HGET', job, 'state')
+  if state and state ~= 'finished' and state ~= 'failed' then return 'EXISTS', state end
+  if state then
+    redis.call('DEL', job)
+    redis.call('ZREM', k.finished, id)
+    redis.call('ZREM', k.failed, id)
+  end
+  redis.call('HSET', job, 'data', data, 'priority', priority, 'attempts', attempts, 'attempt', 0, 'cancelCount', 0,
+    'backoff', backoff, 'timeout', timeout, 'createdAt', now_ms())
+  if delay > 0 then
+    redis.call('HSET', job, 'state', 'delayed', 'availableAt', now_ms() + delay)
+    redis.call('ZADD', k.delayed, now_ms() + delay, id)
+  else
+    make_available(k, job, id, priority)
+  end
+  queue_emit(k, 'type', 'publish', 'id', id)
+  return 'CREATED'
+end

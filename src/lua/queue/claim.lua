@@ -1,29 +1,33 @@
 --[[ queue/claim — take the first available job (highest priority, then oldest) with a lease.
 Derives the claimed job's key under the queue's own tag ('<base>:job:<id>').
 KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused
-ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)
-Reply: {'OK', id, data, attempt, cancelCount, deadline, now, timeout}, or {'OK', ''} when no job is
-       available or the queue is paused.
+ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this many
+Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, id, data, …} — six fields per
+       claimed job, none when no job is available or the queue is paused.
 Events: none.
 ]]
 --@include lib/clock.lua
 --@include lib/queue.lua
 
 local k = { available = KEYS[1], claimed = KEYS[2], wake = KEYS[3] }
-local base, owner, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 
-if redis.call('EXISTS', KEYS[4]) == 1 then return { 'OK', '' } end
-local popped = redis.call('ZPOPMIN', k.available)
+local reply = { 'OK', now_ms() }
+if redis.call('EXISTS', KEYS[4]) == 1 then return reply end
+local popped = redis.call('ZPOPMIN', k.available, count)
 if not popped[1] then
   -- nothing available: markers left by claims that did not block are stale
   redis.call('DEL', k.wake)
-  return { 'OK', '' }
+  return reply
 end
-local id = popped[1]
-local job = base .. ':job:' .. id
 local deadline = now_ms() + lease
-local attempt = redis.call('HINCRBY', job, 'attempt', 1)
-redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'deadline', deadline, 'claimedAt', now_ms())
-redis.call('ZADD', k.claimed, deadline, id)
-local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout')
-return { 'OK', id, f[1], attempt, tonumber(f[2]), deadline, now_ms(), tonumber(f[3]) }
+for i = 1, #popped, 2 do
+  local id = popped[i]
+  local job = base .. ':job:' .. id
+  local attempt = redis.call('HINCRBY', job, 'attempt', 1)
+  redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'deadline', deadline, 'claimedAt', now_ms())
+  redis.call('ZADD', k.claimed, deadline, id)
+  local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout')
+  for _, v in ipairs({ id, f[1], attempt, tonumber(f[2]), deadline, tonumber(f[3]) }) do reply[#reply + 1] = v end
+end
+return reply

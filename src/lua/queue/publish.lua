@@ -14,20 +14,6 @@ local k = { available = KEYS[2], delayed = KEYS[3], wake = KEYS[4], seq = KEYS[5
 local job = KEYS[1]
 local id, data, priority, delay, attempts, backoff, timeout = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 
-local state = redis.call('HGET', job, 'state')
-if state and state ~= 'finished' and state ~= 'failed' then return { 'OK', 'EXISTS', state } end
-if state then
-  redis.call('DEL', job)
-  redis.call('ZREM', k.finished, id)
-  redis.call('ZREM', k.failed, id)
-end
-redis.call('HSET', job, 'data', data, 'priority', priority, 'attempts', attempts, 'attempt', 0, 'cancelCount', 0,
-  'backoff', backoff, 'timeout', timeout, 'createdAt', now_ms())
-if delay > 0 then
-  redis.call('HSET', job, 'state', 'delayed', 'availableAt', now_ms() + delay)
-  redis.call('ZADD', k.delayed, now_ms() + delay, id)
-else
-  make_available(k, job, id, priority)
-end
-queue_emit(k, 'type', 'publish', 'id', id)
+local result, state = publish_job(k, job, id, data, priority, delay, attempts, backoff, timeout)
+if result == 'EXISTS' then return { 'OK', 'EXISTS', state } end
 return { 'OK', 'CREATED' }
