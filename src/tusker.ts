@@ -95,6 +95,9 @@ export class Tusker {
       assertOpen: this.#lockContext.assertOpen,
     };
     this.#tasksContext = {
+      get closed() {
+        return self.#closing !== undefined;
+      },
       client: this.#connections.client,
       keys: this.#lockContext.keys,
       timers,

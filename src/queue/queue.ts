@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { InvalidArgumentError, JobFailedError, JobLostError, WaitTimeoutError } from '../errors';
+import { ClosedError, InvalidArgumentError, JobFailedError, JobLostError, WaitTimeoutError } from '../errors';
 import { ClaimLoop } from '../internal/claim-loop';
 import { checkFunction, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
@@ -109,6 +109,14 @@ export interface QueueContext {
   readonly inFlight: ServiceSet;
   open(): RedisClient;
   assertOpen(what: string): void;
+  readonly closed: boolean;
+}
+
+interface ClaimRequest<T> {
+  readonly lease: number;
+  resolve(job: ClaimedJob<T> | null): void;
+  reject(error: unknown): void;
+  timer: { cancel(): void } | undefined;
 }
 
 const ownerPrefix = randomBytes(8).toString('hex');
@@ -130,6 +138,9 @@ export class Queue<T = unknown> {
   readonly #maxDataBytes: number;
   readonly #waiters = new Map<string, Set<(fields: Record<string, string>) => void>>();
   readonly #loops = new Set<ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>>();
+  readonly #claims: ClaimRequest<T>[] = [];
+  #serving = false;
+  #blocking: RedisClient | undefined;
   readonly #listeners = new Map<keyof QueueEvents, Set<(event: never) => void>>();
   #reader: StreamReader | undefined;
 
@@ -213,30 +224,99 @@ export class Queue<T = unknown> {
 
   /**
    * Claim the next job (highest priority, then oldest), or `null` after `timeout` ms. Blocks on
-   * Redis (no polling); the claim itself is atomic, so a job is never in no state.
+   * Redis (no polling); the claim itself is atomic, so a job is never in no state. All waiting
+   * `claim()` calls of this queue in this process share one blocking connection, served first
+   * come, first served.
    */
   async claim(options?: ClaimOptions): Promise<ClaimedJob<T> | null> {
     const o = checkOptions<ClaimOptions>('options', options);
     const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
     const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
     this.#context.assertOpen('queue.claim');
-    const { timers } = this.#context;
-    const started = timers.now();
-    let blocking: RedisClient | undefined;
+    // a job ready now is taken at once, without queueing behind blocked claims
+    if (this.#claims.length === 0 || timeout === 0) {
+      let job: ClaimedJob<T> | null;
+      try {
+        job = await this.#claimNow(lease);
+      } catch (error) {
+        throw this.#context.closed ? new ClosedError('queue.claim') : error;
+      }
+      if (job || timeout === 0) return job;
+    }
+    this.#context.assertOpen('queue.claim');
+    return new Promise<ClaimedJob<T> | null>((resolve, reject) => {
+      const request: ClaimRequest<T> = { lease, resolve, reject, timer: undefined };
+      if (timeout !== Infinity) {
+        request.timer = this.#context.timers.after(timeout, () => {
+          const i = this.#claims.indexOf(request);
+          if (i >= 0) this.#claims.splice(i, 1);
+          resolve(null);
+        });
+      }
+      this.#claims.push(request);
+      if (!this.#serving) void this.#serveClaims();
+    });
+  }
+
+  async #claimNow(lease: number): Promise<ClaimedJob<T> | null> {
+    const owner = newOwner();
+    const [row] = await this.#scripts.claim(owner, lease);
+    return row ? new ClaimedJob<T>(row, owner, this.#scripts, lease) : null;
+  }
+
+  /** Serve waiting `claim()` calls in order on one blocking connection, until none is left. */
+  async #serveClaims(): Promise<void> {
+    this.#serving = true;
+    // tusker.close(): waiting claims reject with ClosedError and the blocking read is cut
+    const stopper = {
+      stop: async () => {
+        for (const r of this.#claims.splice(0)) {
+          r.timer?.cancel();
+          r.reject(new ClosedError('queue.claim'));
+        }
+        this.#blocking?.disconnect();
+      },
+    };
+    this.#context.inFlight.add(stopper);
     try {
-      for (;;) {
-        const owner = newOwner();
-        const [row] = await this.#scripts.claim(owner, lease);
-        if (row) return new ClaimedJob<T>(row, owner, this.#scripts, lease);
-        const left = timeout - (timers.now() - started);
-        if (left <= 0) return null;
-        blocking ??= this.#context.open();
-        // BLPOP takes whole seconds (fractions are allowed since Redis 6); cap each wait so the
-        // reaper's promotions of delayed jobs are seen without a marker
-        await blocking.blpop(this.#keys.wake, Math.min(left, 5_000) / 1000);
+      while (this.#claims.length > 0) {
+        const head = this.#claims[0] as ClaimRequest<T>;
+        let job: ClaimedJob<T> | null;
+        try {
+          job = await this.#claimNow(head.lease);
+        } catch (error) {
+          this.#claims.shift();
+          head.timer?.cancel();
+          head.reject(error);
+          continue;
+        }
+        if (job) {
+          // the request may have timed out meanwhile: then the job goes to the next one
+          const i = this.#claims.indexOf(head);
+          if (i >= 0) {
+            this.#claims.splice(i, 1);
+            head.timer?.cancel();
+            head.resolve(job);
+          } else if (this.#claims[0]) {
+            const next = this.#claims.shift() as ClaimRequest<T>;
+            next.timer?.cancel();
+            next.resolve(job);
+          } else {
+            await job.cancel().catch(() => undefined);
+          }
+          continue;
+        }
+        this.#blocking ??= this.#context.open();
+        try {
+          // at most 5 s, so delayed jobs the reaper promotes are seen even without a marker
+          await this.#blocking.blpop(this.#keys.wake, 5);
+        } catch {
+          // a dropped connection is reopened by ioredis; a closed Tusker emptied the list above
+        }
       }
     } finally {
-      blocking?.disconnect();
+      this.#serving = false;
+      this.#context.inFlight.delete(stopper);
     }
   }
 

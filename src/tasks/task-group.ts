@@ -125,6 +125,7 @@ export interface TasksContext {
   /** A new connection owned by Tusker (blocking reads, stream readers). */
   open(): RedisClient;
   assertOpen(what: string): void;
+  readonly closed: boolean;
 }
 
 const MIB = 1_048_576;

@@ -35,6 +35,25 @@ describe('job queue', () => {
     expect(await q.waitFor('x')).toBe('done');
   });
 
+  it('waiting claim() calls share one blocking connection and are served in order', async () => {
+    const t = redis.tusker();
+    const q = t.queue<number>('shared-claims');
+    const raw = redis.redis();
+    const clients = async () => String(await raw.client('LIST')).split('\n').filter(Boolean).length;
+    await q.stats(); // the command connection is open
+    const before = await clients();
+    const claims = Array.from({ length: 10 }, () => q.claim({ timeout: 10_000 }));
+    await vi.waitFor(async () => expect(await clients()).toBe(before + 1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await clients()).toBe(before + 1);
+    await redis.tusker().queue<number>('shared-claims').publishMany(Array.from({ length: 10 }, (_, i) => ({ data: i })));
+    const jobs = await Promise.all(claims);
+    expect(jobs.map((j) => j?.data)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const pending = expect(q.claim()).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    await t.close();
+    await pending;
+  });
+
   it('cancel requeues (counted), stall holds until retry, retract removes; a lost claim changes nothing', async () => {
     const q = redis.tusker().queue('moves');
     await q.publish(1, { id: 'j' });
