@@ -75,13 +75,21 @@ export class ClaimLoop<C> extends Service {
     void this.#reap();
   }
 
+  /** Stop, waiting for handlers in flight at most `ms` (instead of `stopTimeout`). */
+  stopWithin(ms: number): Promise<void> {
+    this.#stopLimit = ms;
+    return this.stop();
+  }
+
+  #stopLimit: number | undefined;
+
   protected async onStop(): Promise<void> {
     this.#reapTimer?.cancel();
     this.#slotFreed?.();
     this.#blocking?.disconnect(); // ends a pending blocking read now
     await this.#loopDone;
     let timer: TimerHandle | undefined;
-    const limit = new Promise<void>((resolve) => (timer = this.#i.timers.after(this.#i.stopTimeout, resolve)));
+    const limit = new Promise<void>((resolve) => (timer = this.#i.timers.after(this.#stopLimit ?? this.#i.stopTimeout, resolve)));
     await Promise.race([Promise.all(this.#running), limit]);
     timer?.cancel();
     this.#stopping.abort(new Error('The processor stopped.'));

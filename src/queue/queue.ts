@@ -27,6 +27,10 @@ export interface QueueOptions {
   readonly keepFinished?: number;
   /** Failed jobs kept: at most this many. @default 10_000 */
   readonly keepFailed?: number;
+  /** Finished jobs older than this (ms) are dropped too. @default no age limit */
+  readonly keepFinishedFor?: number;
+  /** Failed jobs older than this (ms) are dropped too. @default no age limit */
+  readonly keepFailedFor?: number;
 }
 
 /** Options of `publish`. */
@@ -153,11 +157,12 @@ export class Queue<T = unknown> {
     const keepFailed = o.keepFailed === undefined ? 10_000 : checkInteger('options.keepFailed', o.keepFailed, 0, 2 ** 31);
     this.#context = context;
     this.#keys = context.keys.queue(this.name);
+    const age = (argument: string, value: number | undefined) => (value === undefined ? -1 : checkPositiveDuration(argument, value));
     this.#scripts = new QueueScripts(context.client, this.#keys, context.timers.now, {
       finishedCount: keepFinished,
-      finishedAge: -1,
+      finishedAge: age('options.keepFinishedFor', o.keepFinishedFor),
       failedCount: keepFailed,
-      failedAge: -1,
+      failedAge: age('options.keepFailedFor', o.keepFailedFor),
     });
   }
 
@@ -404,6 +409,23 @@ export class Queue<T = unknown> {
     this.#context.inFlight.add(stopper);
     loop.start();
     return loop;
+  }
+
+  /**
+   * Stop this queue's processors and waiting claims in this process: no new claims, handlers in
+   * flight may finish for up to `timeout` ms (then their signals abort). Always resolves, even
+   * while Redis is unreachable.
+   */
+  async close(options?: { readonly timeout?: number }): Promise<void> {
+    const o = checkOptions<{ timeout?: number }>('options', options);
+    const timeout = o.timeout === undefined ? 10_000 : checkWait('options.timeout', o.timeout);
+    for (const r of this.#claims.splice(0)) {
+      r.timer?.cancel();
+      r.reject(new ClosedError('queue.claim'));
+    }
+    this.#blocking?.disconnect();
+    this.#blocking = undefined;
+    await Promise.all([...this.#loops].map((loop) => loop.stopWithin(timeout)));
   }
 
   /** The job, or `null` when there is no such job (never published, retracted, or dropped by retention). */

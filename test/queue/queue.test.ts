@@ -199,3 +199,30 @@ describe('job queue events', () => {
     await processor.stop();
   });
 });
+
+describe('job queue and Redis failures', () => {
+  it('a processor resumes by itself after a Redis restart; close() resolves even while Redis is down', async () => {
+    const { startRedisServer } = await import('../support/redis-server');
+    const { Tusker } = await import('../../src/index');
+    const server = await startRedisServer();
+    const t = new Tusker({ connection: server.url });
+    try {
+      const q = t.queue<number>('restart');
+      const processor = q.process((job) => job.data * 2);
+      await q.publish(1, { id: 'before' });
+      expect(await q.waitFor('before', { timeout: 5_000 })).toBe(2);
+      await server.kill();
+      await server.restart(); // an empty dataset
+      // publishing may fail while the client reconnects; then the worker must pick the job up
+      await vi.waitFor(async () => void (await q.publish(21, { id: 'after' })), { timeout: 10_000, interval: 200 });
+      await vi.waitFor(async () => expect((await q.getJob('after'))?.state).toBe('finished'), { timeout: 15_000, interval: 200 });
+      expect((await q.getJob('after'))?.result).toBe(42);
+      void processor;
+      await server.kill();
+      await q.close({ timeout: 1_000 }); // Redis is down: still resolves
+    } finally {
+      await t.close();
+      await server.stop();
+    }
+  });
+});
