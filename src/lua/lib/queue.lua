@@ -15,11 +15,17 @@ local function queue_emit(k, ...)
   redis.call('XADD', k.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', ...)
 end
 
-local function make_available(k, job_key, id, priority)
+-- Queue `id` in priority order. The caller sets the job's state; `wake` false leaves the wake
+-- marker to the caller (publish-many pushes all of a batch's markers at once).
+local function enqueue(k, id, priority, wake)
   local score = -tonumber(priority) * PRIORITY_SPAN + redis.call('INCR', k.seq)
   redis.call('ZADD', k.available, score, id)
+  if wake then redis.call('RPUSH', k.wake, '1') end
+end
+
+local function make_available(k, job_key, id, priority)
+  enqueue(k, id, priority, true)
   redis.call('HSET', job_key, 'state', 'available')
-  redis.call('RPUSH', k.wake, '1')
 end
 
 -- Remove `id` from every state set (retract, and before moving it between states).
@@ -79,8 +85,8 @@ local function fail_job(k, job_key, id, error_text, jitter)
 end
 
 -- Add one job (publish and publish-many). An unfinished job with the same id is left as it is.
--- Returns 'CREATED', or 'EXISTS' and its state.
-local function publish_job(k, job, id, data, priority, delay, attempts, backoff, timeout)
+-- Returns 'CREATED', or 'EXISTS' and its state. `wake` as for enqueue.
+local function publish_job(k, job, id, data, priority, delay, attempts, backoff, timeout, wake)
   local state = redis.call('HGET', job, 'state')
   if state and state ~= 'finished' and state ~= 'failed' then return 'EXISTS', state end
   if state then
@@ -88,13 +94,14 @@ local function publish_job(k, job, id, data, priority, delay, attempts, backoff,
     redis.call('ZREM', k.finished, id)
     redis.call('ZREM', k.failed, id)
   end
-  redis.call('HSET', job, 'data', data, 'priority', priority, 'attempts', attempts, 'attempt', 0, 'cancelCount', 0,
-    'backoff', backoff, 'timeout', timeout, 'createdAt', now_ms())
+  local new_state, available_at = 'available', now_ms()
+  if delay > 0 then new_state, available_at = 'delayed', now_ms() + delay end
+  redis.call('HSET', job, 'state', new_state, 'data', data, 'priority', priority, 'attempts', attempts, 'attempt', 0,
+    'cancelCount', 0, 'backoff', backoff, 'timeout', timeout, 'createdAt', now_ms(), 'availableAt', available_at)
   if delay > 0 then
-    redis.call('HSET', job, 'state', 'delayed', 'availableAt', now_ms() + delay)
-    redis.call('ZADD', k.delayed, now_ms() + delay, id)
+    redis.call('ZADD', k.delayed, available_at, id)
   else
-    make_available(k, job, id, priority)
+    enqueue(k, id, priority, wake)
   end
   queue_emit(k, 'type', 'publish', 'id', id)
   return 'CREATED'

@@ -10,9 +10,14 @@ Events: 'publish' per created job.
 
 local k = { available = KEYS[1], delayed = KEYS[2], wake = KEYS[3], seq = KEYS[4], finished = KEYS[5], failed = KEYS[6], events = KEYS[7] }
 local reply = { 'OK' }
+local markers = {}
 for i = 0, (#ARGV / 7) - 1 do
   local a = i * 7
-  reply[#reply + 1] = publish_job(k, KEYS[8 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4]),
-    ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+  local delay = tonumber(ARGV[a + 4])
+  local result = publish_job(k, KEYS[8 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], delay, ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], false)
+  reply[#reply + 1] = result
+  if result == 'CREATED' and delay <= 0 then markers[#markers + 1] = '1' end
 end
+-- one marker per job made available, pushed in one call
+if #markers > 0 then redis.call('RPUSH', k.wake, unpack(markers)) end
 return reply

@@ -14,6 +14,6 @@ local k = { available = KEYS[2], delayed = KEYS[3], wake = KEYS[4], seq = KEYS[5
 local job = KEYS[1]
 local id, data, priority, delay, attempts, backoff, timeout = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 
-local result, state = publish_job(k, job, id, data, priority, delay, attempts, backoff, timeout)
+local result, state = publish_job(k, job, id, data, priority, delay, attempts, backoff, timeout, true)
 if result == 'EXISTS' then return { 'OK', 'EXISTS', state } end
 return { 'OK', 'CREATED' }
