@@ -57,6 +57,23 @@ export class ServiceSet {
     return service;
   }
 
+  /**
+   * Track `service` until it stops, also in `local` (an owner's own list): stopping it, by hand
+   * or through `stopAll`, removes it from both.
+   */
+  adopt<S extends Stoppable>(service: S, local?: Set<S>): S {
+    const stop = service.stop.bind(service);
+    const entry: Stoppable = { stop: () => service.stop() };
+    service.stop = () => {
+      this.#members.delete(entry);
+      local?.delete(service);
+      return stop();
+    };
+    this.#members.add(entry);
+    local?.add(service);
+    return service;
+  }
+
   delete(service: Stoppable): void {
     this.#members.delete(service);
   }

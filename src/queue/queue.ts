@@ -7,7 +7,7 @@ import type { ServiceSet } from '../internal/lifecycle';
 import type { Timers } from '../internal/timers';
 import type { Keys, QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
-import { StreamReader } from '../redis/stream-reader';
+import { EventFeed } from '../redis/event-feed';
 import { ClaimedJob } from './claimed-job';
 import { QueueScripts, type ClaimedRow, type PublishArgs } from './scripts';
 
@@ -140,13 +140,11 @@ export class Queue<T = unknown> {
   readonly #keys: QueueKeys;
   readonly #scripts: QueueScripts;
   readonly #maxDataBytes: number;
-  readonly #waiters = new Map<string, Set<(fields: Record<string, string>) => void>>();
   readonly #loops = new Set<ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>>();
   readonly #claims: ClaimRequest<T>[] = [];
   #serving = false;
   #blocking: RedisClient | undefined;
-  readonly #listeners = new Map<keyof QueueEvents, Set<(event: never) => void>>();
-  #reader: StreamReader | undefined;
+  readonly #events: EventFeed<{ [E in keyof QueueEvents]: QueueEvents[E] }>;
 
   /** @internal Use `tusker.queue(name, options)`. */
   constructor(context: QueueContext, name: string, options?: QueueOptions) {
@@ -163,6 +161,19 @@ export class Queue<T = unknown> {
       finishedAge: age('options.keepFinishedFor', o.keepFinishedFor),
       failedCount: keepFailed,
       failedAge: age('options.keepFailedFor', o.keepFailedFor),
+    });
+    this.#events = new EventFeed({
+      open: () => context.open(),
+      stream: this.#keys.events,
+      timers: context.timers,
+      inFlight: context.inFlight,
+      itemField: 'id',
+      toEvent: (fields) => ({
+        id: fields.id,
+        ...(fields.result === undefined ? {} : { result: JSON.parse(fields.result) }),
+        ...(fields.error === undefined ? {} : { error: fields.error }),
+        ...(fields.attempt === undefined ? {} : { attempt: Number(fields.attempt) }),
+      }),
     });
   }
 
@@ -196,13 +207,12 @@ export class Queue<T = unknown> {
     this.#context.assertOpen('queue.publish');
     if (onFinish) {
       // listen before publishing, so a fast worker's finish cannot be missed; called once
-      const listener = (fields: Record<string, string>) => {
+      const unfollow = await this.#events.follow(args.id, (fields) => {
         if (fields.type !== 'finish' && fields.type !== 'failed') return;
-        this.#waiters.get(args.id)?.delete(listener);
+        unfollow();
         if (fields.type === 'finish') onFinish(null, JSON.parse(fields.result ?? 'null'));
         else onFinish(new JobFailedError(args.id, fields.error ?? ''));
-      };
-      await this.#follow(args.id, listener);
+      });
     }
     const r = await this.#scripts.publish(args);
     // a delayed job is due `delay` ms from now: this process's processors promote it then
@@ -398,15 +408,7 @@ export class Queue<T = unknown> {
         }
       },
     });
-    const stop = loop.stop.bind(loop);
-    const stopper = { stop };
-    loop.stop = () => {
-      this.#loops.delete(loop);
-      this.#context.inFlight.delete(stopper);
-      return stop();
-    };
-    this.#loops.add(loop);
-    this.#context.inFlight.add(stopper);
+    this.#context.inFlight.adopt(loop, this.#loops);
     loop.start();
     return loop;
   }
@@ -539,7 +541,7 @@ export class Queue<T = unknown> {
         else if (fields.type === 'failed') reject(new JobFailedError(id, fields.error ?? ''));
       };
     });
-    await this.#follow(id, listener);
+    const unfollow = await this.#events.follow(id, listener);
     let timer: { cancel(): void } | undefined;
     try {
       const job = await this.getJob(id);
@@ -554,7 +556,7 @@ export class Queue<T = unknown> {
       return await Promise.race([outcome, limit]);
     } finally {
       timer?.cancel();
-      this.#waiters.get(id)?.delete(listener);
+      unfollow();
     }
   }
 
@@ -566,47 +568,11 @@ export class Queue<T = unknown> {
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {
     checkFunction('listener', listener);
     this.#context.assertOpen('queue.on');
-    let set = this.#listeners.get(event);
-    if (!set) this.#listeners.set(event, (set = new Set()));
-    set.add(listener as (event: never) => void);
-    await this.#startReader();
+    await this.#events.on(event, listener);
   }
 
+  /** Stop listening; the last listener leaving closes the event connection. */
   off<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): void {
-    this.#listeners.get(event)?.delete(listener as (event: never) => void);
-  }
-
-  async #follow(id: string, listener: (fields: Record<string, string>) => void): Promise<void> {
-    let set = this.#waiters.get(id);
-    if (!set) this.#waiters.set(id, (set = new Set()));
-    set.add(listener);
-    await this.#startReader();
-  }
-
-  #dispatch(fields: Record<string, string>): void {
-    for (const l of [...(this.#waiters.get(fields.id ?? '') ?? [])]) l(fields);
-    const listeners = this.#listeners.get(fields.type as keyof QueueEvents);
-    if (!listeners?.size) return;
-    const event: Record<string, unknown> = { id: fields.id };
-    if (fields.result !== undefined) event.result = JSON.parse(fields.result);
-    if (fields.error !== undefined) event.error = fields.error;
-    if (fields.attempt !== undefined) event.attempt = Number(fields.attempt);
-    for (const l of [...listeners]) {
-      try {
-        (l as (e: unknown) => void)(event);
-      } catch {
-        // one throwing listener must not keep the event from the others
-      }
-    }
-  }
-
-  async #startReader(): Promise<void> {
-    if (!this.#reader) {
-      const reader = new StreamReader(() => this.#context.open(), this.#keys.events, (fields) => this.#dispatch(fields), this.#context.timers);
-      this.#reader = reader;
-      this.#context.inFlight.add(reader);
-      reader.start();
-    }
-    await this.#reader.ready;
+    this.#events.off(event, listener);
   }
 }

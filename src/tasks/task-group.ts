@@ -11,7 +11,7 @@ import type { ServiceSet } from '../internal/lifecycle';
 import type { Timers } from '../internal/timers';
 import type { Keys, TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
-import { StreamReader } from '../redis/stream-reader';
+import { EventFeed } from '../redis/event-feed';
 import { TaskProcessor, type TaskHandler } from './processor';
 import { TaskScripts } from './scripts';
 
@@ -149,8 +149,7 @@ export class TaskGroup {
   readonly #partTtl: number;
   readonly #retention: number;
   readonly #processors = new Set<TaskProcessor>();
-  readonly #listeners = new Map<keyof TaskEvents, Set<(event: never) => void>>();
-  #reader: StreamReader | undefined;
+  readonly #events: EventFeed<{ [E in keyof TaskEvents]: TaskEvents[E] }>;
 
   /** @internal Use `tusker.tasks(group, options)`. */
   constructor(context: TasksContext, name: string, options?: TaskGroupOptions) {
@@ -162,6 +161,19 @@ export class TaskGroup {
     this.#context = context;
     this.#keys = context.keys.taskGroup(this.name);
     this.#scripts = new TaskScripts(context.client, this.#keys, context.timers.now);
+    this.#events = new EventFeed({
+      open: () => context.open(),
+      stream: this.#keys.events,
+      timers: context.timers,
+      inFlight: context.inFlight,
+      itemField: 'task',
+      toEvent: (fields) => ({
+        task: fields.task,
+        ...(fields.part === undefined ? {} : { part: fields.part }),
+        ...(fields.error === undefined ? {} : { error: fields.error }),
+        ...(fields.attemptsLeft === undefined ? {} : { attemptsLeft: Number(fields.attemptsLeft) }),
+      }),
+    });
   }
 
   /**
@@ -245,15 +257,7 @@ export class TaskGroup {
       newOwner,
       onFinished,
     });
-    const stop = processor.stop.bind(processor);
-    const stopper = { stop };
-    processor.stop = () => {
-      this.#processors.delete(processor);
-      this.#context.inFlight.delete(stopper);
-      return stop();
-    };
-    this.#processors.add(processor);
-    this.#context.inFlight.add(stopper);
+    this.#context.inFlight.adopt(processor, this.#processors);
     processor.start();
     return processor;
   }
@@ -354,44 +358,12 @@ export class TaskGroup {
   async on<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): Promise<void> {
     checkFunction('listener', listener);
     this.#context.assertOpen('tasks.on');
-    let set = this.#listeners.get(event);
-    if (!set) this.#listeners.set(event, (set = new Set()));
-    set.add(listener as (event: never) => void);
-    if (!this.#reader) {
-      const reader = new StreamReader(() => this.#context.open(), this.#keys.events, (fields) => this.#dispatch(fields), this.#context.timers);
-      this.#reader = reader;
-      this.#context.inFlight.add(reader);
-      reader.start();
-    }
-    await this.#reader.ready;
+    await this.#events.on(event, listener);
   }
 
   /** Stop listening; the last listener leaving closes the event connection. */
   off<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): void {
-    this.#listeners.get(event)?.delete(listener as (event: never) => void);
-    if (this.#reader && [...this.#listeners.values()].every((set) => set.size === 0)) {
-      const reader = this.#reader;
-      this.#reader = undefined;
-      this.#context.inFlight.delete(reader);
-      void reader.stop();
-    }
-  }
-
-  #dispatch(fields: Record<string, string>): void {
-    const type = fields.type as keyof TaskEvents;
-    const listeners = this.#listeners.get(type);
-    if (!listeners?.size) return;
-    const event: Record<string, unknown> = { task: fields.task };
-    if (fields.part !== undefined) event.part = fields.part;
-    if (fields.error !== undefined) event.error = fields.error;
-    if (fields.attemptsLeft !== undefined) event.attemptsLeft = Number(fields.attemptsLeft);
-    for (const listener of [...listeners]) {
-      try {
-        (listener as (e: unknown) => void)(event);
-      } catch {
-        // one throwing listener must not keep the event from the others
-      }
-    }
+    this.#events.off(event, listener);
   }
 
   #infoJson(info: unknown): string {
