@@ -7,8 +7,6 @@
 //       contender waits from calling acquire to holding the lock
 //   (c) 50 contenders on 50 keys, critical sections/s
 // Options: --scale 0.2 shortens every phase (for a smoke run); --only tusker,redis-semaphore.
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
@@ -17,6 +15,7 @@ import { Mutex as SemaphoreMutex } from 'redis-semaphore';
 import Redlock from 'redlock';
 import type * as TuskerModule from '../src/index';
 import { startRedisServer } from '../test/support/redis-server';
+import { percentile, writeResults } from './support/report';
 
 // the built package, as users run it (npm run bench:lock builds first); peers are their built JS too
 const { Tusker } = require('../dist/index.js') as typeof TuskerModule;
@@ -113,10 +112,6 @@ function libraries(url: string): Library[] {
 
 const now = () => performance.now();
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 /** Sequential acquire+release on one key for `ms`: the number of pairs. */
 async function sequential(lib: Library, ms: number): Promise<number> {
@@ -284,23 +279,11 @@ async function main(): Promise<void> {
   ];
   console.log(`\n${table(rows, names)}\n`);
   console.log('Ratios: higher is better; for latency and re-acquire rows the ratio is best peer ÷ tusker.');
-  mkdirSync(join(args.out, '..'), { recursive: true });
-  writeFileSync(
-    args.out,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-        redis: (await flush.info('server')).match(/redis_version:(\S+)/)?.[1],
-        settings: { scale, rounds: ROUNDS, contenders: CONTENDERS, ttlMs: TTL, sequentialMs: SEQUENTIAL_MS, contendedMs: CONTENDED_MS, spreadMs: SPREAD_MS },
-        results,
-        table: rows,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  console.log(`Figures written to ${args.out}`);
+  await writeResults(args.out, flush, {
+    settings: { scale, rounds: ROUNDS, contenders: CONTENDERS, ttlMs: TTL, sequentialMs: SEQUENTIAL_MS, contendedMs: CONTENDED_MS, spreadMs: SPREAD_MS },
+    results,
+    table: rows,
+  });
   flush.disconnect();
   await server?.stop();
 }

@@ -5,8 +5,6 @@
 //   latency with an idle worker: publish → handler start, publish → result seen by the producer,
 //   p50/p99 over 500 jobs (one at a time)
 // Options: --jobs 20000 --only tusker,bullmq,bee-queue
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import BeeQueue from 'bee-queue';
@@ -14,6 +12,7 @@ import { Queue as BullQueue, QueueEvents, Worker as BullWorker } from 'bullmq';
 import IORedis from 'ioredis';
 import type * as TuskerModule from '../src/index';
 import { startRedisServer } from '../test/support/redis-server';
+import { percentile, writeResults } from './support/report';
 
 // the built package, as users run it (npm run bench:queue builds first)
 const { Tusker } = require('../dist/index.js') as typeof TuskerModule;
@@ -181,9 +180,6 @@ function beeAdapter(url: string): Adapter {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) : Number.NaN;
-}
 
 interface Figures {
   publishSingle: number;
@@ -295,22 +291,10 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(34)}${cells}${ratios}`);
   }
   console.log('\nRatios: tusker compared with each peer; higher is better (latency rows: peer ÷ tusker).');
-  mkdirSync(join(args.out, '..'), { recursive: true });
-  writeFileSync(
-    args.out,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-        redis: (await admin.info('server')).match(/redis_version:(\S+)/)?.[1],
-        settings: { jobs: JOBS, latencyJobs: LATENCY_JOBS },
-        results,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  console.log(`Figures written to ${args.out}`);
+  await writeResults(args.out, admin, {
+    settings: { jobs: JOBS, latencyJobs: LATENCY_JOBS },
+    results,
+  });
   admin.disconnect();
   await server?.stop();
 }

@@ -9,14 +9,13 @@
 // the last part done (Tusker: its unlock returned; BullMQ: its child completed) → the task's
 // handler starts, p50/p99. Writes bench/results/tasks.json.
 // Options: --tasks 1000 --parts 100 --only tusker,bullmq
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlowProducer, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import type * as TuskerModule from '../src/index';
 import { startRedisServer } from '../test/support/redis-server';
+import { percentile, writeResults } from './support/report';
 
 // the built package, as users run it (npm run bench:tasks builds first)
 const { Tusker } = require('../dist/index.js') as typeof TuskerModule;
@@ -42,9 +41,6 @@ interface Result {
   handled: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) : Number.NaN;
-}
 
 function summarise(started: number, finished: number, latencies: number[], handled: number): Result {
   latencies.sort((a, b) => a - b);
@@ -174,22 +170,10 @@ async function main(): Promise<void> {
   console.log(row('release latency p50 (ms)', (r) => r.releaseP50, 2, 'lower'));
   console.log(row('release latency p99 (ms)', (r) => r.releaseP99, 2, 'lower'));
   console.log('\nRatios: higher is better (throughput: tusker ÷ bullmq; latency: bullmq ÷ tusker).');
-  mkdirSync(join(args.out, '..'), { recursive: true });
-  writeFileSync(
-    args.out,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-        redis: (await admin.info('server')).match(/redis_version:(\S+)/)?.[1],
-        settings: { tasks: TASKS, parts: PARTS, clients: CLIENTS },
-        results,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  console.log(`Figures written to ${args.out}`);
+  await writeResults(args.out, admin, {
+    settings: { tasks: TASKS, parts: PARTS, clients: CLIENTS },
+    results,
+  });
   admin.disconnect();
   await server?.stop();
 }
