@@ -9,3 +9,14 @@ local function now_ms()
   end
   return clock_ms
 end
+
+-- The earliest score across sorted sets of deadlines (server ms), or -1 when all are empty:
+-- reapers report it so the next pass runs exactly then.
+local function earliest_deadline(sets)
+  local earliest = -1
+  for _, key in ipairs(sets) do
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if first[2] and (earliest < 0 or tonumber(first[2]) < earliest) then earliest = tonumber(first[2]) end
+  end
+  return earliest
+end

@@ -32,9 +32,4 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now_ms(), 'LI
     promoted = promoted + 1
   end
 end
-local next_deadline = -1
-for _, key in ipairs({ k.claimed, k.delayed }) do
-  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  if first[2] and (next_deadline < 0 or tonumber(first[2]) < next_deadline) then next_deadline = tonumber(first[2]) end
-end
-return { 'OK', recovered, promoted, next_deadline, now_ms() }
+return { 'OK', recovered, promoted, earliest_deadline({ k.claimed, k.delayed }), now_ms() }

@@ -48,9 +48,4 @@ if mode ~= 'locks' then
   end
 end
 
-local next_deadline = -1
-for _, key in ipairs({ k.part_deadlines, k.processing }) do
-  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  if first[2] and (next_deadline < 0 or tonumber(first[2]) < next_deadline) then next_deadline = tonumber(first[2]) end
-end
-return { 'OK', parts_out, processing_out, next_deadline, now_ms() }
+return { 'OK', parts_out, processing_out, earliest_deadline({ k.part_deadlines, k.processing }), now_ms() }
