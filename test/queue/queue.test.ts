@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { InvalidArgumentError, JobFailedError, JobLostError, JobStateError, WaitTimeoutError } from '../../src/index';
+import { JobFailedError, JobLostError, JobStateError, WaitTimeoutError } from '../../src/index';
 import { useRedis } from '../support/fixture';
+import { expectInvalidArguments } from '../support/invalid';
 
 const redis = useRedis();
 
@@ -163,16 +164,7 @@ describe('job queue', () => {
       ['name', () => t.queue('')],
       ['state', () => q.list('bogus' as never)],
     ];
-    for (const [argument, call] of cases) {
-      let error: unknown;
-      try {
-        await call();
-      } catch (e) {
-        error = e;
-      }
-      expect(error, argument).toBeInstanceOf(InvalidArgumentError);
-      expect((error as InvalidArgumentError).argument).toBe(argument);
-    }
+    await expectInvalidArguments(cases);
   });
 });
 

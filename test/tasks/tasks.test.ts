@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  InvalidArgumentError,
   PartNotFoundError,
   TaskLostError,
   TaskReleasedError,
@@ -9,6 +8,7 @@ import {
   type Tusker,
 } from '../../src/index';
 import { useRedis } from '../support/fixture';
+import { expectInvalidArguments } from '../support/invalid';
 
 const redis = useRedis();
 
@@ -183,15 +183,6 @@ describe('task barriers', () => {
       ['options.concurrency', () => tasks.process(() => undefined, { concurrency: 0 })],
       ['group', () => t.tasks('')],
     ];
-    for (const [argument, call] of cases) {
-      let error: unknown;
-      try {
-        await call();
-      } catch (e) {
-        error = e;
-      }
-      expect(error, argument).toBeInstanceOf(InvalidArgumentError);
-      expect((error as InvalidArgumentError).argument).toBe(argument);
-    }
+    await expectInvalidArguments(cases);
   });
 });
