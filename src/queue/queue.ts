@@ -23,7 +23,7 @@ import { QueueScripts, type ClaimedRow, type PublishArgs } from './scripts';
 export interface QueueOptions {
   /** Largest job `data` (JSON bytes). @default 1_048_576 */
   readonly maxDataBytes?: number;
-  /** Finished jobs kept: at most this many (oldest dropped first). @default 1_000 */
+  /** Finished jobs kept: this many (oldest dropped first, in steps: up to a tenth more may stay). @default 1_000 */
   readonly keepFinished?: number;
   /** Failed jobs kept: at most this many. @default 10_000 */
   readonly keepFailed?: number;

@@ -36,11 +36,13 @@ local function leave_all_states(k, id)
 end
 
 -- Drop finished/failed jobs beyond the queue's retention (count, age), oldest first, at most `limit`.
+-- The count is enforced in steps (once a tenth over it), so a steady stream does not pay a trim
+-- on every finish: at most max_count + max_count / 10 + 1 are kept.
 local function trim_done(k, base, set, max_count, max_age, limit)
   local dropped = 0
   if max_count >= 0 then
     local excess = redis.call('ZCARD', set) - max_count
-    if excess > 0 then
+    if excess > math.floor(max_count / 10) then
       for _, id in ipairs(redis.call('ZRANGE', set, 0, math.min(excess, limit) - 1)) do
         redis.call('DEL', base .. ':job:' .. id)
         redis.call('ZREM', set, id)

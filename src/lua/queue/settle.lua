@@ -31,7 +31,7 @@ end
 
 if verb == 'fail' then
   local state, due = fail_job(k, job, id, arg, jitter)
-  if state == 'failed' then trim_done(k, base, k.failed, tonumber(ARGV[9]), tonumber(ARGV[10]), 10) end
+  if state == 'failed' then trim_done(k, base, k.failed, tonumber(ARGV[9]), tonumber(ARGV[10]), 200) end
   return { 'OK', state, due or 0, now_ms() }
 end
 
@@ -41,7 +41,7 @@ if verb == 'finish' then
   redis.call('HSET', job, 'state', 'finished', 'result', arg, 'finishedAt', now_ms())
   redis.call('ZADD', k.finished, now_ms(), id)
   queue_emit(k, 'type', 'finish', 'id', id, 'result', arg)
-  trim_done(k, base, k.finished, tonumber(ARGV[7]), tonumber(ARGV[8]), 10)
+  trim_done(k, base, k.finished, tonumber(ARGV[7]), tonumber(ARGV[8]), 200)
   return { 'OK', 'finished' }
 elseif verb == 'cancel' then
   -- a recoverable error: back to available, counted, without using up an attempt
