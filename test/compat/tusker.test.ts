@@ -57,3 +57,30 @@ describe('compat: tusker', () => {
     expect(stdout.indexOf('chunk 3 encoded')).toBeLessThan(stdout.indexOf('merging'));
   });
 });
+
+describe('compat: tusker across processes', () => {
+  it('a worker dies holding a lock: after timeoutLocks the task is released and merged once', async () => {
+    const { startChild } = await import('../support/child');
+    type Message = { type: string; task?: string; pid?: number; of?: string };
+    const env = { URL: redis.url, PREFIX: `${redis.prefix}-x` };
+    const [doomed, survivor] = [startChild<Message>('classic-tusker.ts', [], env), startChild<Message>('classic-tusker.ts', [], env)];
+    await Promise.all([doomed, survivor].map((c) => c.next((m) => m.type === 'ready')));
+    doomed.send({ type: 'hang', task: 'stream', part: 'chunk-1' });
+    await doomed.next((m) => m.of === 'hang');
+    survivor.send({ type: 'chunk', task: 'stream', part: 'chunk-2' });
+    survivor.send({ type: 'close', task: 'stream', part: '' });
+    await survivor.next((m) => m.of === 'close');
+    doomed.signal('SIGKILL');
+    await doomed.exited;
+    // the classic way: a cron-like call drops locks older than a moment
+    const manager = initialize({ redis: redis.url, prefix: `${redis.prefix}-x` });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await manager.timeoutLocks(10);
+    const merged = await survivor.next((m) => m.type === 'merged');
+    expect(merged).toMatchObject({ task: 'stream', pid: survivor.pid });
+    await vi.waitFor(async () => expect(await manager.stats()).toMatchObject({ completed: 1, locked: 0, released: 0 }));
+    expect(survivor.messages.filter((m) => m.type === 'merged')).toHaveLength(1);
+    await manager.quit();
+    survivor.signal('SIGKILL');
+  });
+});
