@@ -1,14 +1,17 @@
 import type { ServiceSet } from '../internal/lifecycle';
-import type { Timers } from '../internal/timers';
+import type { TimerHandle, Timers } from '../internal/timers';
 import type { RedisClient } from './connection';
 import { StreamReader } from './stream-reader';
 
 /**
  * Listeners on one capped event stream (a task group's, a queue's), read through a single
- * StreamReader that opens with the first listener and closes with the last. Events are typed by
+ * StreamReader that opens with the first listener and closes 10 s after the last has left. Events are typed by
  * their `type` field; `follow` also hands raw entries about one item (one job id) to a waiter.
  * A throwing listener never keeps an event from the others.
  */
+/** How long the reader stays open with nobody listening. */
+const IDLE_MS = 10_000;
+
 export class EventFeed<Events extends { [type: string]: unknown[] }> {
   readonly #open: () => RedisClient;
   readonly #stream: string;
@@ -82,6 +85,8 @@ export class EventFeed<Events extends { [type: string]: unknown[] }> {
   }
 
   async #start(): Promise<void> {
+    this.#linger?.cancel();
+    this.#linger = undefined;
     if (!this.#reader) {
       const reader = new StreamReader(this.#open, this.#stream, (fields) => this.#dispatch(fields), this.#timers);
       this.#reader = reader;
@@ -91,12 +96,22 @@ export class EventFeed<Events extends { [type: string]: unknown[] }> {
     await this.#reader.ready;
   }
 
-  #stopIfIdle(): void {
-    const idle = [...this.#listeners.values()].every((s) => s.size === 0) && this.#followers.size === 0;
-    if (!idle || !this.#reader) return;
-    const reader = this.#reader;
-    this.#reader = undefined;
-    this.#inFlight.delete(reader);
-    void reader.stop();
+  #idle(): boolean {
+    return [...this.#listeners.values()].every((s) => s.size === 0) && this.#followers.size === 0;
   }
+
+  /** Close the reader once nobody has listened for a while: waiters come and go (one per waitFor). */
+  #stopIfIdle(): void {
+    if (!this.#idle() || !this.#reader || this.#linger) return;
+    this.#linger = this.#timers.after(IDLE_MS, () => {
+      this.#linger = undefined;
+      if (!this.#idle() || !this.#reader) return;
+      const reader = this.#reader;
+      this.#reader = undefined;
+      this.#inFlight.delete(reader);
+      void reader.stop();
+    });
+  }
+
+  #linger: TimerHandle | undefined;
 }
