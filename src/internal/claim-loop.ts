@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Service } from './lifecycle';
 import type { TimerHandle, Timers } from './timers';
 import type { RedisClient } from '../redis/connection';
@@ -49,6 +50,8 @@ export class ClaimLoop<C> extends Service {
   constructor(init: ClaimLoopInit<C>) {
     super();
     this.#i = init;
+    // every handler in flight listens to it: as many listeners as the concurrency, on purpose
+    setMaxListeners(0, this.#stopping.signal);
   }
 
   /** Work items being handled right now. */
