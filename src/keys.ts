@@ -75,6 +75,7 @@ export class Keys {
       seq: `${base}:seq`,
       paused: `${base}:paused`,
       events: `${base}:events`,
+      publishListeners: `${base}:publish-listeners`,
       job: (id) => `${base}:job:${id}`,
     };
   }
@@ -159,6 +160,8 @@ export interface QueueKeys {
   readonly seq: string;
   readonly paused: string;
   readonly events: string;
+  /** Set (with a TTL) while some process listens to 'publish' events: publishing emits them only then. */
+  readonly publishListeners: string;
   job(id: string): string;
 }
 

@@ -123,6 +123,9 @@ interface ClaimRequest<T> {
   timer: { cancel(): void } | undefined;
 }
 
+/** How long the 'someone listens to publish events' flag lives unless refreshed. */
+const PUBLISH_FLAG_MS = 30_000;
+
 const ownerPrefix = randomBytes(8).toString('hex');
 let ownerCounter = 0;
 const newOwner = (): string => `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
@@ -568,11 +571,36 @@ export class Queue<T = unknown> {
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {
     checkFunction('listener', listener);
     this.#context.assertOpen('queue.on');
+    // 'publish' events are written only while someone listens (they are what publishing costs
+    // most): raise the flag before listening, and keep it up while listeners remain
+    if (event === 'publish') await this.#announcePublishListener();
     await this.#events.on(event, listener);
+  }
+
+  #publishListeners = 0;
+  #announce: { cancel(): void } | undefined;
+
+  async #announcePublishListener(): Promise<void> {
+    this.#publishListeners += 1;
+    const refresh = async () => {
+      await this.#context.client.set(this.#keys.publishListeners, '1', 'PX', PUBLISH_FLAG_MS);
+    };
+    await refresh();
+    if (!this.#announce) {
+      const tick = () => {
+        this.#announce = this.#context.timers.after(PUBLISH_FLAG_MS / 3, () => {
+          if (this.#publishListeners === 0 || this.#context.closed) return void (this.#announce = undefined);
+          refresh().catch(() => undefined);
+          tick();
+        });
+      };
+      tick();
+    }
   }
 
   /** Stop listening; the last listener leaving closes the event connection. */
   off<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): void {
+    if (event === 'publish' && this.#publishListeners > 0) this.#publishListeners -= 1;
     this.#events.off(event, listener);
   }
 }

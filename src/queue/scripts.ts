@@ -62,7 +62,7 @@ export class QueueScripts {
 
   #publishKeys(id: string): string[] {
     const k = this.#k;
-    return [k.job(id), k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events];
+    return [k.job(id), k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events, k.publishListeners];
   }
 
   #publishArgs(a: PublishArgs): (string | number)[] {
@@ -77,7 +77,7 @@ export class QueueScripts {
   /** Publish many jobs in one round trip: one script call per batch, each job atomic on its own. */
   async publishMany(items: readonly PublishArgs[]): Promise<{ created: boolean }[]> {
     const k = this.#k;
-    const keys = [k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events, ...items.map((a) => k.job(a.id))];
+    const keys = [k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events, k.publishListeners, ...items.map((a) => k.job(a.id))];
     const r = await this.#run(S.publishMany, keys, items.flatMap((a) => this.#publishArgs(a)), {});
     return items.map((_, i) => ({ created: r[i + 1] === 'CREATED' }));
   }

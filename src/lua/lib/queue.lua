@@ -105,6 +105,7 @@ local function publish_job(k, job, id, data, priority, delay, attempts, backoff,
   else
     enqueue(k, id, priority, wake)
   end
-  queue_emit(k, 'type', 'publish', 'id', id)
+  -- the stream entry is what publishing costs most: written only while someone listens
+  if k.publish_events then queue_emit(k, 'type', 'publish', 'id', id) end
   return 'CREATED'
 end
