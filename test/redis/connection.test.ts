@@ -106,3 +106,20 @@ describe('connections', () => {
     await server.stop();
   });
 });
+
+describe('connections that cannot subscribe', () => {
+  it('acquire rejects, and does not hang, when Redis refuses the SUBSCRIBE', async () => {
+    const admin = redis.redis();
+    // a user that may run everything but pub/sub
+    await admin.call('ACL', 'SETUSER', 'nosub', 'on', '>secret', '~*', '&*', '+@all', '-subscribe', '-psubscribe', '-ssubscribe');
+    const holder = redis.tusker();
+    const lease = await holder.mutex('guarded').acquire();
+    const limited = redis.tusker({ connection: { port: redis.server.port, username: 'nosub', password: 'secret' } });
+    const outcome = await limited.mutex('guarded').acquire({ wait: 5_000 }).then(
+      () => 'acquired',
+      (error: { code?: string }) => error.code,
+    );
+    expect(outcome).toBe('ERR_REDIS_REPLY');
+    await lease.release();
+  });
+});
