@@ -212,7 +212,10 @@ async function measure(adapter: Adapter, admin: IORedis): Promise<Figures> {
   const starts: number[] = [];
   let published = 0;
   let started!: () => void;
+  let recording = true;
   const stop = await adapter.idleWorker(() => {
+    // the same worker then serves the result phase: its starts are not this phase's samples
+    if (!recording) return;
     starts.push(now() - published);
     started();
   });
@@ -222,6 +225,7 @@ async function measure(adapter: Adapter, admin: IORedis): Promise<Figures> {
     await adapter.publish(i);
     await seen;
   }
+  recording = false;
   const results: number[] = [];
   for (let i = 0; i < LATENCY_JOBS; i++) {
     const t = now();
