@@ -19,6 +19,7 @@ export type TuskerErrorCode =
   | 'ERR_JOB_LOST'
   | 'ERR_JOB_STATE'
   | 'ERR_JOB_FAILED'
+  | 'ERR_JOB_NOT_FOUND'
   | 'ERR_WAIT_TIMEOUT'
   | 'ERR_CONNECTION'
   | 'ERR_CLOSED'
@@ -196,6 +197,16 @@ export class JobFailedError extends TuskerError {
     super('ERR_JOB_FAILED', `Job '${id}' failed: ${error.split('\n')[0]}`);
     this.id = id;
     this.error = error;
+  }
+}
+
+/** `queue.waitFor` of a job that does not exist, or was retracted or dropped by retention while waited for. */
+export class JobNotFoundError extends TuskerError {
+  readonly id: string;
+
+  constructor(id: string) {
+    super('ERR_JOB_NOT_FOUND', `Job '${id}' does not exist (never published, retracted, or dropped by retention).`);
+    this.id = id;
   }
 }
 

@@ -27,6 +27,7 @@ export {
   JobLostError,
   JobStateError,
   JobFailedError,
+  JobNotFoundError,
   WaitTimeoutError,
   ConnectionError,
   ClosedError,

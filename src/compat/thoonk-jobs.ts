@@ -69,6 +69,8 @@ export class Job {
       .publish(item, {
         id,
         priority,
+        // Thoonk jobs never fail by themselves: cancel requeues, a dead worker's job comes back
+        attempts: 1_000_000,
         ...(onFinish ? { onFinish: (error: Error | null, result?: unknown) => onFinish(error, id, result) } : {}),
       })
       .then(() => [item, id] as [unknown, string]);
@@ -88,7 +90,11 @@ export class Job {
         error.message = 'Timeout';
         throw error;
       }
-      const renew = setInterval(() => void job.extend(LEASE_MS).catch(() => this.#drop(job.id)), LEASE_MS / 3);
+      // a blip is retried at the next tick; only a lost claim stops the renewals
+      const renew = setInterval(
+        () => void job.extend(LEASE_MS).catch((error: unknown) => error instanceof JobLostError && this.#drop(job.id)),
+        LEASE_MS / 3,
+      );
       renew.unref();
       this.#held.set(job.id, { job, renew });
       return [JSON.stringify(job.data), job.id];

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ClosedError, InvalidArgumentError, JobFailedError, JobLostError, WaitTimeoutError } from '../errors';
+import { ClosedError, InvalidArgumentError, JobFailedError, JobLostError, JobNotFoundError, WaitTimeoutError } from '../errors';
 import { ClaimLoop } from '../internal/claim-loop';
 import { checkFunction, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
@@ -31,6 +31,11 @@ export interface QueueOptions {
   readonly keepFinishedFor?: number;
   /** Failed jobs older than this (ms) are dropped too. @default no age limit */
   readonly keepFailedFor?: number;
+  /**
+   * How often a job's claim may run out (its worker died or hung) before the job fails instead of
+   * being made available again. Each such claim also counts as an attempt. @default 2
+   */
+  readonly maxStalls?: number;
 }
 
 /** Options of `publish`. */
@@ -60,6 +65,12 @@ export interface QueueEvents {
   stalled: [event: { id: string }];
   cancel: [event: { id: string }];
   retract: [event: { id: string }];
+  /** A stalled job was made available again by `retry`. */
+  'retry-stalled': [event: { id: string }];
+  /** A failed job was made available again by `retryFailed`. */
+  'retry-failed': [event: { id: string }];
+  /** A claim's lease ran out (its worker died or hung) and the job is available again. */
+  'stalled-recovered': [event: { id: string }];
 }
 
 /** Options of `claim`. */
@@ -160,6 +171,7 @@ export class Queue<T = unknown> {
     this.#keys = context.keys.queue(this.name);
     const age = (argument: string, value: number | undefined) => (value === undefined ? -1 : checkPositiveDuration(argument, value));
     this.#scripts = new QueueScripts(context.client, this.#keys, context.timers.now, {
+      maxStalls: o.maxStalls === undefined ? 2 : checkInteger('options.maxStalls', o.maxStalls, 0, 1_000_000),
       finishedCount: keepFinished,
       finishedAge: age('options.keepFinishedFor', o.keepFinishedFor),
       failedCount: keepFailed,
@@ -191,7 +203,15 @@ export class Queue<T = unknown> {
     if (Buffer.byteLength(json) > this.#maxDataBytes) throw new InvalidArgumentError('data', `at most ${this.#maxDataBytes} bytes of JSON`, data);
     const o = checkOptions<PublishOptions>(argument, options);
     const backoff = o.backoff === undefined ? { delay: 0 } : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff);
-    if (typeof backoff.delay !== 'number' || !(backoff.delay >= 0)) throw new InvalidArgumentError(`${argument}.backoff.delay`, 'a number of ms >= 0', backoff.delay);
+    const finite = (name: string, value: unknown, optional: boolean) => {
+      if (optional && value === undefined) return;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new InvalidArgumentError(`${argument}.backoff.${name}`, 'a finite number >= 0', value);
+      }
+    };
+    finite('delay', backoff.delay, false);
+    finite('factor', backoff.factor, true);
+    finite('max', backoff.max, true);
     return {
       id: o.id === undefined ? randomUUID() : checkName(`${argument}.id`, o.id),
       data: json,
@@ -208,34 +228,53 @@ export class Queue<T = unknown> {
     const args = this.#publishArgs(data, options);
     const onFinish = options?.onFinish === undefined ? undefined : checkFunction<(e: Error | null, r?: unknown) => void>('options.onFinish', options.onFinish);
     this.#context.assertOpen('queue.publish');
-    if (onFinish) {
-      // listen before publishing, so a fast worker's finish cannot be missed; called once
-      const unfollow = await this.#events.follow(args.id, (fields) => {
-        if (fields.type !== 'finish' && fields.type !== 'failed') return;
-        unfollow();
-        if (fields.type === 'finish') onFinish(null, JSON.parse(fields.result ?? 'null'));
-        else onFinish(new JobFailedError(args.id, fields.error ?? ''));
-      });
+    const unfollow = onFinish ? await this.#followFinish(args.id, onFinish) : undefined;
+    let r: { created: boolean };
+    try {
+      r = await this.#scripts.publish(args);
+    } catch (error) {
+      unfollow?.();
+      throw error;
     }
-    const r = await this.#scripts.publish(args);
     // a delayed job is due `delay` ms from now: this process's processors promote it then
     // (reapBy takes a deadline and the time it was read at: here, relative to 0)
     if (args.delay > 0) for (const l of this.#loops) l.reapBy(args.delay, 0);
     return { id: args.id, created: r.created };
   }
 
+  /** Call `onFinish` once, when job `id` finishes or fails (listening starts before it is published). */
+  async #followFinish(id: string, onFinish: (error: Error | null, result?: unknown) => void): Promise<() => void> {
+    const unfollow = await this.#events.follow(id, (fields) => {
+      if (fields.type !== 'finish' && fields.type !== 'failed') return;
+      unfollow();
+      if (fields.type === 'finish') onFinish(null, JSON.parse(fields.result ?? 'null'));
+      else onFinish(new JobFailedError(id, fields.error ?? ''));
+    });
+    return unfollow;
+  }
+
   /** Add many jobs in one round trip. Every item is validated before anything is sent. */
   async publishMany(items: readonly { readonly data: T; readonly options?: PublishOptions }[]): Promise<{ id: string; created: boolean }[]> {
     if (!Array.isArray(items)) throw new InvalidArgumentError('items', 'an array of { data, options }', items);
     const args = items.map((item, i) => this.#publishArgs(item?.data, item?.options, `items[${i}].options`));
+    const finishes = items.map((item, i) =>
+      item?.options?.onFinish === undefined ? undefined : checkFunction<(e: Error | null, r?: unknown) => void>(`items[${i}].options.onFinish`, item.options.onFinish),
+    );
     this.#context.assertOpen('queue.publishMany');
     if (args.length === 0) return [];
+    const unfollows: (() => void)[] = [];
+    for (const [i, onFinish] of finishes.entries()) if (onFinish) unfollows.push(await this.#followFinish((args[i] as PublishArgs).id, onFinish));
     const results: { id: string; created: boolean }[] = [];
-    // batches of 1,000: one script call each, short enough not to stall Redis for others
-    for (let i = 0; i < args.length; i += 1000) {
-      const batch = args.slice(i, i + 1000);
-      const r = await this.#scripts.publishMany(batch);
-      batch.forEach((a, j) => results.push({ id: a.id, created: r[j]?.created ?? false }));
+    try {
+      // batches of 1,000: one script call each, short enough not to stall Redis for others
+      for (let i = 0; i < args.length; i += 1000) {
+        const batch = args.slice(i, i + 1000);
+        const r = await this.#scripts.publishMany(batch);
+        batch.forEach((a, j) => results.push({ id: a.id, created: r[j]?.created ?? false }));
+      }
+    } catch (error) {
+      unfollows.forEach((u) => u());
+      throw error;
     }
     return results;
   }
@@ -279,7 +318,10 @@ export class Queue<T = unknown> {
   async #claimNow(lease: number): Promise<ClaimedJob<T> | null> {
     const owner = newOwner();
     const [row] = await this.#scripts.claim(owner, lease);
-    return row ? new ClaimedJob<T>(row, owner, this.#scripts, lease) : null;
+    if (!row) return null;
+    // this process's processors recover the claim on time if it is never settled
+    for (const l of this.#loops) l.reapBy(row.deadline, row.serverNow);
+    return new ClaimedJob<T>(row, owner, this.#scripts, lease);
   }
 
   /** Serve waiting `claim()` calls in order on one blocking connection, until none is left. */
@@ -327,7 +369,9 @@ export class Queue<T = unknown> {
         this.#blocking ??= this.#context.open();
         try {
           // at most 5 s, so delayed jobs the reaper promotes are seen even without a marker
-          await this.#blocking.blpop(this.#keys.wake, 5);
+          const woke = await this.#blocking.blpop(this.#keys.wake, 5);
+          // every waiting claim timed out meanwhile: the marker belongs to another claimer
+          if (woke && this.#claims.length === 0) await this.#context.client.rpush(this.#keys.wake, '1');
         } catch {
           // a dropped connection is reopened by ioredis; a closed Tusker emptied the list above
         }
@@ -375,8 +419,9 @@ export class Queue<T = unknown> {
             autoExtend: true,
             timers,
             renew: async () => {
+              const sent = timers.now();
               await job.extend(lease);
-              return timers.now() + lease - 1; // conservative: measured after the reply
+              return sent + lease; // from the send time: never later than the server's deadline
             },
             isLost: (error) => error instanceof JobLostError,
             onLost: (_, error) => job.abort(error ?? new JobLostError(job.id)),
@@ -399,7 +444,17 @@ export class Queue<T = unknown> {
         await watchdog.stop();
         stopping.removeEventListener('abort', onStopping);
         try {
-          if (failed === undefined) await job.finish(result);
+          if (failed === undefined) {
+            try {
+              JSON.stringify(result ?? null);
+            } catch (error) {
+              failed = new Error(`the handler's result is not JSON-serialisable: ${String(error)}`);
+            }
+          }
+          if (stopping.aborted && failed !== undefined) {
+            // the processor stopped the handler: hand the job back, it did not fail
+            await job.cancel();
+          } else if (failed === undefined) await job.finish(result);
           else {
             const r = await job.fail(failed instanceof Error ? (failed.stack ?? `${failed.name}: ${failed.message}`) : String(failed));
             // the retry is due after its backoff: promote it then, not at the next periodic pass
@@ -520,16 +575,16 @@ export class Queue<T = unknown> {
     await this.#context.client.set(this.#keys.paused, '1');
   }
 
+  /** Hand out jobs again; claimers blocked meanwhile are woken, one per available job (up to 1,000). */
   async resume(): Promise<void> {
     this.#context.assertOpen('queue.resume');
-    await this.#context.client.del(this.#keys.paused);
-    // wake blocked claimers
-    await this.#context.client.rpush(this.#keys.wake, '1');
+    await this.#scripts.resume();
   }
 
   /**
    * Resolve with the job's result once it is finished, or reject with JobFailedError once it
-   * failed, or with WaitTimeoutError after `timeout` ms.
+   * failed, JobNotFoundError when there is no such job (or it is retracted meanwhile), or
+   * WaitTimeoutError after `timeout` ms.
    */
   async waitFor(id: string, options?: { readonly timeout?: number }): Promise<unknown> {
     checkName('id', id);
@@ -542,14 +597,18 @@ export class Queue<T = unknown> {
       listener = (fields) => {
         if (fields.type === 'finish') resolve(JSON.parse(fields.result ?? 'null'));
         else if (fields.type === 'failed') reject(new JobFailedError(id, fields.error ?? ''));
+        else if (fields.type === 'retract') reject(new JobNotFoundError(id));
       };
     });
+    // an event may settle it while the look-up below is in flight: never an unhandled rejection
+    outcome.catch(() => undefined);
     const unfollow = await this.#events.follow(id, listener);
     let timer: { cancel(): void } | undefined;
     try {
       const job = await this.getJob(id);
       if (job?.state === 'finished') return job.result;
       if (job?.state === 'failed') throw new JobFailedError(id, job.error ?? '');
+      if (!job) throw new JobNotFoundError(id);
       const limit =
         timeout === Infinity
           ? new Promise<never>(() => undefined)

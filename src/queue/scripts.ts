@@ -13,6 +13,7 @@ const S = {
   move: script('queue/move'),
   reap: script('queue/reap'),
   inspect: script('queue/inspect'),
+  resume: script('queue/resume'),
 };
 
 export interface PublishArgs {
@@ -37,8 +38,9 @@ export interface ClaimedRow {
   readonly timeout: number;
 }
 
-/** How long finished / failed jobs are kept: -1 = no limit. */
+/** How long finished / failed jobs are kept (-1 = no limit), and how often a lease may run out. */
 export interface Retention {
+  readonly maxStalls: number;
   readonly finishedCount: number;
   readonly finishedAge: number;
   readonly failedCount: number;
@@ -129,8 +131,13 @@ export class QueueScripts {
 
   async reap(limit = 500): Promise<{ recovered: number; promoted: number; nextDeadline: number; serverNow: number }> {
     const k = this.#k;
-    const r = await this.#run(S.reap, [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events], [k.base, limit, Math.random()], {});
+    const r = await this.#run(S.reap, [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events], [k.base, limit, Math.random(), this.#retention.maxStalls], {});
     return { recovered: Number(r[1]), promoted: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
+  }
+
+  async resume(): Promise<void> {
+    const k = this.#k;
+    await this.#run(S.resume, [k.paused, k.available, k.wake], [], {});
   }
 
   async inspectJob(id: string): Promise<string[]> {

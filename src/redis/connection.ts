@@ -82,6 +82,8 @@ export class Connections {
         : this.client.duplicate({ ...OWN_DEFAULTS, ...overrides });
     connection.on('error', ignore);
     this.#extra.add(connection);
+    // a connection closed for good (disconnect(), quit) is not Tusker's to close any more
+    connection.once('end', () => this.#extra.delete(connection));
     return connection;
   }
 

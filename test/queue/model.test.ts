@@ -171,7 +171,7 @@ describe('job state machine against a model', () => {
         await client.flushall();
         void run++;
         const keys = new Keys('model').queue('q');
-        const scripts = new QueueScripts(client, keys, () => performance.now(), { finishedCount: -1, finishedAge: -1, failedCount: -1, failedAge: -1 });
+        const scripts = new QueueScripts(client, keys, () => performance.now(), { maxStalls: 2, finishedCount: -1, finishedAge: -1, failedCount: -1, failedAge: -1 });
         const model = new Model();
         for (const step of steps) {
           await apply(scripts, model, step);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { JobFailedError, JobLostError, JobStateError, WaitTimeoutError } from '../../src/index';
+import { JobFailedError, JobLostError, JobNotFoundError, JobStateError, WaitTimeoutError } from '../../src/index';
 import { useRedis } from '../support/fixture';
 import { expectInvalidArguments } from '../support/invalid';
 
@@ -92,6 +92,33 @@ describe('job queue', () => {
     await processor.stop();
   });
 
+  it('with the default single attempt, a dead worker\'s job comes back; past maxStalls it fails', async () => {
+    const t = redis.tusker();
+    const q = t.queue('stalls', { maxStalls: 1 });
+    await q.publish('blocker', { id: 'b', priority: 10 });
+    await q.publish('x', { id: 's' });
+    // a processor busy for ever with the blocker: it claims nothing else, but its reaper runs
+    const processor = q.process(() => new Promise(() => undefined));
+    await vi.waitFor(async () => expect((await q.getJob('b'))?.state).toBe('claimed'));
+    await q.claim({ timeout: 0, lease: 50 }); // a worker takes 's' and "dies"
+    await vi.waitFor(async () => expect((await q.getJob('s'))?.state).toBe('available'), { timeout: 8_000 });
+    await q.claim({ timeout: 0, lease: 50 }); // and again
+    await vi.waitFor(async () => expect((await q.getJob('s'))?.state).toBe('failed'), { timeout: 8_000 });
+    expect(await q.getJob('s')).toMatchObject({ attempt: 2, error: 'lease expired' });
+    void processor;
+    await q.close({ timeout: 10 });
+  });
+
+  it('waitFor rejects with JobNotFoundError for an unknown job, or one retracted while waited for', async () => {
+    const q = redis.tusker().queue('missing');
+    await expect(q.waitFor('nope', { timeout: 1_000 })).rejects.toBeInstanceOf(JobNotFoundError);
+    await q.publish(1, { id: 'r' });
+    const waiting = expect(q.waitFor('r')).rejects.toBeInstanceOf(JobNotFoundError);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await q.retract('r');
+    await waiting;
+  });
+
   it('retries with backoff until attempts run out, keeps the error, retryFailed brings it back', async () => {
     const q = redis.tusker().queue('retries');
     let calls = 0;
@@ -158,6 +185,9 @@ describe('job queue', () => {
       ['options.priority', () => q.publish(1, { priority: 5000 })],
       ['options.delay', () => q.publish(1, { delay: -1 })],
       ['options.attempts', () => q.publish(1, { attempts: 0 })],
+      ['options.backoff.max', () => q.publish(1, { backoff: { delay: 100, max: null as never } })],
+      ['options.backoff.factor', () => q.publish(1, { backoff: { delay: 100, factor: Infinity } })],
+      ['options.backoff.delay', () => q.publish(1, { backoff: { delay: Number.NaN } })],
       ['items[1].options.attempts', () => q.publishMany([{ data: 1 }, { data: 2, options: { attempts: -1 } }])],
       ['options.lease', () => q.claim({ lease: 0 })],
       ['handler', () => q.process(5 as never)],

@@ -64,17 +64,22 @@ end
 -- the backoff while attempts are left, else the job has failed. Returns 'delayed', due time |
 -- 'failed'.
 local function fail_job(k, job_key, id, error_text, jitter)
-  redis.call('ZREM', k.claimed, id)
+  -- everything that can fail is computed before the first write (Redis does not undo writes)
   local f = redis.call('HMGET', job_key, 'attempts', 'attempt', 'backoff')
   local attempts, attempt = tonumber(f[1]), tonumber(f[2])
+  local delay = 0
+  if attempt < attempts then
+    local backoff = cjson.decode(f[3] or '{"delay":0}')
+    local base_delay, factor, max = tonumber(backoff.delay) or 0, tonumber(backoff.factor) or 2, tonumber(backoff.max)
+    delay = base_delay * math.pow(factor, attempt - 1)
+    if max then delay = math.min(delay, max) end
+    -- jitter (a random number the client sends): up to a quarter of the delay, so retries spread out
+    delay = math.floor(delay * (1 - jitter * 0.25))
+  end
+  redis.call('ZREM', k.claimed, id)
   redis.call('HDEL', job_key, 'owner', 'deadline')
   redis.call('HSET', job_key, 'error', error_text)
   if attempt < attempts then
-    local backoff = cjson.decode(f[3] or '{"delay":0}')
-    local delay = (backoff.delay or 0) * math.pow(backoff.factor or 2, attempt - 1)
-    if backoff.max then delay = math.min(delay, backoff.max) end
-    -- jitter (a random number the client sends): up to a quarter of the delay, so retries spread out
-    delay = math.floor(delay * (1 - jitter * 0.25))
     redis.call('HSET', job_key, 'state', 'delayed', 'availableAt', now_ms() + delay)
     redis.call('ZADD', k.delayed, now_ms() + delay, id)
     queue_emit(k, 'type', 'retry', 'id', id, 'error', error_text, 'attempt', attempt)

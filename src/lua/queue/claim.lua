@@ -13,7 +13,11 @@ local k = { available = KEYS[1], claimed = KEYS[2], wake = KEYS[3] }
 local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 
 local reply = { 'OK', now_ms() }
-if redis.call('EXISTS', KEYS[4]) == 1 then return reply end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  -- paused: markers would only wake claimers that cannot claim; resume() pushes new ones
+  redis.call('DEL', k.wake)
+  return reply
+end
 local popped = redis.call('ZPOPMIN', k.available, count)
 if not popped[1] then
   -- nothing available: markers left by claims that did not block are stale
