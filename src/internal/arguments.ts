@@ -41,6 +41,15 @@ export function checkWait(argument: string, value: unknown): number {
   return value === Infinity || value > MAX_DURATION_MS ? Infinity : Math.ceil(value);
 }
 
+/** An integer in [min, max]. */
+export function checkInteger(argument: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new InvalidArgumentError(argument, `an integer ${range}`, value);
+  }
+  return value;
+}
+
 export function checkBoolean(argument: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new InvalidArgumentError(argument, 'a boolean', value);
   return value;

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Service } from './lifecycle';
+import { newOwnerId } from './owner-id';
 import type { TimerHandle, Timers } from './timers';
 import type { RedisClient } from '../redis/connection';
 
@@ -21,7 +22,6 @@ export interface ClaimLoopInit<C> {
   readonly timers: Timers;
   readonly concurrency: number;
   readonly stopTimeout: number;
-  readonly newOwner: () => string;
   /** Claim up to `max` items for `owner` (none when there is nothing to claim). */
   claim(owner: string, max: number): Promise<C[]>;
   /** The claimed item's lease deadline, to wake the reaper by then (server ms + the server time it was read at). */
@@ -108,7 +108,7 @@ export class ClaimLoop<C> extends Service {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
         continue;
       }
-      const owner = this.#i.newOwner();
+      const owner = newOwnerId();
       let claimed: C[];
       try {
         // as many as there are free slots, in one round trip

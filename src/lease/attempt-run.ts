@@ -1,5 +1,6 @@
 import { AttemptLostError, ClosedError, TuskerError, fromRedisError } from '../errors';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
+import { newOwnerId } from '../internal/owner-id';
 import type { ServiceSet } from '../internal/lifecycle';
 import type { TimerHandle, Timers } from '../internal/timers';
 import type { Subscriber } from '../redis/subscriber';
@@ -53,7 +54,6 @@ export type AttemptRunResult =
 
 export interface AttemptRunInit {
   readonly key: string;
-  readonly owner: () => string;
   readonly scripts: AttemptScripts;
   readonly subscriber: Subscriber;
   readonly inFlight: ServiceSet;
@@ -239,7 +239,7 @@ export class AttemptRun {
   }
 
   #nextOwner(): string {
-    this.#owner = this.#i.owner();
+    this.#owner = newOwnerId();
     return this.#owner;
   }
 

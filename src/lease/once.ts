@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError } from '../errors';
 import {
   checkBoolean,
   checkFunction,
+  checkInteger,
   checkName,
   checkOptions,
   checkPositiveDuration,
@@ -61,16 +60,6 @@ export interface AttemptsContext {
 }
 
 const DAY_MS = 86_400_000;
-const ownerPrefix = randomBytes(8).toString('hex');
-let ownerCounter = 0;
-const newOwner = (): string => `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
-
-function checkAttempts(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError('options.maxAttempts', 'an integer >= 1', value);
-  }
-  return value;
-}
 
 /** Validates the options common to `once` and `paired`, before any Redis call. */
 function common(context: AttemptsContext, what: string, key: unknown, fn: unknown, options: unknown, retentionDefault: number) {
@@ -97,7 +86,6 @@ function start(context: AttemptsContext, kind: 'o' | 'p', s: ReturnType<typeof c
   const scripts = new AttemptScripts(context.client, keys, context.timers, { leaseMs: s.leaseMs, maxAttempts, keepMs: s.keepMs });
   return new AttemptRun({
     key: s.key,
-    owner: newOwner,
     scripts,
     subscriber: context.subscriber,
     inFlight: context.inFlight,
@@ -115,7 +103,7 @@ function start(context: AttemptsContext, kind: 'o' | 'p', s: ReturnType<typeof c
 /** See `Tusker.once`. */
 export async function runOnce(context: AttemptsContext, key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
   const s = common(context, 'once', key, fn, options, DAY_MS);
-  const maxAttempts = s.options.maxAttempts === undefined ? 5 : checkAttempts(s.options.maxAttempts);
+  const maxAttempts = s.options.maxAttempts === undefined ? 5 : checkInteger('options.maxAttempts', s.options.maxAttempts, 1);
   return (await start(context, 'o', s, maxAttempts, 'retry')) as OnceResult;
 }
 

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { ClosedError, LockTimeoutError } from '../errors';
 import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait } from '../internal/arguments';
+import { newOwnerId } from '../internal/owner-id';
 import type { LockContext } from './context';
 import { Lease } from './lease';
 import { localDeadline, LockScripts, type ClockSample, type Grant } from './scripts';
@@ -118,12 +118,3 @@ export class Mutex {
   }
 }
 
-/**
- * Owner ids are never reused, so a lease can only ever match its own acquire: a random prefix per
- * process (64 bits) and a counter.
- */
-const ownerPrefix = randomBytes(8).toString('hex');
-let ownerCounter = 0;
-function newOwnerId(): string {
-  return `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
-}

@@ -1,9 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ClosedError, InvalidArgumentError, JobFailedError, JobLostError, JobNotFoundError, WaitTimeoutError } from '../errors';
 import { ClaimLoop } from '../internal/claim-loop';
-import { checkFunction, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
+import { checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
 import type { ServiceSet } from '../internal/lifecycle';
+import { newOwnerId } from '../internal/owner-id';
 import type { Timers } from '../internal/timers';
 import type { Keys, QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
@@ -137,16 +138,6 @@ interface ClaimRequest<T> {
 /** How long the 'someone listens to publish events' flag lives unless refreshed. */
 const PUBLISH_FLAG_MS = 30_000;
 
-const ownerPrefix = randomBytes(8).toString('hex');
-let ownerCounter = 0;
-const newOwner = (): string => `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
-
-function checkInteger(argument: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(argument, `an integer in [${min}, ${max}]`, value);
-  }
-  return value;
-}
 
 export class Queue<T = unknown> {
   readonly name: string;
@@ -316,7 +307,7 @@ export class Queue<T = unknown> {
   }
 
   async #claimNow(lease: number): Promise<ClaimedJob<T> | null> {
-    const owner = newOwner();
+    const owner = newOwnerId();
     const [row] = await this.#scripts.claim(owner, lease);
     if (!row) return null;
     // this process's processors recover the claim on time if it is never settled
@@ -403,7 +394,6 @@ export class Queue<T = unknown> {
       timers,
       concurrency,
       stopTimeout,
-      newOwner,
       claim: async (owner, max) => {
         const rows = await scripts.claim(owner, lease, max);
         return rows.map((row) => ({ row, job: new ClaimedJob<T>(row, owner, scripts, lease) }));

@@ -44,7 +44,6 @@ export interface TaskProcessorInit {
   readonly autoExtend: boolean;
   readonly retention: number;
   readonly stopTimeout: number;
-  readonly newOwner: () => string;
   readonly onFinished: ((event: { task: string; outcome: 'completed' | 'released' | 'failed' | 'lost'; error?: unknown }) => void) | undefined;
 }
 
@@ -60,7 +59,6 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
       timers: init.timers,
       concurrency: init.concurrency,
       stopTimeout: init.stopTimeout,
-      newOwner: init.newOwner,
       claim: async (owner) => {
         const claimed = await init.scripts.claim(owner);
         return claimed ? [claimed] : [];

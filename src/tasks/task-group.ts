@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../errors';
 import {
   checkBoolean,
   checkFunction,
+  checkInteger,
   checkName,
   checkOptions,
   checkPositiveDuration,
@@ -129,16 +129,6 @@ export interface TasksContext {
 }
 
 const MIB = 1_048_576;
-const ownerPrefix = randomBytes(8).toString('hex');
-let ownerCounter = 0;
-const newOwner = (): string => `${ownerPrefix}.${(ownerCounter++).toString(36)}`;
-
-function checkCount(argument: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(argument, 'an integer >= 1', value);
-  }
-  return value;
-}
 
 export class TaskGroup {
   readonly name: string;
@@ -155,7 +145,7 @@ export class TaskGroup {
   constructor(context: TasksContext, name: string, options?: TaskGroupOptions) {
     this.name = checkName('group', name);
     const o = checkOptions<TaskGroupOptions>('options', options);
-    this.#maxInfoBytes = o.maxInfoBytes === undefined ? MIB : checkCount('options.maxInfoBytes', o.maxInfoBytes);
+    this.#maxInfoBytes = o.maxInfoBytes === undefined ? MIB : checkInteger('options.maxInfoBytes', o.maxInfoBytes, 1);
     this.#partTtl = o.partTtl === undefined ? 600_000 : checkPositiveDuration('options.partTtl', o.partTtl);
     this.#retention = o.retention === undefined ? 86_400_000 : checkPositiveDuration('options.retention', o.retention);
     this.#context = context;
@@ -223,7 +213,7 @@ export class TaskGroup {
     checkName('task', task);
     const json = this.#infoJson(info);
     const o = checkOptions<CloseOptions>('options', options);
-    const attempts = o.attempts === undefined ? 5 : checkCount('options.attempts', o.attempts);
+    const attempts = o.attempts === undefined ? 5 : checkInteger('options.attempts', o.attempts, 1);
     const timeout = o.timeout === undefined ? 30_000 : checkPositiveDuration('options.timeout', o.timeout);
     const expect = this.#expect(o.expectParts);
     this.#context.assertOpen('tasks.close');
@@ -239,7 +229,7 @@ export class TaskGroup {
   process(handler: TaskHandler, options?: ProcessOptions): TaskProcessor {
     checkFunction('handler', handler);
     const o = checkOptions<ProcessOptions>('options', options);
-    const concurrency = o.concurrency === undefined ? 1 : checkCount('options.concurrency', o.concurrency);
+    const concurrency = o.concurrency === undefined ? 1 : checkInteger('options.concurrency', o.concurrency, 1);
     const autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
     const stopTimeout = o.stopTimeout === undefined ? 10_000 : checkPositiveDuration('options.stopTimeout', o.stopTimeout);
     const onFinished = o.onFinished === undefined ? undefined : checkFunction<(e: TaskFinishedEvent) => void>('options.onFinished', o.onFinished);
@@ -254,7 +244,6 @@ export class TaskGroup {
       autoExtend,
       retention: this.#retention,
       stopTimeout,
-      newOwner,
       onFinished,
     });
     this.#context.inFlight.adopt(processor, this.#processors);
@@ -344,8 +333,8 @@ export class TaskGroup {
   /** Failed tasks, oldest failure first. */
   async listFailed(options?: { readonly offset?: number; readonly limit?: number }): Promise<string[]> {
     const o = checkOptions<{ offset?: number; limit?: number }>('options', options);
-    const offset = o.offset === undefined ? 0 : checkCount('options.offset', o.offset + 1) - 1;
-    const limit = o.limit === undefined ? 100 : checkCount('options.limit', o.limit);
+    const offset = o.offset === undefined ? 0 : checkInteger('options.offset', o.offset, 0);
+    const limit = o.limit === undefined ? 100 : checkInteger('options.limit', o.limit, 1);
     this.#context.assertOpen('tasks.listFailed');
     return this.#context.client.zrange(this.#keys.failed, offset, offset + limit - 1);
   }
@@ -382,7 +371,7 @@ export class TaskGroup {
 
   #expect(expectParts: unknown): string {
     if (expectParts === undefined) return '';
-    if (typeof expectParts === 'number') return JSON.stringify(checkCount('options.expectParts', expectParts));
+    if (typeof expectParts === 'number') return JSON.stringify(checkInteger('options.expectParts', expectParts, 1));
     if (Array.isArray(expectParts) && expectParts.length > 0) {
       expectParts.forEach((part, i) => checkName(`options.expectParts[${i}]`, part));
       return JSON.stringify(expectParts);
