@@ -46,7 +46,12 @@ export class ClaimedJob<T = unknown> {
 
   /** The job is done; `result` (JSON) reaches `waitFor`, `onFinish` and 'finish' listeners. */
   async finish(result?: unknown): Promise<void> {
-    await this.#settle('finish', JSON.stringify(result ?? null));
+    await this.finishSerialized(JSON.stringify(result ?? null));
+  }
+
+  /** @internal `finish` with the result already turned into JSON. */
+  async finishSerialized(json: string): Promise<void> {
+    await this.#settle('finish', json);
   }
 
   /** A recoverable error: put the job back in the queue (counted in `cancelCount`, not as an attempt). */

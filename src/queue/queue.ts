@@ -434,9 +434,10 @@ export class Queue<T = unknown> {
         await watchdog.stop();
         stopping.removeEventListener('abort', onStopping);
         try {
+          let json = '';
           if (failed === undefined) {
             try {
-              JSON.stringify(result ?? null);
+              json = JSON.stringify(result ?? null);
             } catch (error) {
               failed = new Error(`the handler's result is not JSON-serialisable: ${String(error)}`);
             }
@@ -444,7 +445,7 @@ export class Queue<T = unknown> {
           if (stopping.aborted && failed !== undefined) {
             // the processor stopped the handler: hand the job back, it did not fail
             await job.cancel();
-          } else if (failed === undefined) await job.finish(result);
+          } else if (failed === undefined) await job.finishSerialized(json);
           else {
             const r = await job.fail(failed instanceof Error ? (failed.stack ?? `${failed.name}: ${failed.message}`) : String(failed));
             // the retry is due after its backoff: promote it then, not at the next periodic pass
