@@ -193,23 +193,25 @@ export class Queue<T = unknown> {
     if (json === undefined) throw new InvalidArgumentError('data', 'a JSON-serialisable value', data);
     if (Buffer.byteLength(json) > this.#maxDataBytes) throw new InvalidArgumentError('data', `at most ${this.#maxDataBytes} bytes of JSON`, data);
     const o = checkOptions<PublishOptions>(argument, options);
-    const backoff = o.backoff === undefined ? { delay: 0 } : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff);
+    const backoff = o.backoff === undefined ? undefined : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff);
     const finite = (name: string, value: unknown, optional: boolean) => {
       if (optional && value === undefined) return;
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
         throw new InvalidArgumentError(`${argument}.backoff.${name}`, 'a finite number >= 0', value);
       }
     };
-    finite('delay', backoff.delay, false);
-    finite('factor', backoff.factor, true);
-    finite('max', backoff.max, true);
+    if (backoff) {
+      finite('delay', backoff.delay, false);
+      finite('factor', backoff.factor, true);
+      finite('max', backoff.max, true);
+    }
     return {
       id: o.id === undefined ? randomUUID() : checkName(`${argument}.id`, o.id),
       data: json,
       priority: o.priority === undefined ? 0 : checkInteger(`${argument}.priority`, o.priority, -1000, 1000),
       delay: o.delay === undefined || o.delay === 0 ? 0 : checkPositiveDuration(`${argument}.delay`, o.delay),
       attempts: o.attempts === undefined ? 1 : checkInteger(`${argument}.attempts`, o.attempts, 1, 1_000_000),
-      backoff: JSON.stringify(backoff),
+      backoff: backoff ? JSON.stringify({ delay: backoff.delay, factor: backoff.factor, max: backoff.max }) : '',
       timeout: o.timeout === undefined ? 0 : checkPositiveDuration(`${argument}.timeout`, o.timeout),
     };
   }
@@ -257,12 +259,17 @@ export class Queue<T = unknown> {
     for (const [i, onFinish] of finishes.entries()) if (onFinish) unfollows.push(await this.#followFinish((args[i] as PublishArgs).id, onFinish));
     const results: { id: string; created: boolean }[] = [];
     try {
-      // batches of 1,000: one script call each, short enough not to stall Redis for others
-      for (let i = 0; i < args.length; i += 1000) {
-        const batch = args.slice(i, i + 1000);
-        const r = await this.#scripts.publishMany(batch);
-        batch.forEach((a, j) => results.push({ id: a.id, created: r[j]?.created ?? false }));
-      }
+      // batches of 250, sent back to back: each one script call, short enough not to stall Redis
+      // for others, and Redis runs one while the next is still being encoded and sent
+      const batches: Promise<{ created: boolean }[]>[] = [];
+      for (let i = 0; i < args.length; i += 250) batches.push(this.#scripts.publishMany(args.slice(i, i + 250)));
+      const settled = await Promise.allSettled(batches);
+      const failure = settled.find((b) => b.status === 'rejected');
+      if (failure) throw failure.reason;
+      settled.forEach((b, i) => {
+        const r = (b as PromiseFulfilledResult<{ created: boolean }[]>).value;
+        r.forEach((one, j) => results.push({ id: (args[i * 250 + j] as PublishArgs).id, created: one.created }));
+      });
     } catch (error) {
       unfollows.forEach((u) => u());
       throw error;

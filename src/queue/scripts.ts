@@ -1,13 +1,13 @@
 import { scriptFailure, type ScriptContext } from '../errors';
 import type { QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
+import { Batcher } from '../internal/batcher';
 import { runScript, script, type Script } from '../redis/scripts';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
 
 const S = {
   publish: script('queue/publish'),
-  publishMany: script('queue/publish-many'),
   claim: script('queue/claim'),
   settle: script('queue/settle'),
   move: script('queue/move'),
@@ -62,25 +62,23 @@ export class QueueScripts {
     this.#retention = retention;
   }
 
-  #publishKeys(id: string): string[] {
-    const k = this.#k;
-    return [k.job(id), k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events, k.publishListeners];
+  /** Publish one job. Publishes made in the same tick leave together, as one script call. */
+  publish(a: PublishArgs): Promise<{ created: boolean }> {
+    return this.#publishes.add(a);
   }
 
-  #publishArgs(a: PublishArgs): (string | number)[] {
-    return [a.id, a.data, a.priority, a.delay, a.attempts, a.backoff, a.timeout];
-  }
+  readonly #publishes = new Batcher<PublishArgs, { created: boolean }>((items) => this.publishMany(items), 25);
 
-  async publish(a: PublishArgs): Promise<{ created: boolean; state: string }> {
-    const r = await this.#run(S.publish, this.#publishKeys(a.id), this.#publishArgs(a), { jobId: a.id });
-    return { created: r[1] === 'CREATED', state: r[1] === 'CREATED' ? 'available' : String(r[2]) };
-  }
-
-  /** Publish many jobs in one round trip: one script call per batch, each job atomic on its own. */
+  /** Publish many jobs in one round trip: one script call, each job atomic on its own. */
   async publishMany(items: readonly PublishArgs[]): Promise<{ created: boolean }[]> {
     const k = this.#k;
-    const keys = [k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events, k.publishListeners, ...items.map((a) => k.job(a.id))];
-    const r = await this.#run(S.publishMany, keys, items.flatMap((a) => this.#publishArgs(a)), {});
+    const keys = [k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events, k.publishListeners];
+    const args: (string | number)[] = [];
+    for (const a of items) {
+      keys.push(k.job(a.id));
+      args.push(a.id, a.data, a.priority, a.delay, a.attempts, a.backoff, a.timeout);
+    }
+    const r = await this.#run(S.publish, keys, args, {});
     return items.map((_, i) => ({ created: r[i + 1] === 'CREATED' }));
   }
 

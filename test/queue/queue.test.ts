@@ -23,6 +23,23 @@ describe('job queue', () => {
     expect(await q.publish('again', { id: 'a' })).toEqual({ id: 'a', created: true });
   });
 
+  it('publishes of one tick travel together and stay atomic one by one', async () => {
+    const q = redis.tusker().queue<string>('together');
+    const results = await Promise.all([
+      q.publish('first', { id: 'same' }),
+      q.publish('second', { id: 'same' }),
+      q.publish('other', { id: 'other', priority: 3, attempts: 2, timeout: 500, backoff: { delay: 10 } }),
+      q.publish('later', { id: 'later', delay: 60_000 }),
+    ]);
+    expect(results.map((r) => r.created)).toEqual([true, false, true, true]);
+    expect(await q.getJob('same')).toMatchObject({ state: 'available', data: 'first', priority: 0, attempt: 0, attempts: 1, cancelCount: 0 });
+    expect(await q.getJob('other')).toMatchObject({ state: 'available', priority: 3, attempts: 2 });
+    expect((await q.getJob('later'))?.state).toBe('delayed');
+    expect(await q.stats()).toMatchObject({ available: 2, delayed: 1 });
+    const job = await q.claim({ timeout: 0 });
+    expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['other', 1, 0]);
+  });
+
   it('claim blocks until a job is published, and returns null after its timeout', async () => {
     const t = redis.tusker();
     const q = t.queue('blocking');

@@ -15,16 +15,15 @@ local function queue_emit(k, ...)
   redis.call('XADD', k.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', ...)
 end
 
--- Queue `id` in priority order. The caller sets the job's state; `wake` false leaves the wake
--- marker to the caller (publish-many pushes all of a batch's markers at once).
-local function enqueue(k, id, priority, wake)
-  local score = -tonumber(priority) * PRIORITY_SPAN + redis.call('INCR', k.seq)
-  redis.call('ZADD', k.available, score, id)
-  if wake then redis.call('RPUSH', k.wake, '1') end
+-- The `available` score of the job published `seq`-th with `priority` (missing = 0).
+local function available_score(priority, seq)
+  return -(tonumber(priority) or 0) * PRIORITY_SPAN + seq
 end
 
+-- Queue `id` in priority order and wake one claimer.
 local function make_available(k, job_key, id, priority)
-  enqueue(k, id, priority, true)
+  redis.call('ZADD', k.available, available_score(priority, redis.call('INCR', k.seq)), id)
+  redis.call('RPUSH', k.wake, '1')
   redis.call('HSET', job_key, 'state', 'available')
 end
 
@@ -66,10 +65,10 @@ end
 local function fail_job(k, job_key, id, error_text, jitter)
   -- everything that can fail is computed before the first write (Redis does not undo writes)
   local f = redis.call('HMGET', job_key, 'attempts', 'attempt', 'backoff')
-  local attempts, attempt = tonumber(f[1]), tonumber(f[2])
+  local attempts, attempt = tonumber(f[1]) or 1, tonumber(f[2]) or 0
   local delay = 0
   if attempt < attempts then
-    local backoff = cjson.decode(f[3] or '{"delay":0}')
+    local backoff = f[3] and cjson.decode(f[3]) or {}
     local base_delay, factor, max = tonumber(backoff.delay) or 0, tonumber(backoff.factor) or 2, tonumber(backoff.max)
     delay = base_delay * math.pow(factor, attempt - 1)
     if max then delay = math.min(delay, max) end
@@ -89,28 +88,4 @@ local function fail_job(k, job_key, id, error_text, jitter)
   redis.call('ZADD', k.failed, now_ms(), id)
   queue_emit(k, 'type', 'failed', 'id', id, 'error', error_text)
   return 'failed'
-end
-
--- Add one job (publish and publish-many). An unfinished job with the same id is left as it is.
--- Returns 'CREATED', or 'EXISTS' and its state. `wake` as for enqueue.
-local function publish_job(k, job, id, data, priority, delay, attempts, backoff, timeout, wake)
-  local state = redis.call('HGET', job, 'state')
-  if state and state ~= 'finished' and state ~= 'failed' then return 'EXISTS', state end
-  if state then
-    redis.call('DEL', job)
-    redis.call('ZREM', k.finished, id)
-    redis.call('ZREM', k.failed, id)
-  end
-  local new_state, available_at = 'available', now_ms()
-  if delay > 0 then new_state, available_at = 'delayed', now_ms() + delay end
-  redis.call('HSET', job, 'state', new_state, 'data', data, 'priority', priority, 'attempts', attempts, 'attempt', 0,
-    'cancelCount', 0, 'backoff', backoff, 'timeout', timeout, 'createdAt', now_ms(), 'availableAt', available_at)
-  if delay > 0 then
-    redis.call('ZADD', k.delayed, available_at, id)
-  else
-    enqueue(k, id, priority, wake)
-  end
-  -- the stream entry is what publishing costs most: written only while someone listens
-  if k.publish_events then queue_emit(k, 'type', 'publish', 'id', id) end
-  return 'CREATED'
 end

@@ -32,6 +32,6 @@ for i = 1, #popped, 2 do
   redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'deadline', deadline, 'claimedAt', now_ms())
   redis.call('ZADD', k.claimed, deadline, id)
   local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout')
-  for _, v in ipairs({ id, f[1], attempt, tonumber(f[2]), deadline, tonumber(f[3]) }) do reply[#reply + 1] = v end
+  for _, v in ipairs({ id, f[1], attempt, tonumber(f[2]) or 0, deadline, tonumber(f[3]) or 0 }) do reply[#reply + 1] = v end
 end
 return reply
