@@ -26,8 +26,12 @@ export interface ClaimLoopInit<C> {
   claim(owner: string, max: number): Promise<C[]>;
   /** The claimed item's lease deadline, to wake the reaper by then (server ms + the server time it was read at). */
   deadline(claimed: C): { deadline: number; serverNow: number };
-  /** Run the work; `stopping` aborts when the processor gives up waiting for it. Must not reject. */
-  handle(claimed: C, owner: string, stopping: AbortSignal): Promise<void>;
+  /**
+   * Run the work; `stopping` aborts when the processor gives up waiting for it. Must not reject.
+   * `done()` frees the item's slot before the returned promise ends — once the user's handler has
+   * returned, while its outcome is still being recorded — so the next claim overlaps that write.
+   */
+  handle(claimed: C, owner: string, stopping: AbortSignal, done: () => void): Promise<void>;
   /** One reaper pass; the earliest deadline left (server ms, -1 for none) and the server time. */
   reap(): Promise<{ nextDeadline: number; serverNow: number }>;
 }
@@ -36,10 +40,16 @@ const RETRY_MS = 500;
 // deadlines added by other processes are noticed within this, without a message per change
 const MAX_REAP_INTERVAL_MS = 5_000;
 const BLOCK_SECONDS = 5;
+// One claim takes at most half the slots: the other half's work (and its outcome's write) goes on
+// while Redis answers, so Redis and this process work at the same time instead of taking turns.
+const CLAIM_SHARE = 0.5;
 
 export class ClaimLoop<C> extends Service {
   readonly #i: ClaimLoopInit<C>;
+  /** Work in flight, until its outcome is recorded (what `stop` waits for). */
   readonly #running = new Set<Promise<void>>();
+  /** Slots taken: items whose handler has not returned yet. */
+  #busy = 0;
   readonly #stopping = new AbortController();
   #blocking: RedisClient | undefined;
   #slotFreed: (() => void) | undefined;
@@ -56,7 +66,7 @@ export class ClaimLoop<C> extends Service {
 
   /** Work items being handled right now. */
   get active(): number {
-    return this.#running.size;
+    return this.#busy;
   }
 
   /** A deadline was added (server ms, with the server time it was read at): reap by then. */
@@ -104,7 +114,7 @@ export class ClaimLoop<C> extends Service {
 
   async #loop(): Promise<void> {
     while (this.running) {
-      if (this.#running.size >= this.#i.concurrency) {
+      if (this.#busy >= this.#i.concurrency) {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
         continue;
       }
@@ -112,7 +122,8 @@ export class ClaimLoop<C> extends Service {
       let claimed: C[];
       try {
         // as many as there are free slots, in one round trip
-        claimed = await this.#i.claim(owner, this.#i.concurrency - this.#running.size);
+        const free = this.#i.concurrency - this.#busy;
+        claimed = await this.#i.claim(owner, Math.min(free, Math.ceil(this.#i.concurrency * CLAIM_SHARE)));
       } catch {
         if (this.running) await this.#pause(RETRY_MS);
         continue;
@@ -121,7 +132,7 @@ export class ClaimLoop<C> extends Service {
         // these leases' deadline may be the earliest: the reaper must not sleep past it
         const { deadline, serverNow } = this.#i.deadline(claimed[0] as C);
         this.reapBy(deadline, serverNow);
-        for (const item of claimed) this.#track(this.#i.handle(item, owner, this.#stopping.signal));
+        for (const item of claimed) this.#track(item, owner);
         continue;
       }
       if (!this.running) return;
@@ -133,12 +144,21 @@ export class ClaimLoop<C> extends Service {
     }
   }
 
-  #track(work: Promise<void>): void {
+  #track(item: C, owner: string): void {
+    this.#busy += 1;
+    let freed = false;
+    const done = () => {
+      if (freed) return;
+      freed = true;
+      this.#busy -= 1;
+      this.#slotFreed?.();
+      this.#slotFreed = undefined;
+    };
+    const work = this.#i.handle(item, owner, this.#stopping.signal, done);
     this.#running.add(work);
     void work.finally(() => {
       this.#running.delete(work);
-      this.#slotFreed?.();
-      this.#slotFreed = undefined;
+      done();
     });
   }
 

@@ -18,7 +18,11 @@ export class ClaimedJob<T = unknown> {
   readonly #owner: string;
   readonly #scripts: QueueScripts;
   readonly #lease: number;
-  readonly #controller = new AbortController();
+  // made only when someone reads `signal`: most handlers never do
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #abortReason: unknown;
+  #onAbort: ((reason: unknown) => void) | undefined;
   #expiresAt: number;
   #settled = false;
 
@@ -36,6 +40,10 @@ export class ClaimedJob<T = unknown> {
 
   /** Aborts when the claim is lost, the job's timeout passes, or the processor stops. */
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
     return this.#controller.signal;
   }
 
@@ -66,30 +74,43 @@ export class ClaimedJob<T = unknown> {
 
   /** @internal A failed attempt: retried after the backoff while attempts are left. */
   async fail(error: string): Promise<{ state: string; due: number; serverNow: number }> {
-    const r = await this.#settle('fail', error);
-    return { state: String(r[1]), due: Number(r[2]), serverNow: Number(r[3]) };
+    const { outcome, serverNow } = await this.#settle('fail', error);
+    return { state: String(outcome[1]), due: Number(outcome[2]), serverNow };
   }
 
   /** Renew the lease to `ms` from now (default: the claim's lease). */
   async extend(ms: number = this.#lease): Promise<void> {
     const duration = checkPositiveDuration('ms', ms);
-    const r = await this.#call('extend', duration);
-    this.#expiresAt = Number(r[1]);
+    const { outcome } = await this.#call('extend', duration);
+    this.#expiresAt = Number(outcome[1]);
   }
 
   /** @internal The lease cannot be kept any more: tell the handler to stop. */
   abort(reason: unknown): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+    this.#onAbort?.(reason);
   }
 
-  async #settle(verb: 'finish' | 'cancel' | 'stall' | 'fail', arg: string = ''): Promise<unknown[]> {
+  /** @internal Settles as `work` does, or rejects with the reason once the claim aborts. */
+  race<R>(work: PromiseLike<R>): Promise<R> {
+    if (this.#aborted) return Promise.reject(this.#abortReason);
+    return new Promise<R>((resolve, reject) => {
+      this.#onAbort = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  async #settle(verb: 'finish' | 'cancel' | 'stall' | 'fail', arg: string = ''): Promise<{ outcome: unknown[]; serverNow: number }> {
     if (this.#settled) throw new JobLostError(this.id);
     const r = await this.#call(verb, arg);
     this.#settled = true;
     return r;
   }
 
-  async #call(verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'extend', arg: string | number): Promise<unknown[]> {
+  async #call(verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'extend', arg: string | number): Promise<{ outcome: unknown[]; serverNow: number }> {
     try {
       return await this.#scripts.settle(this.id, this.#owner, verb, arg);
     } catch (error) {

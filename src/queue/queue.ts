@@ -395,6 +395,8 @@ export class Queue<T = unknown> {
     this.#context.assertOpen('queue.process');
     const { timers } = this.#context;
     const scripts = this.#scripts;
+    const inFlight = new Set<ClaimedJob<T>>();
+    let watchingStop = false;
     const loop = new ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>({
       wakeKey: this.#keys.wake,
       openBlocking: () => this.#context.open(),
@@ -407,9 +409,15 @@ export class Queue<T = unknown> {
       },
       deadline: ({ row }) => row,
       reap: () => scripts.reap(),
-      handle: async ({ row, job }, _owner, stopping) => {
-        const onStopping = () => job.abort(stopping.reason);
-        stopping.addEventListener('abort', onStopping, { once: true });
+      handle: async ({ row, job }, _owner, stopping, done) => {
+        // one listener per processor (not per job) tells the jobs in flight that it stopped
+        if (!watchingStop) {
+          watchingStop = true;
+          stopping.addEventListener('abort', () => {
+            for (const j of inFlight) j.abort(stopping.reason);
+          }, { once: true });
+        }
+        inFlight.add(job);
         const watchdog = new LeaseWatchdog(
           {
             ttl: lease,
@@ -430,16 +438,20 @@ export class Queue<T = unknown> {
         let result: unknown;
         let failed: unknown;
         try {
-          result = await Promise.race([
-            Promise.resolve().then(() => handler(job)),
-            new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason), { once: true })),
-          ]);
+          const ran = handler(job);
+          // a handler that returns at once costs no promise; one still running loses the race
+          // when its job aborts (lost lease, timeout, stopping processor)
+          result = ran instanceof Promise || (typeof ran === 'object' && ran !== null && typeof (ran as PromiseLike<unknown>).then === 'function')
+            ? await job.race(ran as PromiseLike<unknown>)
+            : ran;
         } catch (error) {
           failed = error ?? new Error('handler failed');
         }
+        inFlight.delete(job);
         limit?.cancel();
-        await watchdog.stop();
-        stopping.removeEventListener('abort', onStopping);
+        void watchdog.stop();
+        // the handler returned: its slot takes the next job while the outcome below is written
+        done();
         try {
           let json = '';
           if (failed === undefined) {

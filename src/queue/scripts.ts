@@ -1,7 +1,7 @@
 import { scriptFailure, type ScriptContext } from '../errors';
 import type { QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
-import { Batcher } from '../internal/batcher';
+import { Batcher, BatchItemError } from '../internal/batcher';
 import { runScript, script, type Script } from '../redis/scripts';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
@@ -48,6 +48,13 @@ export interface Retention {
 }
 
 export type SettleVerb = 'finish' | 'cancel' | 'stall' | 'fail' | 'extend';
+
+interface SettleItem {
+  readonly id: string;
+  readonly owner: string;
+  readonly verb: SettleVerb;
+  readonly arg: string | number;
+}
 
 export class QueueScripts {
   readonly #client: RedisClient;
@@ -104,16 +111,33 @@ export class QueueScripts {
     return rows;
   }
 
-  /** finish / cancel / stall / fail / extend a claim. Resolves with the job's state (extend: its new deadline). */
-  async settle(id: string, owner: string, verb: SettleVerb, arg: string | number = ''): Promise<unknown[]> {
+  /**
+   * finish / cancel / stall / fail / extend a claim. Resolves with the outcome (`['OK', state]`;
+   * extend: `['OK', deadline]`; fail: `['OK', state, due]`) and the server time; rejects with
+   * JobLostError when the claim no longer holds the job. Settles made in the same tick leave
+   * together, as one script call.
+   */
+  settle(id: string, owner: string, verb: SettleVerb, arg: string | number = ''): Promise<{ outcome: unknown[]; serverNow: number }> {
+    return this.#settles.add({ id, owner, verb, arg });
+  }
+
+  readonly #settles = new Batcher<SettleItem, { outcome: unknown[]; serverNow: number }>((items) => this.#settleMany(items), 100);
+
+  async #settleMany(items: SettleItem[]): Promise<({ outcome: unknown[]; serverNow: number } | BatchItemError)[]> {
     const k = this.#k;
     const rt = this.#retention;
-    return this.#run(
-      S.settle,
-      [k.job(id), k.claimed, k.available, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events],
-      [id, owner, verb, arg, Math.random(), k.base, rt.finishedCount, rt.finishedAge, rt.failedCount, rt.failedAge],
-      { jobId: id },
-    );
+    const keys = [k.claimed, k.available, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events];
+    const args: (string | number)[] = [k.base, rt.finishedCount, rt.finishedAge, rt.failedCount, rt.failedAge];
+    for (const item of items) {
+      keys.push(k.job(item.id));
+      args.push(item.id, item.owner, item.verb, item.arg, item.verb === 'fail' ? Math.random() : 0);
+    }
+    const r = await this.#run(S.settle, keys, args, {});
+    const serverNow = Number(r[1]);
+    return items.map((item, i) => {
+      const outcome = r[i + 2] as unknown[];
+      return outcome[0] === 'OK' ? { outcome, serverNow } : new BatchItemError(scriptFailure(outcome, { jobId: item.id }));
+    });
   }
 
   async move(id: string, verb: 'retry' | 'retry-failed' | 'retract'): Promise<string> {

@@ -40,6 +40,19 @@ describe('job queue', () => {
     expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['other', 1, 0]);
   });
 
+  it('settles of one tick travel together, and a lost claim among them fails alone', async () => {
+    const q = redis.tusker().queue<number>('settle-together');
+    await q.publishMany([1, 2, 3].map((data) => ({ data, options: { id: `j${data}` } })));
+    const jobs = await Promise.all([1, 2, 3].map(() => q.claim({ timeout: 0 })));
+    await q.retract('j2');
+    const outcomes = await Promise.allSettled(jobs.map((job) => job?.finish(job.data * 10)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(JobLostError);
+    expect(await q.waitFor('j1')).toBe(10);
+    expect(await q.waitFor('j3')).toBe(30);
+    expect(await q.getJob('j2')).toBeNull();
+  });
+
   it('claim blocks until a job is published, and returns null after its timeout', async () => {
     const t = redis.tusker();
     const q = t.queue('blocking');

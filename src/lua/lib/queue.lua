@@ -34,6 +34,16 @@ local function leave_all_states(k, id)
   end
 end
 
+-- Delete jobs `ids` of state set `set` (a few calls, whatever their number).
+local function drop_jobs(base, set, ids)
+  if #ids == 0 then return 0 end
+  local keys = {}
+  for i, id in ipairs(ids) do keys[i] = base .. ':job:' .. id end
+  redis.call('DEL', unpack(keys))
+  redis.call('ZREM', set, unpack(ids))
+  return #ids
+end
+
 -- Drop finished/failed jobs beyond the queue's retention (count, age), oldest first, at most `limit`.
 -- The count is enforced in steps (once a tenth over it), so a steady stream does not pay a trim
 -- on every finish: at most max_count + max_count / 10 + 1 are kept.
@@ -42,19 +52,11 @@ local function trim_done(k, base, set, max_count, max_age, limit)
   if max_count >= 0 then
     local excess = redis.call('ZCARD', set) - max_count
     if excess > math.floor(max_count / 10) then
-      for _, id in ipairs(redis.call('ZRANGE', set, 0, math.min(excess, limit) - 1)) do
-        redis.call('DEL', base .. ':job:' .. id)
-        redis.call('ZREM', set, id)
-        dropped = dropped + 1
-      end
+      dropped = drop_jobs(base, set, redis.call('ZRANGE', set, 0, math.min(excess, limit) - 1))
     end
   end
   if max_age >= 0 then
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', set, '-inf', now_ms() - max_age, 'LIMIT', 0, limit)) do
-      redis.call('DEL', base .. ':job:' .. id)
-      redis.call('ZREM', set, id)
-      dropped = dropped + 1
-    end
+    dropped = dropped + drop_jobs(base, set, redis.call('ZRANGEBYSCORE', set, '-inf', now_ms() - max_age, 'LIMIT', 0, limit))
   end
   return dropped
 end

@@ -25,13 +25,18 @@ if not popped[1] then
   return reply
 end
 local deadline = now_ms() + lease
+local scored = {}
 for i = 1, #popped, 2 do
   local id = popped[i]
   local job = base .. ':job:' .. id
-  local attempt = redis.call('HINCRBY', job, 'attempt', 1)
-  redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'deadline', deadline, 'claimedAt', now_ms())
-  redis.call('ZADD', k.claimed, deadline, id)
-  local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout')
-  for _, v in ipairs({ id, f[1], attempt, tonumber(f[2]) or 0, deadline, tonumber(f[3]) or 0 }) do reply[#reply + 1] = v end
+  local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout', 'attempt')
+  local attempt = (tonumber(f[4]) or 0) + 1
+  redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'deadline', deadline, 'claimedAt', now_ms(), 'attempt', attempt)
+  scored[#scored + 1] = deadline
+  scored[#scored + 1] = id
+  local n = #reply
+  reply[n + 1], reply[n + 2], reply[n + 3] = id, f[1], attempt
+  reply[n + 4], reply[n + 5], reply[n + 6] = tonumber(f[2]) or 0, deadline, tonumber(f[3]) or 0
 end
+redis.call('ZADD', k.claimed, unpack(scored))
 return reply

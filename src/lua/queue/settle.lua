@@ -1,59 +1,75 @@
---[[ queue/settle — the holder of a claim ends it: finish, cancel, stall, fail or extend.
-KEYS[1] job  KEYS[2] claimed  KEYS[3] available  KEYS[4] delayed  KEYS[5] stalled  KEYS[6] finished
-KEYS[7] failed  KEYS[8] wake  KEYS[9] seq  KEYS[10] events
-ARGV[1] id  ARGV[2] owner  ARGV[3] verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'extend'
-ARGV[4] finish: result (JSON); fail: error text; extend: lease (ms)
-ARGV[5] fail: jitter in [0, 1)
-ARGV[6] base  ARGV[7] keep finished: max count (-1 = no limit)  ARGV[8] max age (ms, -1)
-ARGV[9] keep failed: max count  ARGV[10] max age
-Reply: {'OK', state} — the job's state afterwards (extend: {'OK', deadline, now}; fail:
-       {'OK', state, due time when delayed, now}), or
-       {'JOB_LOST'} when this claim no longer holds the job: nothing changes.
+--[[ queue/settle — holders of claims end or renew them: finish, cancel, stall, fail or extend. One
+call settles one or more claims, each atomic on its own, as if settled alone.
+KEYS[1] claimed  KEYS[2] available  KEYS[3] delayed  KEYS[4] stalled  KEYS[5] finished  KEYS[6] failed
+KEYS[7] wake  KEYS[8] seq  KEYS[9] events  KEYS[10..] the jobs' keys, in the order of the argument groups
+ARGV[1] base  ARGV[2] keep finished: max count (-1 = no limit)  ARGV[3] max age (ms, -1)
+ARGV[4] keep failed: max count  ARGV[5] max age
+ARGV[6..]: five per claim — id, owner, verb ('finish' | 'cancel' | 'stall' | 'fail' | 'extend'),
+  argument (finish: result JSON; fail: error text; extend: lease ms; else ''), jitter in [0, 1) (fail)
+Reply: {'OK', now, outcome, outcome, …}, one outcome per claim: {'OK', state} — the job's state
+       afterwards (extend: {'OK', deadline}; fail: {'OK', state, due time when delayed}), or
+       {'JOB_LOST'} when that claim no longer holds its job: nothing changes for it.
 Events: 'finish' (with the result), 'cancel', 'stalled', 'retry' or 'failed'.
 ]]
 --@include lib/clock.lua
 --@include lib/queue.lua
 
-local job = KEYS[1]
-local k = { claimed = KEYS[2], available = KEYS[3], delayed = KEYS[4], stalled = KEYS[5], finished = KEYS[6],
-  failed = KEYS[7], wake = KEYS[8], seq = KEYS[9], events = KEYS[10] }
-local id, owner, verb, arg, jitter, base = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local k = { claimed = KEYS[1], available = KEYS[2], delayed = KEYS[3], stalled = KEYS[4], finished = KEYS[5],
+  failed = KEYS[6], wake = KEYS[7], seq = KEYS[8], events = KEYS[9] }
+local base = ARGV[1]
+local reply = { 'OK', now_ms() }
+-- claims ended by finish: their ZREM and ZADD go out once, after the loop
+local done, finished_at = {}, {}
+local any_failed = false
 
-local f = redis.call('HMGET', job, 'state', 'owner', 'priority')
-if f[1] ~= 'claimed' or f[2] ~= owner then return { 'JOB_LOST' } end
-
-if verb == 'extend' then
-  local deadline = now_ms() + tonumber(arg)
-  redis.call('HSET', job, 'deadline', deadline)
-  redis.call('ZADD', k.claimed, deadline, id)
-  return { 'OK', deadline, now_ms() }
+for i = 0, (#ARGV - 5) / 5 - 1 do
+  local a = 5 + i * 5
+  local job, id, owner, verb, arg = KEYS[10 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local f = redis.call('HMGET', job, 'state', 'owner', 'priority')
+  if f[1] ~= 'claimed' or f[2] ~= owner then
+    reply[#reply + 1] = { 'JOB_LOST' }
+  elseif verb == 'extend' then
+    local deadline = now_ms() + tonumber(arg)
+    redis.call('HSET', job, 'deadline', deadline)
+    redis.call('ZADD', k.claimed, deadline, id)
+    reply[#reply + 1] = { 'OK', deadline }
+  elseif verb == 'fail' then
+    local state, due = fail_job(k, job, id, arg, tonumber(ARGV[a + 5]))
+    if state == 'failed' then any_failed = true end
+    reply[#reply + 1] = { 'OK', state, due or 0 }
+  elseif verb == 'finish' then
+    -- owner and deadline stay (a finished job's owner matches no claim): one call less per job
+    redis.call('HSET', job, 'state', 'finished', 'result', arg, 'finishedAt', now_ms())
+    done[#done + 1] = id
+    finished_at[#finished_at + 1] = now_ms()
+    finished_at[#finished_at + 1] = id
+    queue_emit(k, 'type', 'finish', 'id', id, 'result', arg)
+    reply[#reply + 1] = { 'OK', 'finished' }
+  elseif verb == 'cancel' then
+    -- a recoverable error: back to available, counted, without using up an attempt
+    redis.call('ZREM', k.claimed, id)
+    redis.call('HDEL', job, 'owner', 'deadline')
+    redis.call('HINCRBY', job, 'cancelCount', 1)
+    redis.call('HINCRBY', job, 'attempt', -1)
+    make_available(k, job, id, f[3])
+    queue_emit(k, 'type', 'cancel', 'id', id)
+    reply[#reply + 1] = { 'OK', 'available' }
+  elseif verb == 'stall' then
+    redis.call('ZREM', k.claimed, id)
+    redis.call('HDEL', job, 'owner', 'deadline')
+    redis.call('HSET', job, 'state', 'stalled', 'stalledAt', now_ms())
+    redis.call('ZADD', k.stalled, now_ms(), id)
+    queue_emit(k, 'type', 'stalled', 'id', id)
+    reply[#reply + 1] = { 'OK', 'stalled' }
+  else
+    reply[#reply + 1] = { 'UNKNOWN_VERB' }
+  end
 end
 
-if verb == 'fail' then
-  local state, due = fail_job(k, job, id, arg, jitter)
-  if state == 'failed' then trim_done(k, base, k.failed, tonumber(ARGV[9]), tonumber(ARGV[10]), 200) end
-  return { 'OK', state, due or 0, now_ms() }
+if #done > 0 then
+  redis.call('ZREM', k.claimed, unpack(done))
+  redis.call('ZADD', k.finished, unpack(finished_at))
+  trim_done(k, base, k.finished, tonumber(ARGV[2]), tonumber(ARGV[3]), 200)
 end
-
-redis.call('ZREM', k.claimed, id)
-redis.call('HDEL', job, 'owner', 'deadline')
-if verb == 'finish' then
-  redis.call('HSET', job, 'state', 'finished', 'result', arg, 'finishedAt', now_ms())
-  redis.call('ZADD', k.finished, now_ms(), id)
-  queue_emit(k, 'type', 'finish', 'id', id, 'result', arg)
-  trim_done(k, base, k.finished, tonumber(ARGV[7]), tonumber(ARGV[8]), 200)
-  return { 'OK', 'finished' }
-elseif verb == 'cancel' then
-  -- a recoverable error: back to available, counted, without using up an attempt
-  redis.call('HINCRBY', job, 'cancelCount', 1)
-  redis.call('HINCRBY', job, 'attempt', -1)
-  make_available(k, job, id, f[3])
-  queue_emit(k, 'type', 'cancel', 'id', id)
-  return { 'OK', 'available' }
-elseif verb == 'stall' then
-  redis.call('HSET', job, 'state', 'stalled', 'stalledAt', now_ms())
-  redis.call('ZADD', k.stalled, now_ms(), id)
-  queue_emit(k, 'type', 'stalled', 'id', id)
-  return { 'OK', 'stalled' }
-end
-return { 'UNKNOWN_VERB' }
+if any_failed then trim_done(k, base, k.failed, tonumber(ARGV[4]), tonumber(ARGV[5]), 200) end
+return reply
