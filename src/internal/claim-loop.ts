@@ -6,12 +6,15 @@ import type { RedisClient } from '../redis/connection';
 
 /**
  * The loop every processor shares (task handlers, job workers): claim work `concurrency` at a
- * time, block on a wake list when there is none (one marker per item made claimable — no
- * polling), and keep a reaper pass scheduled at the earliest deadline the store reports.
+ * time, at most half the slots per claim so Redis and this process work at the same time; when
+ * there is none, block on a wake list (one marker per item made claimable — no polling) with the
+ * next claim queued right behind the blocking read, so a wake-up costs no further round trip;
+ * and keep a reaper pass scheduled at the earliest deadline the store reports.
  *
- * States: idle → running → stopped. Stopping ends claiming at once (the blocking read is cut),
- * waits for handlers in flight for at most `stopTimeout`, then aborts `stopping` so handlers
- * still running are told to give up.
+ * States: idle → running → stopped. Stopping ends claiming at once (the blocking connection is
+ * closed, dropping the claim queued behind it; should Redis have run that claim just before, its
+ * lease runs out and a reaper makes the item claimable again), waits for handlers in flight for
+ * at most `stopTimeout`, then aborts `stopping` so handlers still running are told to give up.
  *
  * Failure behaviour: a failed claim, block or reap is retried after a short pause, so the loop
  * resumes by itself when Redis is back.
@@ -22,8 +25,12 @@ export interface ClaimLoopInit<C> {
   readonly timers: Timers;
   readonly concurrency: number;
   readonly stopTimeout: number;
-  /** Claim up to `max` items for `owner` (none when there is nothing to claim). */
-  claim(owner: string, max: number): Promise<C[]>;
+  /**
+   * Claim up to `max` items for `owner` (none when there is nothing to claim). With `behind`, send
+   * the claim on `behind.client` right after the blocking read `behind.woke` is sent there: Redis
+   * runs it the moment the read ends, with no round trip between the wake-up and the claim.
+   */
+  claim(owner: string, max: number, behind?: BlockedClaim): Promise<C[]>;
   /** The claimed item's lease deadline, to wake the reaper by then (server ms + the server time it was read at). */
   deadline(claimed: C): { deadline: number; serverNow: number };
   /**
@@ -36,12 +43,19 @@ export interface ClaimLoopInit<C> {
   reap(): Promise<{ nextDeadline: number; serverNow: number }>;
 }
 
+/** A claim queued on a blocking connection behind its blocking read (see `ClaimLoopInit.claim`). */
+export interface BlockedClaim {
+  readonly client: RedisClient;
+  /** The blocking read; it settles before the claim runs. */
+  readonly woke: Promise<unknown>;
+}
+
 const RETRY_MS = 500;
 // deadlines added by other processes are noticed within this, without a message per change
 const MAX_REAP_INTERVAL_MS = 5_000;
 const BLOCK_SECONDS = 5;
 // One claim takes at most half the slots: the other half's work (and its outcome's write) goes on
-// while Redis answers, so Redis and this process work at the same time instead of taking turns.
+// while Redis answers, instead of the two taking turns.
 const CLAIM_SHARE = 0.5;
 
 export class ClaimLoop<C> extends Service {
@@ -113,33 +127,37 @@ export class ClaimLoop<C> extends Service {
   }
 
   async #loop(): Promise<void> {
+    // after a claim found nothing, the next one waits behind a blocking read of the wake list
+    let idle = false;
     while (this.running) {
       if (this.#busy >= this.#i.concurrency) {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
         continue;
       }
       const owner = newOwnerId();
+      const max = Math.min(this.#i.concurrency - this.#busy, Math.ceil(this.#i.concurrency * CLAIM_SHARE));
       let claimed: C[];
       try {
-        // as many as there are free slots, in one round trip
-        const free = this.#i.concurrency - this.#busy;
-        claimed = await this.#i.claim(owner, Math.min(free, Math.ceil(this.#i.concurrency * CLAIM_SHARE)));
+        if (idle && this.#blocking) {
+          // at most BLOCK_SECONDS, so items that became claimable without a marker are seen too
+          const client = this.#blocking;
+          const woke = client.blpop(this.#i.wakeKey, BLOCK_SECONDS);
+          woke.catch(() => undefined);
+          claimed = await this.#i.claim(owner, max, { client, woke });
+        } else {
+          claimed = await this.#i.claim(owner, max);
+        }
       } catch {
+        idle = false;
         if (this.running) await this.#pause(RETRY_MS);
         continue;
       }
-      if (claimed.length > 0) {
+      idle = claimed.length === 0;
+      if (!idle) {
         // these leases' deadline may be the earliest: the reaper must not sleep past it
         const { deadline, serverNow } = this.#i.deadline(claimed[0] as C);
         this.reapBy(deadline, serverNow);
         for (const item of claimed) this.#track(item, owner);
-        continue;
-      }
-      if (!this.running) return;
-      try {
-        await this.#blocking?.blpop(this.#i.wakeKey, BLOCK_SECONDS);
-      } catch {
-        if (this.running) await this.#pause(RETRY_MS);
       }
     }
   }

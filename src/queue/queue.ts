@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ClosedError, InvalidArgumentError, JobFailedError, JobLostError, JobNotFoundError, WaitTimeoutError } from '../errors';
-import { ClaimLoop } from '../internal/claim-loop';
+import { ClaimLoop, type BlockedClaim } from '../internal/claim-loop';
 import { checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
 import type { ServiceSet } from '../internal/lifecycle';
@@ -313,9 +313,9 @@ export class Queue<T = unknown> {
     });
   }
 
-  async #claimNow(lease: number): Promise<ClaimedJob<T> | null> {
+  async #claimNow(lease: number, behind?: BlockedClaim): Promise<ClaimedJob<T> | null> {
     const owner = newOwnerId();
-    const [row] = await this.#scripts.claim(owner, lease);
+    const [row] = await this.#scripts.claim(owner, lease, 1, behind);
     if (!row) return null;
     // this process's processors recover the claim on time if it is never settled
     for (const l of this.#loops) l.reapBy(row.deadline, row.serverNow);
@@ -337,17 +337,36 @@ export class Queue<T = unknown> {
     };
     this.#context.inFlight.add(stopper);
     try {
+      // after a claim found nothing, the next one waits behind a blocking read of the wake list
+      let idle = false;
       while (this.#claims.length > 0) {
         const head = this.#claims[0] as ClaimRequest<T>;
         let job: ClaimedJob<T> | null;
-        try {
-          job = await this.#claimNow(head.lease);
-        } catch (error) {
-          this.#claims.shift();
-          head.timer?.cancel();
-          head.reject(error);
-          continue;
+        if (idle) {
+          this.#blocking ??= this.#context.open();
+          const client = this.#blocking;
+          // at most 5 s, so delayed jobs the reaper promotes are seen even without a marker
+          const woke = client.blpop(this.#keys.wake, 5);
+          woke.catch(() => undefined);
+          try {
+            job = await this.#claimNow(head.lease, { client, woke });
+          } catch {
+            // a dropped connection is reopened by ioredis (a plain claim comes next, and reports
+            // an outage to the caller); a closed Tusker emptied the list
+            idle = false;
+            continue;
+          }
+        } else {
+          try {
+            job = await this.#claimNow(head.lease);
+          } catch (error) {
+            this.#claims.shift();
+            head.timer?.cancel();
+            head.reject(error);
+            continue;
+          }
         }
+        idle = !job;
         if (job) {
           // the request may have timed out meanwhile: then the job goes to the next one
           const i = this.#claims.indexOf(head);
@@ -362,16 +381,6 @@ export class Queue<T = unknown> {
           } else {
             await job.cancel().catch(() => undefined);
           }
-          continue;
-        }
-        this.#blocking ??= this.#context.open();
-        try {
-          // at most 5 s, so delayed jobs the reaper promotes are seen even without a marker
-          const woke = await this.#blocking.blpop(this.#keys.wake, 5);
-          // every waiting claim timed out meanwhile: the marker belongs to another claimer
-          if (woke && this.#claims.length === 0) await this.#context.client.rpush(this.#keys.wake, '1');
-        } catch {
-          // a dropped connection is reopened by ioredis; a closed Tusker emptied the list above
         }
       }
     } finally {
@@ -403,8 +412,8 @@ export class Queue<T = unknown> {
       timers,
       concurrency,
       stopTimeout,
-      claim: async (owner, max) => {
-        const rows = await scripts.claim(owner, lease, max);
+      claim: async (owner, max, behind) => {
+        const rows = await scripts.claim(owner, lease, max, behind);
         return rows.map((row) => ({ row, job: new ClaimedJob<T>(row, owner, scripts, lease) }));
       },
       deadline: ({ row }) => row,

@@ -2,6 +2,7 @@ import { scriptFailure, type ScriptContext } from '../errors';
 import type { QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { Batcher, BatchItemError } from '../internal/batcher';
+import type { BlockedClaim } from '../internal/claim-loop';
 import { runScript, script, type Script } from '../redis/scripts';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
@@ -89,11 +90,21 @@ export class QueueScripts {
     return items.map((_, i) => ({ created: r[i + 1] === 'CREATED' }));
   }
 
-  /** Claim up to `count` jobs for `owner` in one round trip (highest priority, then oldest). */
-  async claim(owner: string, lease: number, count = 1): Promise<ClaimedRow[]> {
+  /**
+   * Claim up to `count` jobs for `owner` in one round trip (highest priority, then oldest). With
+   * `behind`, on the blocking connection right behind its blocking read (see ClaimLoopInit).
+   */
+  async claim(owner: string, lease: number, count = 1, behind?: BlockedClaim): Promise<ClaimedRow[]> {
     const k = this.#k;
-    const sentAt = this.#now();
-    const r = await this.#run(S.claim, [k.available, k.claimed, k.wake, k.paused], [k.base, owner, lease, count], {});
+    let sentAt = this.#now();
+    // queued behind a blocking read, the claim runs when that read ends, in the same pass of
+    // Redis's event loop: the read's answer arriving is when the lease started, give or take the
+    // reply's transit (far inside the watchdog's ttl/10 margin)
+    behind?.woke.then(
+      () => (sentAt = this.#now()),
+      () => undefined,
+    );
+    const r = await this.#run(S.claim, [k.available, k.claimed, k.wake, k.paused], [k.base, owner, lease, count], {}, behind?.client);
     const serverNow = Number(r[1]);
     const rows: ClaimedRow[] = [];
     for (let i = 2; i + 5 < r.length; i += 6) {
@@ -174,8 +185,8 @@ export class QueueScripts {
     return r.slice(1).map(Number);
   }
 
-  async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext): Promise<unknown[]> {
-    const reply = await runScript(this.#client, s, keys, args);
+  async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext, client: RedisClient = this.#client): Promise<unknown[]> {
+    const reply = await runScript(client, s, keys, args);
     if (reply[0] !== 'OK') throw scriptFailure(reply, context);
     return reply;
   }

@@ -59,8 +59,8 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
       timers: init.timers,
       concurrency: init.concurrency,
       stopTimeout: init.stopTimeout,
-      claim: async (owner) => {
-        const claimed = await init.scripts.claim(owner);
+      claim: async (owner, _max, behind) => {
+        const claimed = await init.scripts.claim(owner, behind);
         return claimed ? [claimed] : [];
       },
       deadline: (claimed) => claimed,

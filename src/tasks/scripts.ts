@@ -1,4 +1,5 @@
 import { scriptFailure, type ScriptContext } from '../errors';
+import type { BlockedClaim } from '../internal/claim-loop';
 import type { TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { runScript, script, type Script } from '../redis/scripts';
@@ -86,10 +87,16 @@ export class TaskScripts {
     return { result: String(r[1]), state: String(r[2]) };
   }
 
-  async claim(owner: string): Promise<Claimed | undefined> {
+  /** Claim the next released task; with `behind`, on the blocking connection right behind its read (see ClaimLoopInit). */
+  async claim(owner: string, behind?: BlockedClaim): Promise<Claimed | undefined> {
     const k = this.#k;
-    const sentAt = this.#now();
-    const r = await this.#run(S.claim, [k.released, k.processing, k.wake], [k.base, owner], {});
+    let sentAt = this.#now();
+    // queued behind a blocking read, the claim runs when that read ends (see queue/scripts.ts)
+    behind?.woke.then(
+      () => (sentAt = this.#now()),
+      () => undefined,
+    );
+    const r = await this.#run(S.claim, [k.released, k.processing, k.wake], [k.base, owner], {}, behind?.client);
     if (r[1] === '' || r[1] === null) return undefined;
     return {
       name: String(r[1]),
@@ -159,8 +166,8 @@ export class TaskScripts {
     return r.slice(1).map(Number);
   }
 
-  async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext): Promise<unknown[]> {
-    const reply = await runScript(this.#client, s, keys, args);
+  async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext, client: RedisClient = this.#client): Promise<unknown[]> {
+    const reply = await runScript(client, s, keys, args);
     if (reply[0] !== 'OK') throw scriptFailure(reply, context);
     return reply;
   }
