@@ -127,8 +127,6 @@ export class ClaimLoop<C> extends Service {
   }
 
   async #loop(): Promise<void> {
-    // after a claim found nothing, the next one waits behind a blocking read of the wake list
-    let idle = false;
     while (this.running) {
       if (this.#busy >= this.#i.concurrency) {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
@@ -138,26 +136,25 @@ export class ClaimLoop<C> extends Service {
       const max = Math.min(this.#i.concurrency - this.#busy, Math.ceil(this.#i.concurrency * CLAIM_SHARE));
       let claimed: C[];
       try {
-        if (idle && this.#blocking) {
-          // at most BLOCK_SECONDS, so items that became claimable without a marker are seen too
-          const client = this.#blocking;
-          const woke = client.blpop(this.#i.wakeKey, BLOCK_SECONDS);
-          woke.catch(() => undefined);
-          claimed = await this.#i.claim(owner, max, { client, woke });
-        } else {
-          claimed = await this.#i.claim(owner, max);
-        }
+        // Every claim waits behind a blocking read of the wake list: there is a marker for every
+        // item made claimable (more, once claims took several items each), so the read returns at
+        // once while there is work, and blocks only when there is none. At most BLOCK_SECONDS,
+        // so items that became claimable without a marker are still seen.
+        const client = this.#blocking as RedisClient;
+        const woke = client.blpop(this.#i.wakeKey, BLOCK_SECONDS);
+        woke.catch(() => undefined);
+        claimed = await this.#i.claim(owner, max, { client, woke });
       } catch {
-        idle = false;
         if (this.running) await this.#pause(RETRY_MS);
         continue;
       }
-      idle = claimed.length === 0;
-      if (!idle) {
+      if (claimed.length > 0) {
         // these leases' deadline may be the earliest: the reaper must not sleep past it
         const { deadline, serverNow } = this.#i.deadline(claimed[0] as C);
         this.reapBy(deadline, serverNow);
         for (const item of claimed) this.#track(item, owner);
+        // handlers that returned at once queued their outcomes for this tick: those go out first
+        await new Promise<void>((resolve) => process.nextTick(resolve));
       }
     }
   }
@@ -169,8 +166,10 @@ export class ClaimLoop<C> extends Service {
       if (freed) return;
       freed = true;
       this.#busy -= 1;
-      this.#slotFreed?.();
+      const wake = this.#slotFreed;
       this.#slotFreed = undefined;
+      // on the next tick: writes the work queued for this tick (its outcome) go out before the claim
+      if (wake) process.nextTick(wake);
     };
     const work = this.#i.handle(item, owner, this.#stopping.signal, done);
     this.#running.add(work);

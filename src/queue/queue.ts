@@ -450,35 +450,37 @@ export class Queue<T = unknown> {
           const ran = handler(job);
           // a handler that returns at once costs no promise; one still running loses the race
           // when its job aborts (lost lease, timeout, stopping processor)
-          result = ran instanceof Promise || (typeof ran === 'object' && ran !== null && typeof (ran as PromiseLike<unknown>).then === 'function')
-            ? await job.race(ran as PromiseLike<unknown>)
-            : ran;
+          result = typeof (ran as Partial<PromiseLike<unknown>> | null | undefined)?.then === 'function' ? await job.race(ran as PromiseLike<unknown>) : ran;
         } catch (error) {
           failed = error ?? new Error('handler failed');
         }
         inFlight.delete(job);
         limit?.cancel();
         void watchdog.stop();
-        // the handler returned: its slot takes the next job while the outcome below is written
-        done();
-        try {
-          let json = '';
-          if (failed === undefined) {
-            try {
-              json = JSON.stringify(result ?? null);
-            } catch (error) {
-              failed = new Error(`the handler's result is not JSON-serialisable: ${String(error)}`);
-            }
+        let json = '';
+        if (failed === undefined) {
+          try {
+            json = JSON.stringify(result ?? null);
+          } catch (error) {
+            failed = new Error(`the handler's result is not JSON-serialisable: ${String(error)}`);
           }
-          if (stopping.aborted && failed !== undefined) {
-            // the processor stopped the handler: hand the job back, it did not fail
-            await job.cancel();
-          } else if (failed === undefined) await job.finishSerialized(json);
-          else {
-            const r = await job.fail(failed instanceof Error ? (failed.stack ?? `${failed.name}: ${failed.message}`) : String(failed));
+        }
+        let outcome: Promise<unknown>;
+        if (stopping.aborted && failed !== undefined) {
+          // the processor stopped the handler: hand the job back, it did not fail
+          outcome = job.cancel();
+        } else if (failed === undefined) outcome = job.finishSerialized(json);
+        else {
+          outcome = job.fail(failed instanceof Error ? (failed.stack ?? `${failed.name}: ${failed.message}`) : String(failed)).then((r) => {
             // the retry is due after its backoff: promote it then, not at the next periodic pass
             if (r.state === 'delayed') for (const l of this.#loops) l.reapBy(r.due, r.serverNow);
-          }
+          });
+        }
+        // the handler returned: its slot takes the next job while the outcome is written (the
+        // outcome is queued first, so it reaches Redis before that claim)
+        done();
+        try {
+          await outcome;
         } catch {
           // JobLostError: the claim was recovered meanwhile — nothing is recorded twice, by design.
           // Other errors: the lease will run out and the job is recovered by a reaper.
