@@ -3,7 +3,7 @@
 //   publish N jobs singly (50 in flight) and in bulk (batches of 1,000), jobs/s
 //   process N pre-published no-op jobs at concurrency 1 and 50, jobs/s
 //   latency with an idle worker: publish → handler start, publish → result seen by the producer,
-//   p50/p99 over 500 jobs (one at a time)
+//   p50/p99 over 500 jobs per library, one at a time, taking turns between the libraries
 // Options: --jobs 20000 --only tusker,bullmq,bee-queue
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -192,7 +192,10 @@ interface Figures {
   resultP99: number;
 }
 
-async function measure(adapter: Adapter, admin: IORedis): Promise<Figures> {
+type Throughput = Pick<Figures, 'publishSingle' | 'publishBulk' | 'process1' | 'process50'>;
+type Latency = Pick<Figures, 'startP50' | 'startP99' | 'resultP50' | 'resultP99'>;
+
+async function throughput(adapter: Adapter): Promise<Throughput> {
   const ids = Array.from({ length: JOBS }, (_, i) => i);
   const rate = async (fn: () => Promise<void>) => {
     const t = now();
@@ -207,44 +210,54 @@ async function measure(adapter: Adapter, admin: IORedis): Promise<Figures> {
   const process50 = await rate(() => adapter.drain(JOBS, 50));
   for (let i = 0; i < JOBS; i += 1000) await adapter.publishBulk(ids.slice(i, i + 1000));
   const process1 = await rate(() => adapter.drain(JOBS, 1));
-  await admin.flushall();
-  // latency with an idle worker: one job at a time
-  const starts: number[] = [];
+  return { publishSingle, publishBulk, process1, process50 };
+}
+
+/**
+ * Latency with an idle worker, one job at a time. Every library's idle worker runs at once (each
+ * on its own queue) and the samples go round the libraries, one job each, so a slow moment of this
+ * machine falls on all of them alike rather than on whichever library was measured then.
+ */
+async function latency(adapters: Adapter[]): Promise<Latency[]> {
+  const starts = adapters.map(() => [] as number[]);
+  const results = adapters.map(() => [] as number[]);
   let published = 0;
-  let started!: () => void;
+  let current = 0;
   let recording = true;
-  const stop = await adapter.idleWorker(() => {
-    // the same worker then serves the result phase: its starts are not this phase's samples
-    if (!recording) return;
-    starts.push(now() - published);
-    started();
-  });
+  let started: () => void = () => undefined;
+  const stops = await Promise.all(
+    adapters.map((adapter, a) =>
+      adapter.idleWorker(() => {
+        // the same workers then serve the result phase: their starts are not that phase's samples
+        if (!recording || a !== current) return;
+        starts[a]?.push(now() - published);
+        started();
+      }),
+    ),
+  );
   for (let i = 0; i < LATENCY_JOBS; i++) {
-    const seen = new Promise<void>((resolve) => (started = resolve));
-    published = now();
-    await adapter.publish(i);
-    await seen;
+    for (const [a, adapter] of adapters.entries()) {
+      current = a;
+      const seen = new Promise<void>((resolve) => (started = resolve));
+      published = now();
+      await adapter.publish(i);
+      await seen;
+    }
   }
   recording = false;
-  const results: number[] = [];
   for (let i = 0; i < LATENCY_JOBS; i++) {
-    const t = now();
-    await adapter.publishAndWait(i);
-    results.push(now() - t);
+    for (const [a, adapter] of adapters.entries()) {
+      const t = now();
+      await adapter.publishAndWait(i);
+      results[a]?.push(now() - t);
+    }
   }
-  await stop();
-  starts.sort((a, b) => a - b);
-  results.sort((a, b) => a - b);
-  return {
-    publishSingle,
-    publishBulk,
-    process1,
-    process50,
-    startP50: percentile(starts, 50),
-    startP99: percentile(starts, 99),
-    resultP50: percentile(results, 50),
-    resultP99: percentile(results, 99),
-  };
+  await Promise.all(stops.map((stop) => stop()));
+  return adapters.map((_, a) => {
+    const s = (starts[a] ?? []).sort((x, y) => x - y);
+    const r = (results[a] ?? []).sort((x, y) => x - y);
+    return { startP50: percentile(s, 50), startP99: percentile(s, 99), resultP50: percentile(r, 50), resultP99: percentile(r, 99) };
+  });
 }
 
 async function main(): Promise<void> {
@@ -259,15 +272,23 @@ async function main(): Promise<void> {
   ];
   const results: Record<string, Figures> = {};
   console.log(`Queue benchmark on ${url}: ${JOBS} jobs per phase, ${LATENCY_JOBS} for latency\n`);
-  for (const [name, make] of makers) {
-    if (only && !only.includes(name)) continue;
+  const chosen = makers.filter(([name]) => !only || only.includes(name));
+  const rates: Record<string, Throughput> = {};
+  for (const [name, make] of chosen) {
     await admin.flushall();
     process.stdout.write(`${name}… `);
     const adapter = make(url);
-    results[name] = await measure(adapter, admin);
+    rates[name] = await throughput(adapter);
     await adapter.close();
     console.log('done');
   }
+  await admin.flushall();
+  process.stdout.write('latency, all libraries in turn… ');
+  const adapters = chosen.map(([, make]) => make(url));
+  const latencies = await latency(adapters);
+  await Promise.all(adapters.map((adapter) => adapter.close()));
+  console.log('done');
+  chosen.forEach(([name], i) => (results[name] = { ...(rates[name] as Throughput), ...(latencies[i] as Latency) }));
   const names = Object.keys(results);
   const rows: [string, keyof Figures, 'higher' | 'lower', number][] = [
     ['publish singly (jobs/s)', 'publishSingle', 'higher', 0],
