@@ -26,6 +26,27 @@ describe('examples', () => {
     expect(stdout).not.toContain('never printed');
   });
 
+  it('queue-basics runs the job queue API the README shows', async () => {
+    const { stdout } = await run(tsx, [join(root, 'examples', 'queue-basics.ts')], { env: { ...process.env, REDIS_URL: redis.url } });
+    expect(stdout).toContain('published twice, created the second time: false');
+    expect(stdout).toContain('invoice: sent to bob@example.com (attempt 1)');
+    expect(stdout).toContain('flaky: sent to eve@example.com (attempt 3)');
+    expect(stdout).toContain('d1 failed: true failed');
+    expect(stdout).toContain('cancelled once, failure count: 1');
+    expect(stdout).toContain('stalled: 1');
+    expect(stdout).toContain('finishing a settled claim again: JobLostError');
+    expect(stdout).toContain('result: { width: 640 }');
+  });
+
+  it('the queue demo: every job finished exactly once despite a worker killed with kill -9', async () => {
+    const { stdout } = await run(tsx, [join(root, 'examples', 'queue-demo.ts')], { env: { ...process.env, REDIS_URL: redis.url, DEMO_JOBS: '120' } });
+    const held = Number(/kill -9 worker pid \d+ while it holds (\d+) jobs/.exec(stdout)?.[1]);
+    expect(held).toBeGreaterThan(0);
+    expect(stdout).toContain('all 120 of 120 jobs finished');
+    expect(stdout).toContain('finished twice: never');
+    expect(stdout).toContain('"finished":120');
+  });
+
   it('the stream demo: every stream merged exactly once despite a worker killed with kill -9', async () => {
     const { stdout } = await run(tsx, [join(root, 'examples', 'stream-demo.ts')], {
       env: { ...process.env, REDIS_URL: redis.url, DEMO_STREAMS: '3', DEMO_CHUNKS: '8', DEMO_CHUNK_KIB: '64' },
