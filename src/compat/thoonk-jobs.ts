@@ -12,7 +12,7 @@
  * available again if the process dies — Thoonk would have left it claimed for ever.
  */
 import { randomUUID } from 'node:crypto';
-import { JobLostError, Tusker, WaitTimeoutError, type ClaimedJob, type ConnectionInput, type Queue } from '../index';
+import { InvalidArgumentError, JobLostError, Tusker, WaitTimeoutError, type ClaimedJob, type ConnectionInput, type Queue } from '../index';
 
 type Callback<T extends unknown[] = []> = (error: Error | null, ...results: T) => void;
 
@@ -21,9 +21,12 @@ export interface CreateJobOptions {
   redis?: ConnectionInput;
   /** Key prefix. @default 'tusker' */
   prefix?: string;
+  /**
+   * Not in Thoonk: how long a job taken with `get` stays claimed after this process stops renewing
+   * it (it died), before another worker can take it, in ms. @default 30_000
+   */
+  lease?: number;
 }
-
-const LEASE_MS = 30_000;
 
 /** Resolve `promise` into `callback` (spreading an array result) when one is given; else return it. */
 function settle<T extends unknown[]>(promise: Promise<T>, callback: Callback<T> | undefined, single = false): Promise<unknown> | undefined {
@@ -40,8 +43,12 @@ export class Job {
   readonly #queue: Queue;
   /** Jobs this process took with `get`, kept alive until finished, cancelled or stalled. */
   readonly #held = new Map<string, { job: ClaimedJob; renew: NodeJS.Timeout }>();
+  readonly #lease: number;
 
   constructor(name: string, options: CreateJobOptions = {}) {
+    const lease = options.lease ?? 30_000;
+    if (typeof lease !== 'number' || !Number.isFinite(lease) || lease <= 0) throw new InvalidArgumentError('options.lease', 'a positive number of ms', lease);
+    this.#lease = lease;
     this.#tusker = new Tusker({ connection: options.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: options.prefix });
     this.#queue = this.#tusker.queue(name);
   }
@@ -84,7 +91,7 @@ export class Job {
   get(timeoutSeconds: number, callback?: Callback<[string, string]>): Promise<unknown> | undefined {
     const claimed = (async (): Promise<[string, string]> => {
       const timeout = timeoutSeconds > 0 ? timeoutSeconds * 1000 : Infinity;
-      const job = await this.#queue.claim({ timeout, lease: LEASE_MS });
+      const job = await this.#queue.claim({ timeout, lease: this.#lease });
       if (!job) {
         const error = new WaitTimeoutError('a job', timeout);
         error.message = 'Timeout';
@@ -92,8 +99,8 @@ export class Job {
       }
       // a blip is retried at the next tick; only a lost claim stops the renewals
       const renew = setInterval(
-        () => void job.extend(LEASE_MS).catch((error: unknown) => error instanceof JobLostError && this.#drop(job.id)),
-        LEASE_MS / 3,
+        () => void job.extend(this.#lease).catch((error: unknown) => error instanceof JobLostError && this.#drop(job.id)),
+        this.#lease / 3,
       );
       renew.unref();
       this.#held.set(job.id, { job, renew });

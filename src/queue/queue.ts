@@ -288,6 +288,7 @@ export class Queue<T = unknown> {
     const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
     const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
     this.#context.assertOpen('queue.claim');
+    void this.#reapIfDue();
     // a job ready now is taken at once, without queueing behind blocked claims
     if (this.#claims.length === 0 || timeout === 0) {
       let job: ClaimedJob<T> | null;
@@ -322,6 +323,36 @@ export class Queue<T = unknown> {
     return new ClaimedJob<T>(row, owner, this.#scripts, lease);
   }
 
+  #reapDue = 0;
+
+  /**
+   * `claim()` callers reap too, as processors do, so a claim whose worker died comes back (and a
+   * delayed job becomes available) even where only `claim()` is used, as with the classic API.
+   * At most one pass per queue and process at a time, at the earliest deadline the store reports
+   * and at least every 5 s; processes with a processor on this queue leave it to the processor.
+   * Resolves with the ms until the next pass is due.
+   */
+  async #reapIfDue(): Promise<number> {
+    const { timers } = this.#context;
+    if (this.#loops.size > 0) return 5_000;
+    if (!this.#reaping && timers.now() >= this.#reapDue) {
+      this.#reaping = (async () => {
+        this.#reapDue = timers.now() + 5_000;
+        try {
+          const r = await this.#scripts.reap();
+          // a few ms past the deadline, so it has really passed on the server
+          if (r.nextDeadline >= 0) this.#reapDue = Math.min(this.#reapDue, timers.now() + Math.max(0, r.nextDeadline - r.serverNow) + 5);
+        } catch {
+          // Redis unreachable: the next claim tries again once due
+        }
+      })().finally(() => (this.#reaping = undefined));
+    }
+    await this.#reaping;
+    return Math.max(0, this.#reapDue - timers.now());
+  }
+
+  #reaping: Promise<void> | undefined;
+
   /** Serve waiting `claim()` calls in order on one blocking connection, until none is left. */
   async #serveClaims(): Promise<void> {
     this.#serving = true;
@@ -345,8 +376,10 @@ export class Queue<T = unknown> {
         if (idle) {
           this.#blocking ??= this.#context.open();
           const client = this.#blocking;
-          // at most 5 s, so delayed jobs the reaper promotes are seen even without a marker
-          const woke = client.blpop(this.#keys.wake, 5);
+          // until the next reaper pass is due (at most 5 s): claims of dead workers and delayed
+          // jobs come back even when no processor runs anywhere
+          const untilReap = await this.#reapIfDue();
+          const woke = client.blpop(this.#keys.wake, Math.max(0.01, Math.min(5, untilReap / 1000)));
           woke.catch(() => undefined);
           try {
             job = await this.#claimNow(head.lease, { client, woke });

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { InvalidArgumentError, JobLostError } from '../../src/index';
 import { createJob } from '../../src/compat/thoonk-jobs';
+import { startChild } from '../support/child';
 import { useRedis } from '../support/fixture';
 
 const redis = useRedis();
@@ -29,6 +31,25 @@ describe('compat: thoonk-jobs', () => {
     const timeout = await new Promise<Error | null>((resolve) => jobs.get(1, (err) => resolve(err)));
     expect(timeout?.message).toBe('Timeout');
     await jobs.quit();
+  });
+
+  it('a worker killed with kill -9 while it holds a job: the job comes back after its lease and finishes once', async () => {
+    const publisher = createJob('crash', { redis: redis.url, prefix: redis.prefix });
+    const finished: unknown[] = [];
+    await publisher.publish({ foo: 'bar' }, { id: 'held', onFinish: (err, id, result) => finished.push([err, id, result]) });
+    const child = startChild<{ type: string; id?: string }>('thoonk-worker.ts', [], { URL: redis.url, PREFIX: redis.prefix, CHANNEL: 'crash', LEASE: '500' });
+    expect(await child.next((m) => m.type === 'got')).toMatchObject({ id: 'held' });
+    child.signal('SIGKILL');
+    await child.exited;
+    // only classic workers here, no processor anywhere: a waiting get() recovers the claim
+    const worker = createJob('crash', { redis: redis.url, prefix: redis.prefix });
+    const [text, id] = (await worker.get(5)) as [string, string];
+    expect([JSON.parse(text), id]).toEqual([{ foo: 'bar' }, 'held']);
+    await worker.finish(id, 'done');
+    await vi.waitFor(() => expect(finished).toEqual([[null, 'held', 'done']]));
+    await expect(worker.finish(id, 'again')).rejects.toBeInstanceOf(JobLostError);
+    expect(() => createJob('crash', { lease: -1 })).toThrow(InvalidArgumentError);
+    await Promise.all([publisher.quit(), worker.quit()]);
   });
 
   it("the Thoonk Jobs example's loops run as written", async () => {

@@ -53,6 +53,20 @@ describe('job queue', () => {
     expect(await q.getJob('j2')).toBeNull();
   });
 
+  it("with claim() alone, no processor anywhere, a dead holder's job comes back and delayed jobs become due", async () => {
+    const dead = redis.tusker().queue<string>('alone');
+    const q = redis.tusker().queue<string>('alone');
+    await q.publish('x', { id: 'x' });
+    const held = await dead.claim({ timeout: 0, lease: 200 }); // its holder never settles it: it "died"
+    expect(held?.id).toBe('x');
+    await q.publish('later', { id: 'later', delay: 300 });
+    const first = await q.claim({ timeout: 5_000 });
+    const second = await q.claim({ timeout: 5_000 });
+    expect([first?.id, second?.id].sort()).toEqual(['later', 'x']);
+    expect([first, second].find((j) => j?.id === 'x')?.attempt).toBe(2);
+    await expect(held?.finish()).rejects.toBeInstanceOf(JobLostError);
+  });
+
   it('claim blocks until a job is published, and returns null after its timeout', async () => {
     const t = redis.tusker();
     const q = t.queue('blocking');
