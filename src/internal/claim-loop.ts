@@ -55,8 +55,9 @@ const RETRY_MS = 500;
 const MAX_REAP_INTERVAL_MS = 5_000;
 const BLOCK_SECONDS = 5;
 // One claim takes at most half the slots: the other half's work (and its outcome's write) goes on
-// while Redis answers, instead of the two taking turns.
+// while Redis answers, instead of the two taking turns. And at most MAX_CLAIM items at once.
 const CLAIM_SHARE = 0.5;
+const MAX_CLAIM = 1_000;
 
 export class ClaimLoop<C> extends Service {
   readonly #i: ClaimLoopInit<C>;
@@ -133,7 +134,7 @@ export class ClaimLoop<C> extends Service {
         continue;
       }
       const owner = newOwnerId();
-      const max = Math.min(this.#i.concurrency - this.#busy, Math.ceil(this.#i.concurrency * CLAIM_SHARE));
+      const max = Math.min(this.#i.concurrency - this.#busy, Math.ceil(this.#i.concurrency * CLAIM_SHARE), MAX_CLAIM);
       let claimed: C[];
       try {
         // Every claim waits behind a blocking read of the wake list: there is a marker for every

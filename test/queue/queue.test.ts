@@ -207,6 +207,27 @@ describe('job queue', () => {
     await processor.stop();
   });
 
+  it('after resume() with more jobs than the 1,000 markers it pushes, claimers still do not wait', async () => {
+    const q = redis.tusker().queue<number>('resume-many');
+    await q.pause();
+    await q.publishMany(Array.from({ length: 1_010 }, (_, i) => ({ data: i })));
+    await q.resume();
+    const processor = q.process(() => null);
+    // claims wait behind a blocking read of at most 5 s: without a marker left, the last 10 jobs
+    // would take that long each
+    await vi.waitFor(async () => expect((await q.stats()).finished).toBe(1_010), { timeout: 4_000, interval: 50 });
+    await processor.stop();
+  });
+
+  it('a processor with a concurrency in the thousands claims at most 1,000 per call and loses nothing', async () => {
+    const q = redis.tusker().queue<number>('wide', { keepFinished: 10_000 });
+    await q.publishMany(Array.from({ length: 4_500 }, (_, i) => ({ data: i })));
+    const processor = q.process(() => null, { concurrency: 10_000 });
+    await vi.waitFor(async () => expect((await q.stats()).finished).toBe(4_500), { timeout: 10_000, interval: 100 });
+    expect(await q.stats()).toMatchObject({ available: 0, claimed: 0 });
+    await processor.stop();
+  });
+
   it('keeps at most keepFinished finished jobs', async () => {
     const q = redis.tusker().queue('retention', { keepFinished: 5 });
     await q.publishMany(Array.from({ length: 30 }, (_, i) => ({ data: i, options: { id: `j${i}` } })));

@@ -1,7 +1,8 @@
 --[[ queue/claim — take the first available job (highest priority, then oldest) with a lease.
 Derives the claimed job's key under the queue's own tag ('<base>:job:<id>').
 KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused
-ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this many
+ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this
+        many (at most 1,000, which keeps every `unpack` below Lua's limit)
 Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, id, data, …} — six fields per
        claimed job, none when no job is available or the queue is paused.
 Events: none.
@@ -10,7 +11,7 @@ Events: none.
 --@include lib/queue.lua
 
 local k = { available = KEYS[1], claimed = KEYS[2], wake = KEYS[3] }
-local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), math.min(tonumber(ARGV[4]), 1000)
 
 local reply = { 'OK', now_ms() }
 if redis.call('EXISTS', KEYS[4]) == 1 then
@@ -39,4 +40,9 @@ for i = 1, #popped, 2 do
   reply[n + 4], reply[n + 5], reply[n + 6] = tonumber(f[2]) or 0, deadline, tonumber(f[3]) or 0
 end
 redis.call('ZADD', k.claimed, unpack(scored))
+-- Claimers block on the wake list before claiming: while jobs remain, keep at least one marker, so
+-- the next claimer does not wait. (Markers can run short of jobs: resume() pushes at most 1,000.)
+if #popped == 2 * count and redis.call('LLEN', k.wake) == 0 and redis.call('ZCARD', k.available) > 0 then
+  redis.call('RPUSH', k.wake, '1')
+end
 return reply
