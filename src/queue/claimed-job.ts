@@ -1,6 +1,6 @@
 import { JobLostError } from '../errors';
 import { checkPositiveDuration } from '../internal/arguments';
-import type { ClaimedRow, QueueScripts } from './scripts';
+import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
 
 /**
  * A job this worker claimed: a lease (visibility timeout) that `finish`, `cancel`, `stall` end
@@ -67,6 +67,11 @@ export class ClaimedJob<T = unknown> {
     await this.#settle('cancel');
   }
 
+  /** @internal Hand the job back unused: available again at the front of its priority, nothing counted. */
+  async handBack(): Promise<void> {
+    await this.#settle('return');
+  }
+
   /** Move the job to the stalled area: it is not handed out again until `queue.retry(id)`. */
   async stall(): Promise<void> {
     await this.#settle('stall');
@@ -103,14 +108,14 @@ export class ClaimedJob<T = unknown> {
     });
   }
 
-  async #settle(verb: 'finish' | 'cancel' | 'stall' | 'fail', arg: string = ''): Promise<{ outcome: unknown[]; serverNow: number }> {
+  async #settle(verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'return', arg: string = ''): Promise<{ outcome: unknown[]; serverNow: number }> {
     if (this.#settled) throw new JobLostError(this.id);
     const r = await this.#call(verb, arg);
     this.#settled = true;
     return r;
   }
 
-  async #call(verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'extend', arg: string | number): Promise<{ outcome: unknown[]; serverNow: number }> {
+  async #call(verb: SettleVerb, arg: string | number): Promise<{ outcome: unknown[]; serverNow: number }> {
     try {
       return await this.#scripts.settle(this.id, this.#owner, verb, arg);
     } catch (error) {

@@ -412,7 +412,8 @@ export class Queue<T = unknown> {
             next.timer?.cancel();
             next.resolve(job);
           } else {
-            await job.cancel().catch(() => undefined);
+            // nobody waits for it any more: back where it was, not counted as a cancel
+            await job.handBack().catch(() => undefined);
           }
         }
       }
@@ -501,7 +502,7 @@ export class Queue<T = unknown> {
         let outcome: Promise<unknown>;
         if (stopping.aborted && failed !== undefined) {
           // the processor stopped the handler: hand the job back, it did not fail
-          outcome = job.cancel();
+          outcome = job.handBack();
         } else if (failed === undefined) outcome = job.finishSerialized(json);
         else {
           outcome = job.fail(failed instanceof Error ? (failed.stack ?? `${failed.name}: ${failed.message}`) : String(failed)).then((r) => {

@@ -48,7 +48,7 @@ export interface Retention {
   readonly failedAge: number;
 }
 
-export type SettleVerb = 'finish' | 'cancel' | 'stall' | 'fail' | 'extend';
+export type SettleVerb = 'finish' | 'cancel' | 'stall' | 'fail' | 'extend' | 'return';
 
 interface SettleItem {
   readonly id: string;

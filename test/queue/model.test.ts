@@ -8,7 +8,7 @@ import { startRedisServer, type RedisServer } from '../support/redis-server';
 
 /**
  * Model-based test of the job state machine: random publishes (ids, priorities), claims,
- * finishes, cancels, stalls, failures (with retries), reaper passes, retries and retracts run
+ * finishes, cancels, hand-backs, stalls, failures (with retries), reaper passes, retries and retracts run
  * against the scripts and against an in-memory model. After every step the counts and every
  * job's state must agree, and every claim must return the job the model expects (priority, then
  * publish order). Claims held by the model may be lost (retract): settling them must then fail.
@@ -38,7 +38,8 @@ class Model {
 
   next(): string | undefined {
     const available = [...this.jobs.entries()].filter(([, j]) => j.state === 'available');
-    available.sort(([, x], [, y]) => y.priority - x.priority || x.seq - y.seq);
+    // jobs handed back unused go first within their priority (sequence 0; Redis breaks that tie by id)
+    available.sort(([a, x], [b, y]) => y.priority - x.priority || x.seq - y.seq || (a < b ? -1 : 1));
     return available[0]?.[0];
   }
 
@@ -51,7 +52,7 @@ class Model {
 type Op =
   | { op: 'publish'; id: string; priority: number; attempts: number }
   | { op: 'claim' }
-  | { op: 'settle'; which: number; verb: 'finish' | 'cancel' | 'stall' | 'fail' }
+  | { op: 'settle'; which: number; verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'return' }
   | { op: 'reap' }
   | { op: 'retry'; id: string }
   | { op: 'retryFailed'; id: string }
@@ -63,7 +64,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('claim' as const) }) },
   {
     weight: 4,
-    arbitrary: fc.record({ op: fc.constant('settle' as const), which: fc.nat(3), verb: fc.constantFrom('finish' as const, 'cancel' as const, 'stall' as const, 'fail' as const) }),
+    arbitrary: fc.record({ op: fc.constant('settle' as const), which: fc.nat(3), verb: fc.constantFrom('finish' as const, 'cancel' as const, 'stall' as const, 'fail' as const, 'return' as const) }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reap' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('retry' as const), id }) },
@@ -125,6 +126,10 @@ async function apply(s: QueueScripts, m: Model, step: Op): Promise<void> {
         j.cancelCount++;
         j.attempt--;
         m.makeAvailable(j);
+      } else if (step.verb === 'return') {
+        j.attempt--;
+        j.state = 'available';
+        j.seq = 0;
       } else if (step.verb === 'stall') j.state = 'stalled';
       else j.state = j.attempt < j.attempts ? 'delayed' : 'failed';
       expect(r.outcome[1]).toBe(j.state);

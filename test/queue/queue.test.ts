@@ -80,6 +80,39 @@ describe('job queue', () => {
     expect(await q.waitFor('x')).toBe('done');
   });
 
+  it('a claim() that timed out leaves no trace on the job published after it', async () => {
+    const q = redis.tusker().queue<string>('timed-out');
+    const events: string[] = [];
+    await q.on('cancel', ({ id }) => events.push(`cancel ${id}`));
+    expect(await q.claim({ timeout: 100 })).toBeNull();
+    await q.publish('x', { id: 'x' });
+    await vi.waitFor(async () => expect((await q.getJob('x'))?.state).toBe('available'));
+    const job = await q.claim({ timeout: 1_000 });
+    expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['x', 1, 0]);
+    expect(await q.getFailureCount('x')).toBe(0);
+    expect(events).toEqual([]);
+  });
+
+  it('a stopping processor hands a running job back unused: not counted, first in line again', async () => {
+    const q = redis.tusker().queue<string>('handback');
+    await q.publish('slow', { id: 'slow' });
+    await q.publish('next', { id: 'next' });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const processor = q.process(
+      (job) => {
+        started();
+        return new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason)));
+      },
+      { stopTimeout: 50 },
+    );
+    await running;
+    await processor.stop();
+    await vi.waitFor(async () => expect((await q.getJob('slow'))?.state).toBe('available'));
+    const job = await q.claim({ timeout: 0 });
+    expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['slow', 1, 0]);
+  });
+
   it('waiting claim() calls share one blocking connection and are served in order', async () => {
     const t = redis.tusker();
     const q = t.queue<number>('shared-claims');

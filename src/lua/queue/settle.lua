@@ -4,12 +4,13 @@ KEYS[1] claimed  KEYS[2] available  KEYS[3] delayed  KEYS[4] stalled  KEYS[5] fi
 KEYS[7] wake  KEYS[8] seq  KEYS[9] events  KEYS[10..] the jobs' keys, in the order of the argument groups
 ARGV[1] base  ARGV[2] keep finished: max count (-1 = no limit)  ARGV[3] max age (ms, -1)
 ARGV[4] keep failed: max count  ARGV[5] max age
-ARGV[6..]: five per claim — id, owner, verb ('finish' | 'cancel' | 'stall' | 'fail' | 'extend'),
+ARGV[6..]: five per claim — id, owner, verb ('finish' | 'cancel' | 'stall' | 'fail' | 'extend' |
+  'return': handed back unused, as if never claimed),
   argument (finish: result JSON; fail: error text; extend: lease ms; else ''), jitter in [0, 1) (fail)
 Reply: {'OK', now, outcome, outcome, …}, one outcome per claim: {'OK', state} — the job's state
        afterwards (extend: {'OK', deadline}; fail: {'OK', state, due time when delayed}), or
        {'JOB_LOST'} when that claim no longer holds its job: nothing changes for it.
-Events: 'finish' (with the result), 'cancel', 'stalled', 'retry' or 'failed'.
+Events: 'finish' (with the result), 'cancel', 'stalled', 'retry' or 'failed' ('return': none).
 ]]
 --@include lib/clock.lua
 --@include lib/queue.lua
@@ -53,6 +54,16 @@ for i = 0, (#ARGV - 5) / 5 - 1 do
     redis.call('HINCRBY', job, 'attempt', -1)
     make_available(k, job, id, f[3])
     queue_emit(k, 'type', 'cancel', 'id', id)
+    reply[#reply + 1] = { 'OK', 'available' }
+  elseif verb == 'return' then
+    -- handed back unused (a claim nobody waits for any more, a stopping processor): at the front
+    -- of its priority, the attempt not used, nothing counted
+    redis.call('ZREM', k.claimed, id)
+    redis.call('HDEL', job, 'owner', 'deadline')
+    redis.call('HINCRBY', job, 'attempt', -1)
+    redis.call('HSET', job, 'state', 'available')
+    redis.call('ZADD', k.available, available_score(f[3], 0), id)
+    redis.call('RPUSH', k.wake, '1')
     reply[#reply + 1] = { 'OK', 'available' }
   elseif verb == 'stall' then
     redis.call('ZREM', k.claimed, id)
