@@ -3,6 +3,7 @@ import type { QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { Batcher, BatchItemError } from '../internal/batcher';
 import type { BlockedClaim } from '../internal/claim-loop';
+import { ServerClock } from '../internal/server-clock';
 import { runScript, script, type Script } from '../redis/scripts';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
@@ -62,12 +63,14 @@ export class QueueScripts {
   readonly #k: QueueKeys;
   readonly #now: () => number;
   readonly #retention: Retention;
+  readonly #clock: ServerClock;
 
   constructor(client: RedisClient, keys: QueueKeys, now: () => number, retention: Retention) {
     this.#client = client;
     this.#k = keys;
     this.#now = now;
     this.#retention = retention;
+    this.#clock = new ServerClock(now);
   }
 
   /** Publish one job. Publishes made in the same tick leave together, as one script call. */
@@ -96,16 +99,18 @@ export class QueueScripts {
    */
   async claim(owner: string, lease: number, count = 1, behind?: BlockedClaim): Promise<ClaimedRow[]> {
     const k = this.#k;
-    let sentAt = this.#now();
-    // queued behind a blocking read, the claim runs when that read ends, in the same pass of
-    // Redis's event loop: the read's answer arriving is when the lease started, give or take the
-    // reply's transit (far inside the watchdog's ttl/10 margin)
+    const sent = this.#now();
+    let wokeAt = sent;
     behind?.woke.then(
-      () => (sentAt = this.#now()),
+      () => (wokeAt = this.#now()),
       () => undefined,
     );
     const r = await this.#run(S.claim, [k.available, k.claimed, k.wake, k.paused], [k.base, owner, lease, count], {}, behind?.client);
     const serverNow = Number(r[1]);
+    // queued behind a blocking read, the claim ran when that read ended: some time between the send
+    // and the read's answer, placed no later than the truth by what earlier calls taught the clock
+    const sentAt = behind ? this.#clock.ranAt(sent, wokeAt, serverNow) : sent;
+    if (!behind) this.#clock.observe(sent, serverNow);
     const rows: ClaimedRow[] = [];
     for (let i = 2; i + 5 < r.length; i += 6) {
       rows.push({
@@ -143,8 +148,10 @@ export class QueueScripts {
       keys.push(k.job(item.id));
       args.push(item.id, item.owner, item.verb, item.arg, item.verb === 'fail' ? Math.random() : 0);
     }
+    const sent = this.#now();
     const r = await this.#run(S.settle, keys, args, {});
     const serverNow = Number(r[1]);
+    this.#clock.observe(sent, serverNow);
     return items.map((item, i) => {
       const outcome = r[i + 2] as unknown[];
       return outcome[0] === 'OK' ? { outcome, serverNow } : new BatchItemError(scriptFailure(outcome, { jobId: item.id }));
@@ -164,7 +171,9 @@ export class QueueScripts {
 
   async reap(limit = 500): Promise<{ recovered: number; promoted: number; nextDeadline: number; serverNow: number }> {
     const k = this.#k;
+    const sent = this.#now();
     const r = await this.#run(S.reap, [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events], [k.base, limit, Math.random(), this.#retention.maxStalls], {});
+    this.#clock.observe(sent, Number(r[4]));
     return { recovered: Number(r[1]), promoted: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
   }
 

@@ -1,5 +1,6 @@
 import { scriptFailure, type ScriptContext } from '../errors';
 import type { BlockedClaim } from '../internal/claim-loop';
+import { ServerClock } from '../internal/server-clock';
 import type { TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { runScript, script, type Script } from '../redis/scripts';
@@ -44,10 +45,13 @@ export class TaskScripts {
   readonly #k: TaskGroupKeys;
   readonly #now: () => number;
 
+  readonly #clock: ServerClock;
+
   constructor(client: RedisClient, keys: TaskGroupKeys, now: () => number) {
     this.#client = client;
     this.#k = keys;
     this.#now = now;
+    this.#clock = new ServerClock(now);
   }
 
   async lock(name: string, part: string, ttl: number): Promise<{ state: string; deadline: number }> {
@@ -90,14 +94,17 @@ export class TaskScripts {
   /** Claim the next released task; with `behind`, on the blocking connection right behind its read (see ClaimLoopInit). */
   async claim(owner: string, behind?: BlockedClaim): Promise<Claimed | undefined> {
     const k = this.#k;
-    let sentAt = this.#now();
-    // queued behind a blocking read, the claim runs when that read ends (see queue/scripts.ts)
+    const sent = this.#now();
+    let wokeAt = sent;
     behind?.woke.then(
-      () => (sentAt = this.#now()),
+      () => (wokeAt = this.#now()),
       () => undefined,
     );
     const r = await this.#run(S.claim, [k.released, k.processing, k.wake], [k.base, owner], {}, behind?.client);
     if (r[1] === '' || r[1] === null) return undefined;
+    // queued behind a blocking read, the claim ran when that read ended (see queue/scripts.ts)
+    const sentAt = behind ? this.#clock.ranAt(sent, wokeAt, Number(r[6])) : sent;
+    if (!behind) this.#clock.observe(sent, Number(r[6]));
     return {
       name: String(r[1]),
       info: String(r[2]),
@@ -113,6 +120,7 @@ export class TaskScripts {
   async renew(name: string, owner: string, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
     const sentAt = this.#now();
     const r = await this.#run(S.renew, [this.#k.task(name).task, this.#k.processing], [name, owner, ms], { task: name });
+    this.#clock.observe(sentAt, Number(r[2]));
     return { deadline: Number(r[1]), serverNow: Number(r[2]), sentAt };
   }
 
@@ -130,12 +138,14 @@ export class TaskScripts {
 
   async reap(mode: 'deadlines' | 'locks' | 'processing', ms = 0, limit = 500): Promise<ReapResult> {
     const k = this.#k;
+    const sent = this.#now();
     const r = await this.#run(
       S.reap,
       [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events],
       [k.base, limit, mode, ms],
       {},
     );
+    this.#clock.observe(sent, Number(r[4]));
     return { parts: Number(r[1]), processing: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
   }
 
