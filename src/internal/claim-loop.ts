@@ -51,6 +51,8 @@ export interface BlockedClaim {
 }
 
 const RETRY_MS = 500;
+// how long a stop waits, after telling handlers to give up, for them to hand their items back
+const HAND_BACK_MS = 1_000;
 // deadlines added by other processes are noticed within this, without a message per change
 const MAX_REAP_INTERVAL_MS = 5_000;
 const BLOCK_SECONDS = 5;
@@ -114,6 +116,7 @@ export class ClaimLoop<C> extends Service {
   protected async onStop(): Promise<void> {
     this.#reapTimer?.cancel();
     this.#slotFreed?.();
+    this.#stopped();
     this.#blocking?.disconnect(); // ends a pending blocking read now
     await this.#loopDone;
     let timer: TimerHandle | undefined;
@@ -121,7 +124,18 @@ export class ClaimLoop<C> extends Service {
     await Promise.race([Promise.all(this.#running), limit]);
     timer?.cancel();
     this.#stopping.abort(new Error('The processor stopped.'));
+    // handlers told to stop hand their items back: give that write a moment to leave
+    if (this.#running.size > 0) {
+      let grace: TimerHandle | undefined;
+      await Promise.race([Promise.all(this.#running), new Promise<void>((resolve) => (grace = this.#i.timers.after(HAND_BACK_MS, resolve)))]);
+      grace?.cancel();
+    }
   }
+
+  #stopped: () => void = () => undefined;
+  /** Resolves with no items when stopping: a claim in flight may not answer for a while (while
+   * Redis is down, ioredis keeps a command queued on a closed connection until it times out). */
+  readonly #stopping$ = new Promise<C[]>((resolve) => (this.#stopped = () => resolve([])));
 
   async #pause(ms: number): Promise<void> {
     await new Promise<void>((resolve) => this.#i.timers.after(ms, resolve));
@@ -144,7 +158,7 @@ export class ClaimLoop<C> extends Service {
         const client = this.#blocking as RedisClient;
         const woke = client.blpop(this.#i.wakeKey, BLOCK_SECONDS);
         woke.catch(() => undefined);
-        claimed = await this.#i.claim(owner, max, { client, woke });
+        claimed = await Promise.race([this.#i.claim(owner, max, { client, woke }), this.#stopping$]);
       } catch {
         if (this.running) await this.#pause(RETRY_MS);
         continue;
