@@ -77,6 +77,7 @@ export class Keys {
       events: `${base}:events`,
       publishListeners: `${base}:publish-listeners`,
       job: (id) => `${base}:job:${id}`,
+      claimGuard: (id) => `${base}:claim-guard:${id}`,
     };
   }
 
@@ -96,6 +97,7 @@ export class Keys {
       stats: `${base}:stats`,
       events: `${base}:events`,
       task: (name) => ({ task: `${base}:task:${name}`, parts: `${base}:parts:${name}`, unlocked: `${base}:unlocked:${name}` }),
+      claimGuard: (id) => `${base}:claim-guard:${id}`,
     };
   }
 
@@ -145,6 +147,8 @@ export interface TaskGroupKeys {
   readonly stats: string;
   readonly events: string;
   task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string };
+  /** A list one blocking claimer (id) also waits on: filled when it stops (see internal/claim-loop.ts). */
+  claimGuard(id: string): string;
 }
 
 /** The keys of one job queue (src/lua/lib/queue.lua); job hashes are `<base>:job:<id>`. */
@@ -163,6 +167,8 @@ export interface QueueKeys {
   /** Set (with a TTL) while some process listens to 'publish' events: publishing emits them only then. */
   readonly publishListeners: string;
   job(id: string): string;
+  /** A list one blocking claimer (id) also waits on: filled when it stops (see internal/claim-loop.ts). */
+  claimGuard(id: string): string;
 }
 
 /** The keys of one run-once / paired task (see src/lua/lib/attempt.lua). */

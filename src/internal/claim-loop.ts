@@ -11,16 +11,21 @@ import type { RedisClient } from '../redis/connection';
  * next claim queued right behind the blocking read, so a wake-up costs no further round trip;
  * and keep a reaper pass scheduled at the earliest deadline the store reports.
  *
- * States: idle → running → stopped. Stopping ends claiming at once (the blocking connection is
- * closed, dropping the claim queued behind it; should Redis have run that claim just before, its
- * lease runs out and a reaper makes the item claimable again), waits for handlers in flight for
- * at most `stopTimeout`, then aborts `stopping` so handlers still running are told to give up.
+ * States: idle → running → stopped. Stopping ends claiming at once: the claim queued behind the
+ * blocking read is made to return empty-handed through the loop's guard (see `BlockedClaim.guard`;
+ * anything it took just before is handed back), then the blocking connection is closed. Then it
+ * waits for handlers in flight for at most `stopTimeout`, and aborts `stopping` so handlers still
+ * running are told to give up (and hand their items back).
  *
  * Failure behaviour: a failed claim, block or reap is retried after a short pause, so the loop
  * resumes by itself when Redis is back.
  */
 export interface ClaimLoopInit<C> {
   readonly wakeKey: string;
+  /** This loop's claim guard (a key under the items' tag, unique to the loop): see `BlockedClaim.guard`. */
+  readonly guardKey: string;
+  /** The command connection (to trip the guard on stop). */
+  readonly client: RedisClient;
   readonly openBlocking: () => RedisClient;
   readonly timers: Timers;
   readonly concurrency: number;
@@ -41,6 +46,8 @@ export interface ClaimLoopInit<C> {
   handle(claimed: C, owner: string, stopping: AbortSignal, done: () => void): Promise<void>;
   /** One reaper pass; the earliest deadline left (server ms, -1 for none) and the server time. */
   reap(): Promise<{ nextDeadline: number; serverNow: number }>;
+  /** Give back, unused, an item claimed as the loop stopped; without it, such an item is handled. */
+  handBack?(claimed: C): Promise<void>;
 }
 
 /** A claim queued on a blocking connection behind its blocking read (see `ClaimLoopInit.claim`). */
@@ -48,10 +55,26 @@ export interface BlockedClaim {
   readonly client: RedisClient;
   /** The blocking read; it settles before the claim runs. */
   readonly woke: Promise<unknown>;
+  /**
+   * A list the blocking read also waits on. Its claimer stops by filling it (`tripClaimGuard`)
+   * before closing the connection: the read ends, and the claim script, seeing the list, takes
+   * nothing — whereas closing alone would leave a window in which Redis, not yet aware of the
+   * close, runs the claim for a claimer that is gone.
+   */
+  readonly guard: string;
+}
+
+/** How long a claim guard outlives its claimer. */
+const GUARD_TTL_MS = 60_000;
+
+/** Fill a claim guard (see `BlockedClaim.guard`): two elements, so one remains after the read took one. */
+export async function tripClaimGuard(client: RedisClient, guard: string): Promise<void> {
+  await client.multi().rpush(guard, '1', '1').pexpire(guard, GUARD_TTL_MS).exec();
 }
 
 const RETRY_MS = 500;
-// how long a stop waits, after telling handlers to give up, for them to hand their items back
+// how long a stop waits, after telling handlers to give up, for them to hand their items back; and
+// for the guard to be tripped and the claim in flight to return
 const HAND_BACK_MS = 1_000;
 // deadlines added by other processes are noticed within this, without a message per change
 const MAX_REAP_INTERVAL_MS = 5_000;
@@ -116,8 +139,15 @@ export class ClaimLoop<C> extends Service {
   protected async onStop(): Promise<void> {
     this.#reapTimer?.cancel();
     this.#slotFreed?.();
+    if (this.#claiming) {
+      // the claim queued behind the blocking read must take nothing from now on: trip the guard,
+      // let the claim return, and only then close the connection (each step bounded: Redis may
+      // be unreachable)
+      await this.#within(HAND_BACK_MS, tripClaimGuard(this.#i.client, this.#i.guardKey).catch(() => undefined));
+      await this.#within(HAND_BACK_MS, this.#loopDone);
+    }
     this.#stopped();
-    this.#blocking?.disconnect(); // ends a pending blocking read now
+    this.#blocking?.disconnect();
     await this.#loopDone;
     let timer: TimerHandle | undefined;
     const limit = new Promise<void>((resolve) => (timer = this.#i.timers.after(this.#stopLimit ?? this.#i.stopTimeout, resolve)));
@@ -136,6 +166,15 @@ export class ClaimLoop<C> extends Service {
   /** Resolves with no items when stopping: a claim in flight may not answer for a while (while
    * Redis is down, ioredis keeps a command queued on a closed connection until it times out). */
   readonly #stopping$ = new Promise<C[]>((resolve) => (this.#stopped = () => resolve([])));
+
+  /** `work`, or at most `ms` of it. */
+  async #within(ms: number, work: Promise<unknown>): Promise<void> {
+    let timer: TimerHandle | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => (timer = this.#i.timers.after(ms, resolve)))]);
+    timer?.cancel();
+  }
+
+  #claiming = false;
 
   async #pause(ms: number): Promise<void> {
     await new Promise<void>((resolve) => this.#i.timers.after(ms, resolve));
@@ -156,12 +195,21 @@ export class ClaimLoop<C> extends Service {
         // once while there is work, and blocks only when there is none. At most BLOCK_SECONDS,
         // so items that became claimable without a marker are still seen.
         const client = this.#blocking as RedisClient;
-        const woke = client.blpop(this.#i.wakeKey, BLOCK_SECONDS);
+        const guard = this.#i.guardKey;
+        const woke = client.blpop(this.#i.wakeKey, guard, BLOCK_SECONDS);
         woke.catch(() => undefined);
-        claimed = await Promise.race([this.#i.claim(owner, max, { client, woke }), this.#stopping$]);
+        this.#claiming = true;
+        claimed = await Promise.race([this.#i.claim(owner, max, { client, woke, guard }), this.#stopping$]);
       } catch {
         if (this.running) await this.#pause(RETRY_MS);
         continue;
+      } finally {
+        this.#claiming = false;
+      }
+      if (!this.running && claimed.length > 0 && this.#i.handBack) {
+        // taken as the loop stopped: give it back unused
+        for (const item of claimed) this.#running.add(this.#i.handBack(item).catch(() => undefined));
+        return;
       }
       if (claimed.length > 0) {
         // these leases' deadline may be the earliest: the reaper must not sleep past it

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ClosedError, InvalidArgumentError, JobFailedError, JobLostError, JobNotFoundError, WaitTimeoutError } from '../errors';
-import { ClaimLoop, type BlockedClaim } from '../internal/claim-loop';
+import { ClaimLoop, tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
 import { checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
 import type { ServiceSet } from '../internal/lifecycle';
@@ -353,6 +353,31 @@ export class Queue<T = unknown> {
 
   #reaping: Promise<void> | undefined;
 
+  #guard = '';
+  #blockedClaim: Promise<unknown> | undefined;
+
+  /**
+   * End the claim waiting behind the blocking read, if any, so that it takes nothing (its guard
+   * is tripped, then it returns; a job it took just before is handed back by the serving loop),
+   * then close the blocking connection. Each step bounded: Redis may be unreachable.
+   */
+  async #cutBlockedClaim(): Promise<void> {
+    const blocking = this.#blocking;
+    this.#blocking = undefined;
+    const blocked = this.#blockedClaim;
+    if (blocked) {
+      const { timers, client } = this.#context;
+      const within = async (work: Promise<unknown>) => {
+        let timer: { cancel(): void } | undefined;
+        await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = timers.after(1_000, resolve)))]);
+        timer?.cancel();
+      };
+      await within(tripClaimGuard(client, this.#guard));
+      await within(blocked);
+    }
+    blocking?.disconnect();
+  }
+
   /** Serve waiting `claim()` calls in order on one blocking connection, until none is left. */
   async #serveClaims(): Promise<void> {
     this.#serving = true;
@@ -363,10 +388,14 @@ export class Queue<T = unknown> {
           r.timer?.cancel();
           r.reject(new ClosedError('queue.claim'));
         }
-        this.#blocking?.disconnect();
+        await this.#cutBlockedClaim();
       },
     };
     this.#context.inFlight.add(stopper);
+    // this serving session's claim guard (see internal/claim-loop.ts): a new one each time, as a
+    // tripped guard stays for a while
+    const guard = this.#keys.claimGuard(newOwnerId());
+    this.#guard = guard;
     try {
       // after a claim found nothing, the next one waits behind a blocking read of the wake list
       let idle = false;
@@ -379,15 +408,19 @@ export class Queue<T = unknown> {
           // until the next reaper pass is due (at most 5 s): claims of dead workers and delayed
           // jobs come back even when no processor runs anywhere
           const untilReap = await this.#reapIfDue();
-          const woke = client.blpop(this.#keys.wake, Math.max(0.01, Math.min(5, untilReap / 1000)));
+          const woke = client.blpop(this.#keys.wake, guard, Math.max(0.01, Math.min(5, untilReap / 1000)));
           woke.catch(() => undefined);
+          const blocked = this.#claimNow(head.lease, { client, woke, guard });
+          this.#blockedClaim = blocked;
           try {
-            job = await this.#claimNow(head.lease, { client, woke });
+            job = await blocked;
           } catch {
             // a dropped connection is reopened by ioredis (a plain claim comes next, and reports
             // an outage to the caller); a closed Tusker emptied the list
             idle = false;
             continue;
+          } finally {
+            this.#blockedClaim = undefined;
           }
         } else {
           try {
@@ -442,6 +475,9 @@ export class Queue<T = unknown> {
     let watchingStop = false;
     const loop = new ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>({
       wakeKey: this.#keys.wake,
+      guardKey: this.#keys.claimGuard(newOwnerId()),
+      client: this.#context.client,
+      handBack: ({ job }) => job.handBack(),
       openBlocking: () => this.#context.open(),
       timers,
       concurrency,
@@ -538,9 +574,7 @@ export class Queue<T = unknown> {
       r.timer?.cancel();
       r.reject(new ClosedError('queue.claim'));
     }
-    this.#blocking?.disconnect();
-    this.#blocking = undefined;
-    await Promise.all([...this.#loops].map((loop) => loop.stopWithin(timeout)));
+    await Promise.all([this.#cutBlockedClaim(), ...[...this.#loops].map((loop) => loop.stopWithin(timeout))]);
   }
 
   /** The job, or `null` when there is no such job (never published, retracted, or dropped by retention). */

@@ -105,7 +105,8 @@ export class QueueScripts {
       () => (wokeAt = this.#now()),
       () => undefined,
     );
-    const r = await this.#run(S.claim, [k.available, k.claimed, k.wake, k.paused], [k.base, owner, lease, count], {}, behind?.client);
+    const keys = behind ? [k.available, k.claimed, k.wake, k.paused, behind.guard] : [k.available, k.claimed, k.wake, k.paused];
+    const r = await this.#run(S.claim, keys, [k.base, owner, lease, count], {}, behind?.client);
     const serverNow = Number(r[1]);
     // queued behind a blocking read, the claim ran when that read ended: some time between the send
     // and the read's answer, placed no later than the truth by what earlier calls taught the clock

@@ -37,6 +37,9 @@ export type TaskHandler = (task: TaskHandlerContext) => unknown;
 export interface TaskProcessorInit {
   readonly scripts: TaskScripts;
   readonly wakeKey: string;
+  /** This processor's claim guard (see internal/claim-loop.ts) and the command connection. */
+  readonly guardKey: string;
+  readonly client: RedisClient;
   readonly openBlocking: () => RedisClient;
   readonly timers: Timers;
   readonly handler: TaskHandler;
@@ -55,6 +58,8 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
   constructor(init: TaskProcessorInit) {
     super({
       wakeKey: init.wakeKey,
+      guardKey: init.guardKey,
+      client: init.client,
       openBlocking: init.openBlocking,
       timers: init.timers,
       concurrency: init.concurrency,

@@ -100,7 +100,8 @@ export class TaskScripts {
       () => (wokeAt = this.#now()),
       () => undefined,
     );
-    const r = await this.#run(S.claim, [k.released, k.processing, k.wake], [k.base, owner], {}, behind?.client);
+    const keys = behind ? [k.released, k.processing, k.wake, behind.guard] : [k.released, k.processing, k.wake];
+    const r = await this.#run(S.claim, keys, [k.base, owner], {}, behind?.client);
     if (r[1] === '' || r[1] === null) return undefined;
     // queued behind a blocking read, the claim ran when that read ended (see queue/scripts.ts)
     const sentAt = behind ? this.#clock.ranAt(sent, wokeAt, Number(r[6])) : sent;

@@ -8,6 +8,7 @@ import {
   checkPositiveDuration,
 } from '../internal/arguments';
 import type { ServiceSet } from '../internal/lifecycle';
+import { newOwnerId } from '../internal/owner-id';
 import type { Timers } from '../internal/timers';
 import type { Keys, TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
@@ -237,6 +238,8 @@ export class TaskGroup {
     const processor = new TaskProcessor({
       scripts: this.#scripts,
       wakeKey: this.#keys.wake,
+      guardKey: this.#keys.claimGuard(newOwnerId()),
+      client: this.#context.client,
       openBlocking: () => this.#context.open(),
       timers: this.#context.timers,
       handler,

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { JobFailedError, JobLostError, JobNotFoundError, JobStateError, WaitTimeoutError } from '../../src/index';
+import { ClosedError, JobFailedError, JobLostError, JobNotFoundError, JobStateError, WaitTimeoutError } from '../../src/index';
 import { useRedis } from '../support/fixture';
 import { expectInvalidArguments } from '../support/invalid';
 
@@ -91,6 +91,35 @@ describe('job queue', () => {
     expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['x', 1, 0]);
     expect(await q.getFailureCount('x')).toBe(0);
     expect(events).toEqual([]);
+  });
+
+  it('a job published right after a processor or a waiting claim() stopped stays available', async () => {
+    const t = redis.tusker();
+    const processed = t.queue<number>('stopped-processor');
+    const claimed = t.queue<number>('stopped-claim');
+    for (let i = 0; i < 5; i++) {
+      const processor = processed.process(() => null);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // its claim waits behind the blocking read
+      await processor.stop();
+      await processed.publish(i, { id: `p${i}` });
+      expect((await processed.getJob(`p${i}`))?.state).toBe('available');
+
+      const waiting = claimed.claim({ timeout: 5_000 }).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await claimed.close();
+      expect(await waiting).toBeInstanceOf(ClosedError);
+      await claimed.publish(i, { id: `c${i}` });
+      expect((await claimed.getJob(`c${i}`))?.state).toBe('available');
+      // the next waiting claim gets it
+      const next = await claimed.claim({ timeout: 1_000 });
+      expect(next?.id).toBe(`c${i}`);
+      await next?.handBack();
+      await claimed.retract(`c${i}`);
+    }
+    // none is stuck with a claim a stopped processor never saw
+    const last = processed.process(() => null);
+    await vi.waitFor(async () => expect(await processed.stats()).toMatchObject({ finished: 5, claimed: 0 }), { timeout: 3_000 });
+    await last.stop();
   });
 
   it('a stopping processor hands a running job back unused: not counted, first in line again', async () => {

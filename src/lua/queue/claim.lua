@@ -1,6 +1,8 @@
 --[[ queue/claim — take the first available job (highest priority, then oldest) with a lease.
 Derives the claimed job's key under the queue's own tag ('<base>:job:<id>').
 KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused
+KEYS[5] (optional) the claimer's guard: a claim queued behind a blocking read claims nothing once
+        its claimer stopped (see internal/claim-loop.ts)
 ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this
         many (at most 1,000, which keeps every `unpack` below Lua's limit)
 Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, id, data, …} — six fields per
@@ -14,6 +16,11 @@ local k = { available = KEYS[1], claimed = KEYS[2], wake = KEYS[3] }
 local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), math.min(tonumber(ARGV[4]), 1000)
 
 local reply = { 'OK', now_ms() }
+if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then
+  -- the claimer stopped: give back the marker its blocking read may have taken
+  redis.call('RPUSH', k.wake, '1')
+  return reply
+end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   -- paused: markers would only wake claimers that cannot claim; resume() pushes new ones
   redis.call('DEL', k.wake)

@@ -1,6 +1,8 @@
 --[[ tasks/claim — take the oldest released task for a handler, with a processing lease.
 Derives the claimed task's key under the group's own tag (see lib/tasks.lua, task_keys).
 KEYS[1] released  KEYS[2] processing  KEYS[3] wake
+KEYS[4] (optional) the claimer's guard: a claim queued behind a blocking read claims nothing once
+        its claimer stopped (see internal/claim-loop.ts)
 ARGV[1] base (the group's key prefix '<prefix>:{t:<group>}')  ARGV[2] owner (the claim's id)
 Reply: {'OK', name, info, attempt, attempts_left, deadline, now, token}, or {'OK', ''} when no
        task is released.
@@ -11,6 +13,12 @@ Events: none ('released' was emitted when it was queued).
 
 local k = { released = KEYS[1], processing = KEYS[2], wake = KEYS[3] }
 local base, owner = ARGV[1], ARGV[2]
+
+if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+  -- the claimer stopped: give back the marker its blocking read may have taken
+  redis.call('RPUSH', k.wake, '1')
+  return { 'OK', '' }
+end
 
 while true do
   local name = redis.call('LPOP', k.released)
