@@ -4,6 +4,8 @@
  * workers of a processor finishing together, a loop of publishes — costs one script call instead
  * of one each. A lone call waits for nothing: its batch of one leaves in the same tick.
  *
+ * Calls that must stay in order with the batched ones `flush()` first.
+ *
  * Each item keeps its own outcome: `run` answers one entry per item, in order, and an entry that
  * is a `BatchItemError` rejects that item alone. When `run` itself rejects (a connection error),
  * every item of the batch rejects with that error.
@@ -41,6 +43,11 @@ export class Batcher<I, R> {
         });
       }
     });
+  }
+
+  /** Send what is queued now, without waiting for the tick to end (to keep calls in order). */
+  flush(): void {
+    this.#flush();
   }
 
   #flush(): void {

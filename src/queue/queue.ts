@@ -634,6 +634,7 @@ export class Queue<T = unknown> {
     const offset = o.offset === undefined ? 0 : checkInteger('options.offset', o.offset, 0, 2 ** 31);
     const limit = o.limit === undefined ? 100 : checkInteger('options.limit', o.limit, 1, 100_000);
     this.#context.assertOpen('queue.list');
+    this.#scripts.flush(); // after the publishes and settles made before it
     return this.#context.client.zrange(set, offset, offset + limit - 1);
   }
 
@@ -661,6 +662,7 @@ export class Queue<T = unknown> {
   /** Stop handing out jobs (claims return nothing) until `resume()`. Publishing goes on. */
   async pause(): Promise<void> {
     this.#context.assertOpen('queue.pause');
+    this.#scripts.flush();
     await this.#context.client.set(this.#keys.paused, '1');
   }
 

@@ -195,7 +195,17 @@ export class QueueScripts {
     return r.slice(1).map(Number);
   }
 
+  /**
+   * Send the publishes and settles queued in this tick now: a call made after them must reach Redis
+   * after them (publish then retract, finish then getJob). Every other call here does it first.
+   */
+  flush(): void {
+    this.#publishes.flush();
+    this.#settles.flush();
+  }
+
   async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext, client: RedisClient = this.#client): Promise<unknown[]> {
+    this.flush();
     const reply = await runScript(client, s, keys, args);
     if (reply[0] !== 'OK') throw scriptFailure(reply, context);
     return reply;

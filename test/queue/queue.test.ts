@@ -40,6 +40,17 @@ describe('job queue', () => {
     expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['other', 1, 0]);
   });
 
+  it('calls keep their order in Redis, batched or not', async () => {
+    const q = redis.tusker().queue<string>('in-order');
+    const calls = [q.publish('a', { id: 'a' }), q.publishMany([{ data: 'b', options: { id: 'b' } }]), q.publish('c', { id: 'c' }), q.retract('c')];
+    await Promise.all(calls);
+    expect(await q.list('available')).toEqual(['a', 'b']);
+    const job = await q.claim({ timeout: 0 });
+    const finishing = job?.finish('done');
+    expect((await q.getJob('a'))?.state).toBe('finished');
+    await finishing;
+  });
+
   it('settles of one tick travel together, and a lost claim among them fails alone', async () => {
     const q = redis.tusker().queue<number>('settle-together');
     await q.publishMany([1, 2, 3].map((data) => ({ data, options: { id: `j${data}` } })));
