@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Service } from './lifecycle';
 import { newOwnerId } from './owner-id';
-import type { TimerHandle, Timers } from './timers';
+import { within, type TimerHandle, type Timers } from './timers';
 import type { RedisClient } from '../redis/connection';
 
 /**
@@ -143,36 +143,22 @@ export class ClaimLoop<C> extends Service {
       // the claim queued behind the blocking read must take nothing from now on: trip the guard,
       // let the claim return, and only then close the connection (each step bounded: Redis may
       // be unreachable)
-      await this.#within(HAND_BACK_MS, tripClaimGuard(this.#i.client, this.#i.guardKey).catch(() => undefined));
-      await this.#within(HAND_BACK_MS, this.#loopDone);
+      await within(this.#i.timers, HAND_BACK_MS, tripClaimGuard(this.#i.client, this.#i.guardKey));
+      await within(this.#i.timers, HAND_BACK_MS, this.#loopDone);
     }
     this.#stopped();
     this.#blocking?.disconnect();
     await this.#loopDone;
-    let timer: TimerHandle | undefined;
-    const limit = new Promise<void>((resolve) => (timer = this.#i.timers.after(this.#stopLimit ?? this.#i.stopTimeout, resolve)));
-    await Promise.race([Promise.all(this.#running), limit]);
-    timer?.cancel();
+    await within(this.#i.timers, this.#stopLimit ?? this.#i.stopTimeout, Promise.all(this.#running));
     this.#stopping.abort(new Error('The processor stopped.'));
     // handlers told to stop hand their items back: give that write a moment to leave
-    if (this.#running.size > 0) {
-      let grace: TimerHandle | undefined;
-      await Promise.race([Promise.all(this.#running), new Promise<void>((resolve) => (grace = this.#i.timers.after(HAND_BACK_MS, resolve)))]);
-      grace?.cancel();
-    }
+    if (this.#running.size > 0) await within(this.#i.timers, HAND_BACK_MS, Promise.all(this.#running));
   }
 
   #stopped: () => void = () => undefined;
   /** Resolves with no items when stopping: a claim in flight may not answer for a while (while
    * Redis is down, ioredis keeps a command queued on a closed connection until it times out). */
   readonly #stopping$ = new Promise<C[]>((resolve) => (this.#stopped = () => resolve([])));
-
-  /** `work`, or at most `ms` of it. */
-  async #within(ms: number, work: Promise<unknown>): Promise<void> {
-    let timer: TimerHandle | undefined;
-    await Promise.race([work, new Promise<void>((resolve) => (timer = this.#i.timers.after(ms, resolve)))]);
-    timer?.cancel();
-  }
 
   #claiming = false;
 

@@ -40,6 +40,28 @@ export class ServerClock {
   }
 
   /**
+   * Time one call: `sentAt()` is read when the call is sent; the returned function takes the server
+   * time the call read and answers when it ran, in local time, never later than the truth. A plain
+   * call ran after it was sent (and teaches the clock); one queued behind a blocking read (`woke`)
+   * ran when that read ended: see `ranAt`.
+   */
+  timeCall(woke?: Promise<unknown>): (serverNow: number) => number {
+    const sent = this.#now();
+    if (!woke) {
+      return (serverNow) => {
+        this.observe(sent, serverNow);
+        return sent;
+      };
+    }
+    let wokeAt = sent;
+    woke.then(
+      () => (wokeAt = this.#now()),
+      () => undefined,
+    );
+    return (serverNow) => this.ranAt(sent, wokeAt, serverNow);
+  }
+
+  /**
    * When a call queued behind a blocking read ran: it was sent at `sentAt` and its blocking read
    * ended at `wokeAt` (local), and it read server time `serverNow`. Never later than the truth:
    * the learned bound when it falls in [sentAt, wokeAt], else `sentAt`.

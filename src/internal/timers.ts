@@ -32,3 +32,10 @@ export const systemTimers: Timers = {
   now: () => performance.now(),
   after: (ms, fn) => new SystemTimer(ms, fn),
 };
+
+/** Wait for `work` to settle (its outcome ignored), or at most `ms`, whichever comes first. */
+export async function within(timers: Timers, ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: TimerHandle | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = timers.after(ms, resolve)))]);
+  timer?.cancel();
+}

@@ -5,7 +5,7 @@ import { checkFunction, checkInteger, checkName, checkOptions, checkPositiveDura
 import { LeaseWatchdog } from '../internal/lease-watchdog';
 import type { ServiceSet } from '../internal/lifecycle';
 import { newOwnerId } from '../internal/owner-id';
-import type { Timers } from '../internal/timers';
+import { within, type Timers } from '../internal/timers';
 import type { Keys, QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { EventFeed } from '../redis/event-feed';
@@ -367,13 +367,8 @@ export class Queue<T = unknown> {
     const blocked = this.#blockedClaim;
     if (blocked) {
       const { timers, client } = this.#context;
-      const within = async (work: Promise<unknown>) => {
-        let timer: { cancel(): void } | undefined;
-        await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = timers.after(1_000, resolve)))]);
-        timer?.cancel();
-      };
-      await within(tripClaimGuard(client, this.#guard));
-      await within(blocked);
+      await within(timers, 1_000, tripClaimGuard(client, this.#guard));
+      await within(timers, 1_000, blocked);
     }
     blocking?.disconnect();
   }

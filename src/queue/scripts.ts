@@ -61,14 +61,12 @@ interface SettleItem {
 export class QueueScripts {
   readonly #client: RedisClient;
   readonly #k: QueueKeys;
-  readonly #now: () => number;
   readonly #retention: Retention;
   readonly #clock: ServerClock;
 
   constructor(client: RedisClient, keys: QueueKeys, now: () => number, retention: Retention) {
     this.#client = client;
     this.#k = keys;
-    this.#now = now;
     this.#retention = retention;
     this.#clock = new ServerClock(now);
   }
@@ -99,19 +97,12 @@ export class QueueScripts {
    */
   async claim(owner: string, lease: number, count = 1, behind?: BlockedClaim): Promise<ClaimedRow[]> {
     const k = this.#k;
-    const sent = this.#now();
-    let wokeAt = sent;
-    behind?.woke.then(
-      () => (wokeAt = this.#now()),
-      () => undefined,
-    );
+    const ran = this.#clock.timeCall(behind?.woke);
     const keys = behind ? [k.available, k.claimed, k.wake, k.paused, behind.guard] : [k.available, k.claimed, k.wake, k.paused];
     const r = await this.#run(S.claim, keys, [k.base, owner, lease, count], {}, behind?.client);
     const serverNow = Number(r[1]);
-    // queued behind a blocking read, the claim ran when that read ended: some time between the send
-    // and the read's answer, placed no later than the truth by what earlier calls taught the clock
-    const sentAt = behind ? this.#clock.ranAt(sent, wokeAt, serverNow) : sent;
-    if (!behind) this.#clock.observe(sent, serverNow);
+    // when the lease began: behind a blocking read, when that read ended (see ServerClock)
+    const sentAt = ran(serverNow);
     const rows: ClaimedRow[] = [];
     for (let i = 2; i + 5 < r.length; i += 6) {
       rows.push({
@@ -149,10 +140,10 @@ export class QueueScripts {
       keys.push(k.job(item.id));
       args.push(item.id, item.owner, item.verb, item.arg, item.verb === 'fail' ? Math.random() : 0);
     }
-    const sent = this.#now();
+    const ran = this.#clock.timeCall();
     const r = await this.#run(S.settle, keys, args, {});
     const serverNow = Number(r[1]);
-    this.#clock.observe(sent, serverNow);
+    ran(serverNow);
     return items.map((item, i) => {
       const outcome = r[i + 2] as unknown[];
       return outcome[0] === 'OK' ? { outcome, serverNow } : new BatchItemError(scriptFailure(outcome, { jobId: item.id }));
@@ -172,9 +163,9 @@ export class QueueScripts {
 
   async reap(limit = 500): Promise<{ recovered: number; promoted: number; nextDeadline: number; serverNow: number }> {
     const k = this.#k;
-    const sent = this.#now();
+    const ran = this.#clock.timeCall();
     const r = await this.#run(S.reap, [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events], [k.base, limit, Math.random(), this.#retention.maxStalls], {});
-    this.#clock.observe(sent, Number(r[4]));
+    ran(Number(r[4]));
     return { recovered: Number(r[1]), promoted: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
   }
 

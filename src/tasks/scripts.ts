@@ -43,14 +43,12 @@ export interface ReapResult {
 export class TaskScripts {
   readonly #client: RedisClient;
   readonly #k: TaskGroupKeys;
-  readonly #now: () => number;
 
   readonly #clock: ServerClock;
 
   constructor(client: RedisClient, keys: TaskGroupKeys, now: () => number) {
     this.#client = client;
     this.#k = keys;
-    this.#now = now;
     this.#clock = new ServerClock(now);
   }
 
@@ -94,18 +92,12 @@ export class TaskScripts {
   /** Claim the next released task; with `behind`, on the blocking connection right behind its read (see ClaimLoopInit). */
   async claim(owner: string, behind?: BlockedClaim): Promise<Claimed | undefined> {
     const k = this.#k;
-    const sent = this.#now();
-    let wokeAt = sent;
-    behind?.woke.then(
-      () => (wokeAt = this.#now()),
-      () => undefined,
-    );
+    const ran = this.#clock.timeCall(behind?.woke);
     const keys = behind ? [k.released, k.processing, k.wake, behind.guard] : [k.released, k.processing, k.wake];
     const r = await this.#run(S.claim, keys, [k.base, owner], {}, behind?.client);
     if (r[1] === '' || r[1] === null) return undefined;
-    // queued behind a blocking read, the claim ran when that read ended (see queue/scripts.ts)
-    const sentAt = behind ? this.#clock.ranAt(sent, wokeAt, Number(r[6])) : sent;
-    if (!behind) this.#clock.observe(sent, Number(r[6]));
+    // when the lease began: behind a blocking read, when that read ended (see ServerClock)
+    const sentAt = ran(Number(r[6]));
     return {
       name: String(r[1]),
       info: String(r[2]),
@@ -119,10 +111,9 @@ export class TaskScripts {
   }
 
   async renew(name: string, owner: string, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
-    const sentAt = this.#now();
+    const ran = this.#clock.timeCall();
     const r = await this.#run(S.renew, [this.#k.task(name).task, this.#k.processing], [name, owner, ms], { task: name });
-    this.#clock.observe(sentAt, Number(r[2]));
-    return { deadline: Number(r[1]), serverNow: Number(r[2]), sentAt };
+    return { deadline: Number(r[1]), serverNow: Number(r[2]), sentAt: ran(Number(r[2])) };
   }
 
   async finish(name: string, owner: string, outcome: 'completed' | 'failed', error: string, retention: number): Promise<string> {
@@ -139,14 +130,14 @@ export class TaskScripts {
 
   async reap(mode: 'deadlines' | 'locks' | 'processing', ms = 0, limit = 500): Promise<ReapResult> {
     const k = this.#k;
-    const sent = this.#now();
+    const ran = this.#clock.timeCall();
     const r = await this.#run(
       S.reap,
       [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events],
       [k.base, limit, mode, ms],
       {},
     );
-    this.#clock.observe(sent, Number(r[4]));
+    ran(Number(r[4]));
     return { parts: Number(r[1]), processing: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
   }
 
