@@ -3,7 +3,8 @@
 //   publish N jobs singly (50 in flight) and in bulk (batches of 1,000), jobs/s
 //   process N pre-published no-op jobs at concurrency 1 and 50, jobs/s
 //   latency with an idle worker: publish → handler start, publish → result seen by the producer,
-//   p50/p99 over 500 jobs per library, one at a time, taking turns between the libraries
+//   p50/p99 over 500 jobs per library, one at a time, taking turns between the libraries, each
+//   published 1 ms after the previous one started (so every worker is idle again)
 // Options: --jobs 20000 --only tusker,bullmq,bee-queue
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -218,6 +219,9 @@ async function throughput(adapter: Adapter): Promise<Throughput> {
  * on its own queue) and the samples go round the libraries, one job each, so a slow moment of this
  * machine falls on all of them alike rather than on whichever library was measured then.
  */
+/** The pause before each latency sample: the previous job's worker finishes it meanwhile. */
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
 async function latency(adapters: Adapter[]): Promise<Latency[]> {
   const starts = adapters.map(() => [] as number[]);
   const results = adapters.map(() => [] as number[]);
@@ -238,6 +242,7 @@ async function latency(adapters: Adapter[]): Promise<Latency[]> {
   for (let i = 0; i < LATENCY_JOBS; i++) {
     for (const [a, adapter] of adapters.entries()) {
       current = a;
+      await settle();
       const seen = new Promise<void>((resolve) => (started = resolve));
       published = now();
       await adapter.publish(i);
@@ -247,6 +252,7 @@ async function latency(adapters: Adapter[]): Promise<Latency[]> {
   recording = false;
   for (let i = 0; i < LATENCY_JOBS; i++) {
     for (const [a, adapter] of adapters.entries()) {
+      await settle();
       const t = now();
       await adapter.publishAndWait(i);
       results[a]?.push(now() - t);
