@@ -207,6 +207,7 @@ export class Queue<T = unknown> {
     }
     return {
       id: o.id === undefined ? randomUUID() : checkName(`${argument}.id`, o.id),
+      fresh: o.id === undefined,
       data: json,
       priority: o.priority === undefined ? 0 : checkInteger(`${argument}.priority`, o.priority, -1000, 1000),
       delay: o.delay === undefined || o.delay === 0 ? 0 : checkPositiveDuration(`${argument}.delay`, o.delay),

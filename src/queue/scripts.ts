@@ -20,6 +20,8 @@ const S = {
 
 export interface PublishArgs {
   readonly id: string;
+  /** The id was just generated (a random UUID): no job can have it, so it is not looked up. */
+  readonly fresh?: boolean;
   readonly data: string;
   readonly priority: number;
   readonly delay: number;
@@ -85,7 +87,7 @@ export class QueueScripts {
     const args: (string | number)[] = [];
     for (const a of items) {
       keys.push(k.job(a.id));
-      args.push(a.id, a.data, a.priority, a.delay, a.attempts, a.backoff, a.timeout);
+      args.push(a.id, a.data, a.priority, a.delay, a.attempts, a.backoff, a.timeout, a.fresh ? 1 : 0);
     }
     const r = await this.#run(S.publish, keys, args, {});
     return items.map((_, i) => ({ created: r[i + 1] === 'CREATED' }));

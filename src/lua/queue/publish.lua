@@ -4,8 +4,9 @@ job with the same id is replaced by the new one.
 KEYS[1] available  KEYS[2] delayed  KEYS[3] wake  KEYS[4] seq  KEYS[5] finished  KEYS[6] failed
 KEYS[7] events  KEYS[8] publish_listeners (set while some process listens to 'publish')
 KEYS[9..] the jobs' keys, in the order of the argument groups
-ARGV: seven per job — id, data (JSON), priority, delay (ms), attempts, backoff (JSON: {delay,
-      factor, max}; '' = none), timeout (ms, 0 = none)
+ARGV: eight per job — id, data (JSON), priority, delay (ms), attempts, backoff (JSON: {delay,
+      factor, max}; '' = none), timeout (ms, 0 = none), fresh (1: the id was just generated, a
+      random UUID, so no job can have it and it is not looked up)
 Reply: {'OK', result, result, …} — 'CREATED' or 'EXISTS' per job.
 Events: 'publish' per created job, while KEYS[8] exists.
 ]]
@@ -18,12 +19,12 @@ local reply = { 'OK' }
 -- jobs available at once: queued after the loop, with one INCRBY, one ZADD and one RPUSH
 local ready_ids, ready_priorities = {}, {}
 
-for i = 0, (#ARGV / 7) - 1 do
-  local a = i * 7
+for i = 0, (#ARGV / 8) - 1 do
+  local a = i * 8
   local job, id, data = KEYS[9 + i], ARGV[a + 1], ARGV[a + 2]
   local priority, delay, attempts = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
   local backoff, timeout = ARGV[a + 6], tonumber(ARGV[a + 7])
-  local state = redis.call('HGET', job, 'state')
+  local state = ARGV[a + 8] ~= '1' and redis.call('HGET', job, 'state')
   if state and state ~= 'finished' and state ~= 'failed' then
     reply[#reply + 1] = 'EXISTS'
   else
