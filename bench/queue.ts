@@ -1,6 +1,7 @@
 // npm run bench:queue — Tusker's job queue against BullMQ and bee-queue, in one run on one
 // private redis-server. Figures written to bench/results/queue.json.
-//   publish N jobs singly (50 in flight) and in bulk (batches of 1,000), jobs/s
+//   publish N jobs singly (50 in flight) and in bulk (batches of 1,000), jobs/s (after a warm-up
+//   of 2,000 jobs published and processed, not measured)
 //   process N pre-published no-op jobs at concurrency 1 and 50, jobs/s
 //   latency with an idle worker: publish → handler start, publish → result seen by the producer,
 //   p50/p99 over 500 jobs per library, one at a time, taking turns between the libraries, each
@@ -203,6 +204,10 @@ async function throughput(adapter: Adapter): Promise<Throughput> {
     await fn();
     return JOBS / ((now() - t) / 1000);
   };
+  // warm-up, not measured: the first thousands of calls run cold code (JIT) in every library
+  const warm = ids.slice(0, 2_000);
+  await inFlight(warm, 50, (i) => adapter.publish(i));
+  await adapter.drain(warm.length, 50);
   const publishSingle = await rate(() => inFlight(ids, 50, (i) => adapter.publish(i)));
   await adapter.drain(JOBS, 50);
   const publishBulk = await rate(async () => {
