@@ -6,7 +6,8 @@
 //   latency with an idle worker: publish → handler start, publish → result seen by the producer,
 //   p50/p99 over 500 jobs per library, one at a time, taking turns between the libraries, each
 //   published 1 ms after the previous one started (so every worker is idle again)
-// Options: --jobs 20000 --only tusker,bullmq,bee-queue
+// Throughput: the median of 3 rounds, the libraries taking turns in each.
+// Options: --jobs 20000 --latency 500 --rounds 3 --only tusker,bullmq,bee-queue
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import BeeQueue from 'bee-queue';
@@ -23,12 +24,14 @@ const { values: args } = parseArgs({
   options: {
     jobs: { type: 'string', default: '20000' },
     latency: { type: 'string', default: '500' },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     out: { type: 'string', default: join(__dirname, 'results', 'queue.json') },
   },
 });
 const JOBS = Number(args.jobs);
 const LATENCY_JOBS = Number(args.latency);
+const ROUNDS = Number(args.rounds);
 const now = () => performance.now();
 
 interface Adapter {
@@ -284,14 +287,28 @@ async function main(): Promise<void> {
   const results: Record<string, Figures> = {};
   console.log(`Queue benchmark on ${url}: ${JOBS} jobs per phase, ${LATENCY_JOBS} for latency\n`);
   const chosen = makers.filter(([name]) => !only || only.includes(name));
+  // rounds taking turns between the libraries; the median round of each figure is reported
+  const rounds: Record<string, Throughput[]> = {};
+  for (let round = 1; round <= ROUNDS; round++) {
+    process.stdout.write(`round ${round}/${ROUNDS}:`);
+    for (const [name, make] of chosen) {
+      await admin.flushall();
+      process.stdout.write(` ${name}…`);
+      const adapter = make(url);
+      (rounds[name] ??= []).push(await throughput(adapter));
+      await adapter.close();
+    }
+    console.log(' done');
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const rates: Record<string, Throughput> = {};
-  for (const [name, make] of chosen) {
-    await admin.flushall();
-    process.stdout.write(`${name}… `);
-    const adapter = make(url);
-    rates[name] = await throughput(adapter);
-    await adapter.close();
-    console.log('done');
+  for (const [name, list] of Object.entries(rounds)) {
+    rates[name] = {
+      publishSingle: median(list.map((r) => r.publishSingle)),
+      publishBulk: median(list.map((r) => r.publishBulk)),
+      process1: median(list.map((r) => r.process1)),
+      process50: median(list.map((r) => r.process50)),
+    };
   }
   await admin.flushall();
   process.stdout.write('latency, all libraries in turn… ');
@@ -328,7 +345,8 @@ async function main(): Promise<void> {
   }
   console.log('\nRatios: tusker compared with each peer; higher is better (latency rows: peer ÷ tusker).');
   await writeResults(args.out, admin, {
-    settings: { jobs: JOBS, latencyJobs: LATENCY_JOBS },
+    settings: { jobs: JOBS, latencyJobs: LATENCY_JOBS, rounds: ROUNDS },
+    rounds,
     results,
   });
   admin.disconnect();

@@ -212,7 +212,7 @@ export class Queue<T = unknown> {
       priority: o.priority === undefined ? 0 : checkInteger(`${argument}.priority`, o.priority, -1000, 1000),
       delay: o.delay === undefined || o.delay === 0 ? 0 : checkPositiveDuration(`${argument}.delay`, o.delay),
       attempts: o.attempts === undefined ? 1 : checkInteger(`${argument}.attempts`, o.attempts, 1, 1_000_000),
-      backoff: backoff ? JSON.stringify({ delay: backoff.delay, factor: backoff.factor, max: backoff.max }) : '',
+      backoff: backoff && { delay: backoff.delay as number, factor: backoff.factor, max: backoff.max },
       timeout: o.timeout === undefined ? 0 : checkPositiveDuration(`${argument}.timeout`, o.timeout),
     };
   }

@@ -26,8 +26,25 @@ export interface PublishArgs {
   readonly priority: number;
   readonly delay: number;
   readonly attempts: number;
-  readonly backoff: string;
+  readonly backoff: { readonly delay: number; readonly factor?: number; readonly max?: number } | undefined;
   readonly timeout: number;
+}
+
+/**
+ * A job's options as publish.lua reads them: '' for a generated id with every default (most jobs),
+ * else JSON with only what differs — `look` (the id was given: look it up), `p` priority, `d`
+ * delay, `a` attempts, `b` backoff, `t` timeout.
+ */
+function publishOptions(a: PublishArgs): string {
+  if (a.fresh && a.priority === 0 && a.delay === 0 && a.attempts === 1 && !a.backoff && a.timeout === 0) return '';
+  return JSON.stringify({
+    look: a.fresh ? undefined : 1,
+    p: a.priority || undefined,
+    d: a.delay || undefined,
+    a: a.attempts === 1 ? undefined : a.attempts,
+    b: a.backoff,
+    t: a.timeout || undefined,
+  });
 }
 
 export interface ClaimedRow {
@@ -87,7 +104,7 @@ export class QueueScripts {
     const args: (string | number)[] = [];
     for (const a of items) {
       keys.push(k.job(a.id));
-      args.push(a.id, a.data, a.priority, a.delay, a.attempts, a.backoff, a.timeout, a.fresh ? 1 : 0);
+      args.push(a.id, a.data, publishOptions(a));
     }
     const r = await this.#run(S.publish, keys, args, {});
     return items.map((_, i) => ({ created: r[i + 1] === 'CREATED' }));

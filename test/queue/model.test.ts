@@ -89,7 +89,7 @@ async function apply(s: QueueScripts, m: Model, step: Op): Promise<void> {
   switch (step.op) {
     case 'publish': {
       const existing = m.jobs.get(step.id);
-      const r = await s.publish({ id: step.id, data: '1', priority: step.priority, delay: 0, attempts: step.attempts, backoff: step.id.length % 2 ? '' : '{"delay":0}', timeout: 0 });
+      const r = await s.publish({ id: step.id, data: '1', priority: step.priority, delay: 0, attempts: step.attempts, backoff: step.id.length % 2 ? undefined : { delay: 0 }, timeout: 0, fresh: false });
       if (existing && existing.state !== 'finished' && existing.state !== 'failed') return expect(r.created).toBe(false);
       expect(r.created).toBe(true);
       m.claims = m.claims.filter((c) => c.id !== step.id);

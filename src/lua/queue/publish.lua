@@ -4,9 +4,10 @@ job with the same id is replaced by the new one.
 KEYS[1] available  KEYS[2] delayed  KEYS[3] wake  KEYS[4] seq  KEYS[5] finished  KEYS[6] failed
 KEYS[7] events  KEYS[8] publish_listeners (set while some process listens to 'publish')
 KEYS[9..] the jobs' keys, in the order of the argument groups
-ARGV: eight per job — id, data (JSON), priority, delay (ms), attempts, backoff (JSON: {delay,
-      factor, max}; '' = none), timeout (ms, 0 = none), fresh (1: the id was just generated, a
-      random UUID, so no job can have it and it is not looked up)
+ARGV: three per job — id, data (JSON), options: '' for an id just generated (a random UUID: no
+      job can have it, so it is not looked up) and every default; else JSON with only what
+      differs: look (1: the id was given, look it up), p priority, d delay (ms), a attempts,
+      b backoff ({delay, factor, max}), t timeout (ms)
 Reply: {'OK', result, result, …} — 'CREATED' or 'EXISTS' per job.
 Events: 'publish' per created job, while KEYS[8] exists.
 ]]
@@ -19,12 +20,11 @@ local reply = { 'OK' }
 -- jobs available at once: queued after the loop, with one INCRBY, one ZADD and one RPUSH
 local ready_ids, ready_priorities = {}, {}
 
-for i = 0, (#ARGV / 8) - 1 do
-  local a = i * 8
-  local job, id, data = KEYS[9 + i], ARGV[a + 1], ARGV[a + 2]
-  local priority, delay, attempts = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
-  local backoff, timeout = ARGV[a + 6], tonumber(ARGV[a + 7])
-  local state = ARGV[a + 8] ~= '1' and redis.call('HGET', job, 'state')
+for i = 0, (#ARGV / 3) - 1 do
+  local a = i * 3
+  local job, id, data, options = KEYS[9 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local o = options ~= '' and cjson.decode(options)
+  local state = o and o.look and redis.call('HGET', job, 'state')
   if state and state ~= 'finished' and state ~= 'failed' then
     reply[#reply + 1] = 'EXISTS'
   else
@@ -35,16 +35,17 @@ for i = 0, (#ARGV / 8) - 1 do
     end
     -- only fields that differ from their defaults (priority 0, attempts 1, no backoff, no
     -- timeout; attempt and cancelCount 0): every reader defaults them
-    if priority == 0 and attempts == 1 and backoff == '' and timeout == 0 and delay <= 0 then
+    local priority, delay = o and tonumber(o.p) or 0, o and tonumber(o.d) or 0
+    if not o or (priority == 0 and delay <= 0 and not o.a and not o.b and not o.t) then
       redis.call('HSET', job, 'state', 'available', 'data', data, 'createdAt', now_ms())
       ready_ids[#ready_ids + 1] = id
-      ready_priorities[#ready_priorities + 1] = 0
+      ready_priorities[#ready_priorities + 1] = priority
     else
       local fields = { 'state', 'available', 'data', data, 'createdAt', now_ms() }
       if priority ~= 0 then fields[#fields + 1] = 'priority'; fields[#fields + 1] = priority end
-      if attempts ~= 1 then fields[#fields + 1] = 'attempts'; fields[#fields + 1] = attempts end
-      if backoff ~= '' then fields[#fields + 1] = 'backoff'; fields[#fields + 1] = backoff end
-      if timeout > 0 then fields[#fields + 1] = 'timeout'; fields[#fields + 1] = timeout end
+      if o.a then fields[#fields + 1] = 'attempts'; fields[#fields + 1] = tonumber(o.a) end
+      if o.b then fields[#fields + 1] = 'backoff'; fields[#fields + 1] = cjson.encode(o.b) end
+      if o.t then fields[#fields + 1] = 'timeout'; fields[#fields + 1] = tonumber(o.t) end
       if delay > 0 then
         fields[2] = 'delayed'
         fields[#fields + 1] = 'availableAt'; fields[#fields + 1] = now_ms() + delay
