@@ -109,16 +109,18 @@ describe('job queue', () => {
     const processed = t.queue<number>('stopped-processor');
     const claimed = t.queue<number>('stopped-claim');
     for (let i = 0; i < 5; i++) {
+      const waiting = await redis.blockedClients();
       const processor = processed.process(() => null);
-      await new Promise((resolve) => setTimeout(resolve, 20)); // its claim waits behind the blocking read
+      await waiting(); // its claim waits behind the blocking read
       await processor.stop();
       await processed.publish(i, { id: `p${i}` });
       expect((await processed.getJob(`p${i}`))?.state).toBe('available');
 
-      const waiting = claimed.claim({ timeout: 5_000 }).catch((e: unknown) => e);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      const blocked = await redis.blockedClients();
+      const claiming = claimed.claim({ timeout: 5_000 }).catch((e: unknown) => e);
+      await blocked();
       await claimed.close();
-      expect(await waiting).toBeInstanceOf(ClosedError);
+      expect(await claiming).toBeInstanceOf(ClosedError);
       await claimed.publish(i, { id: `c${i}` });
       expect((await claimed.getJob(`c${i}`))?.state).toBe('available');
       // the next waiting claim gets it
@@ -305,6 +307,8 @@ describe('job queue', () => {
   it('a claim that woke while the event loop was blocked is not trusted past its real lease', async () => {
     const q = redis.tusker().queue<string>('busy-loop');
     const publisher = redis.tusker().queue<string>('busy-loop');
+    // the processor's blocking read, and the event reader of waitFor below
+    const idle = await redis.blockedClients(2);
     let seen: { expired: boolean; aborted: boolean } | undefined;
     const processor = q.process(
       async (job) => {
@@ -317,7 +321,7 @@ describe('job queue', () => {
     );
     await publisher.publish('warm-up', { id: 'w' }); // every script is loaded in Redis by now
     await q.waitFor('w', { timeout: 5_000 });
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the processor waits for work
+    await idle(); // the processor waits for work
     void publisher.publish('x', { id: 'x' });
     await new Promise((resolve) => setImmediate(resolve)); // the publish is on its way
     const until = performance.now() + 2_000;

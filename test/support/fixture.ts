@@ -46,6 +46,18 @@ export function useRedis() {
       instances.push(t);
       return t;
     },
+    /**
+     * Resolves once `more` clients beyond those blocked now wait in a blocking command (a claim
+     * waiting for work): call it first, then start the claimer, then await the result.
+     */
+    async blockedClients(more = 1): Promise<() => Promise<void>> {
+      const raw = this.redis();
+      const blocked = async () => Number(/blocked_clients:(\d+)/.exec(await raw.info('clients'))?.[1]);
+      const before = await blocked();
+      return async () => {
+        while ((await blocked()) < before + more) await new Promise((resolve) => setTimeout(resolve, 5));
+      };
+    },
     /** A raw ioredis client, to look at what Tusker wrote. Disconnected after the test. */
     redis(): IORedis {
       const c = new IORedis(this.url);
