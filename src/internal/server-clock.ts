@@ -6,15 +6,17 @@
  * correspond to — never later than the truth, the side a lease deadline must err on.
  *
  * Used for claims queued behind a blocking read: their send time says nothing about when they ran.
- * Bounds older than MAX_AGE_MS are dropped (the two clocks may drift apart); reapers refresh them
- * every few seconds.
+ * Bounds are kept per window of WINDOW_MS (the tightest of each), and the last two windows count:
+ * older bounds may have drifted, and every call refreshes the current window, so as long as calls
+ * come every few seconds (reapers make one at least every 5 s) a recent bound exists.
  */
-const MAX_AGE_MS = 10_000;
+const WINDOW_MS = 5_000;
 
 export class ServerClock {
   readonly #now: () => number;
-  #bound = Infinity;
-  #at = -Infinity;
+  /** The tightest bound of the current window and of the one before, with when each began. */
+  #current = { bound: Infinity, since: -Infinity };
+  #previous = { bound: Infinity, since: -Infinity };
 
   constructor(now: () => number) {
     this.#now = now;
@@ -24,10 +26,10 @@ export class ServerClock {
   observe(sentAt: number, serverNow: number): void {
     const bound = serverNow + 1 - sentAt;
     const now = this.#now();
-    if (bound <= this.#bound || now - this.#at > MAX_AGE_MS) {
-      this.#bound = bound;
-      this.#at = now;
-    }
+    if (now - this.#current.since >= WINDOW_MS) {
+      this.#previous = this.#current;
+      this.#current = { bound, since: now };
+    } else if (bound < this.#current.bound) this.#current.bound = bound;
   }
 
   /**
@@ -35,8 +37,10 @@ export class ServerClock {
    * when no recent call bounds it.
    */
   localTime(serverNow: number): number | undefined {
-    if (this.#now() - this.#at > MAX_AGE_MS) return undefined;
-    return serverNow - this.#bound;
+    const oldest = this.#now() - 2 * WINDOW_MS;
+    let bound = Infinity;
+    for (const w of [this.#current, this.#previous]) if (w.since >= oldest) bound = Math.min(bound, w.bound);
+    return bound === Infinity ? undefined : serverNow - bound;
   }
 
   /**
@@ -62,12 +66,14 @@ export class ServerClock {
   }
 
   /**
-   * When a call queued behind a blocking read ran: it was sent at `sentAt` and its blocking read
-   * ended at `wokeAt` (local), and it read server time `serverNow`. Never later than the truth:
-   * the learned bound when it falls in [sentAt, wokeAt], else `sentAt`.
+   * When a call queued behind a blocking read ran: it was sent at `sentAt`, its blocking read
+   * ended at `wokeAt` (local), and it read server time `serverNow`. With a recent bound: that,
+   * within [sentAt, wokeAt] — never later than the truth. Without one (no call for 10 s): `wokeAt`,
+   * late only by how long this process took to read the wake-up — the send time could be seconds
+   * early and would have the watchdog give up on a lease that is fine.
    */
   ranAt(sentAt: number, wokeAt: number, serverNow: number): number {
     const earliest = this.localTime(serverNow);
-    return earliest !== undefined && earliest <= wokeAt ? Math.max(sentAt, earliest) : sentAt;
+    return Math.max(sentAt, Math.min(earliest ?? wokeAt, wokeAt));
   }
 }

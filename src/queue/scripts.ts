@@ -33,7 +33,7 @@ export interface PublishArgs {
 /**
  * A job's options as publish.lua reads them: '' for a generated id with every default (most jobs),
  * else JSON with only what differs — `look` (the id was given: look it up), `p` priority, `d`
- * delay, `a` attempts, `b` backoff, `t` timeout.
+ * delay, `a` attempts, `b` backoff (JSON text), `t` timeout.
  */
 function publishOptions(a: PublishArgs): string {
   if (a.fresh && a.priority === 0 && a.delay === 0 && a.attempts === 1 && !a.backoff && a.timeout === 0) return '';
@@ -42,7 +42,8 @@ function publishOptions(a: PublishArgs): string {
     p: a.priority || undefined,
     d: a.delay || undefined,
     a: a.attempts === 1 ? undefined : a.attempts,
-    b: a.backoff,
+    // as JSON text, stored as it is (cjson would round numbers to 14 digits)
+    b: a.backoff && JSON.stringify(a.backoff),
     t: a.timeout || undefined,
   });
 }
@@ -92,6 +93,8 @@ export class QueueScripts {
 
   /** Publish one job. Publishes made in the same tick leave together, as one script call. */
   publish(a: PublishArgs): Promise<{ created: boolean }> {
+    // settles queued before it go first: calls reach Redis in the order they were made
+    this.#settles.flush();
     return this.#publishes.add(a);
   }
 
@@ -145,6 +148,7 @@ export class QueueScripts {
    * together, as one script call.
    */
   settle(id: string, owner: string, verb: SettleVerb, arg: string | number = ''): Promise<{ outcome: unknown[]; serverNow: number }> {
+    this.#publishes.flush(); // publishes queued before it go first
     return this.#settles.add({ id, owner, verb, arg });
   }
 
@@ -206,8 +210,9 @@ export class QueueScripts {
   }
 
   /**
-   * Send the publishes and settles queued in this tick now: a call made after them must reach Redis
+   * Send the publishes or settles queued in this tick now: a call made after them must reach Redis
    * after them (publish then retract, finish then getJob). Every other call here does it first.
+   * (Queuing one kind sends the other kind first, so at most one of the two holds anything.)
    */
   flush(): void {
     this.#publishes.flush();

@@ -38,8 +38,7 @@ class Model {
 
   next(): string | undefined {
     const available = [...this.jobs.entries()].filter(([, j]) => j.state === 'available');
-    // jobs handed back unused go first within their priority (sequence 0; Redis breaks that tie by id)
-    available.sort(([a, x], [b, y]) => y.priority - x.priority || x.seq - y.seq || (a < b ? -1 : 1));
+    available.sort(([, x], [, y]) => y.priority - x.priority || x.seq - y.seq);
     return available[0]?.[0];
   }
 
@@ -127,9 +126,9 @@ async function apply(s: QueueScripts, m: Model, step: Op): Promise<void> {
         j.attempt--;
         m.makeAvailable(j);
       } else if (step.verb === 'return') {
+        // handed back unused: where it was (its place in the order is kept)
         j.attempt--;
         j.state = 'available';
-        j.seq = 0;
       } else if (step.verb === 'stall') j.state = 'stalled';
       else j.state = j.attempt < j.attempts ? 'delayed' : 'failed';
       expect(r.outcome[1]).toBe(j.state);

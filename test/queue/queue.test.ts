@@ -49,6 +49,16 @@ describe('job queue', () => {
     const finishing = job?.finish('done');
     expect((await q.getJob('a'))?.state).toBe('finished');
     await finishing;
+    // a finish, then a publish of the same id: the job is published again
+    const b = await q.claim({ timeout: 0 });
+    const [, again] = await Promise.all([b?.finish('done'), q.publish('b2', { id: 'b' })]);
+    expect(again.created).toBe(true);
+    expect(await q.getJob('b')).toMatchObject({ state: 'available', data: 'b2' });
+    // a publish of a claimed job's id (nothing changes), then its finish
+    const b2 = await q.claim({ timeout: 0 });
+    const [same] = await Promise.all([q.publish('b3', { id: 'b' }), b2?.finish('done')]);
+    expect(same.created).toBe(false);
+    expect(await q.getJob('b')).toMatchObject({ state: 'finished', data: 'b2' });
   });
 
   it('settles of one tick travel together, and a lost claim among them fails alone', async () => {
@@ -113,6 +123,8 @@ describe('job queue', () => {
       const processor = processed.process(() => null);
       await waiting(); // its claim waits behind the blocking read
       await processor.stop();
+      // the stop took no wake marker away, and left none behind
+      expect(await redis.redis().llen(`${redis.prefix}:{q:stopped-processor}:wake`)).toBe(0);
       await processed.publish(i, { id: `p${i}` });
       expect((await processed.getJob(`p${i}`))?.state).toBe('available');
 
@@ -154,6 +166,11 @@ describe('job queue', () => {
     expect((await q.getJob('slow'))?.state).toBe('available');
     const job = await q.claim({ timeout: 0 });
     expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['slow', 1, 0]);
+    // jobs handed back keep their places
+    const rest = await q.claim({ timeout: 0 });
+    await Promise.all([rest?.handBack(), job?.handBack()]);
+    const again = [await q.claim({ timeout: 0 }), await q.claim({ timeout: 0 })];
+    expect(again.map((j) => j?.id)).toEqual(['slow', 'next']);
   });
 
   it('waiting claim() calls share one blocking connection and are served in order', async () => {

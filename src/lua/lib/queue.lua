@@ -1,11 +1,12 @@
 -- Job queue state shared by the queue/* scripts. All keys of a queue share the tag {q:<name>}.
 -- Per job: `job` hash (state, data, createdAt; priority, attempts, backoff, timeout only when not
--- their defaults; attempt, cancelCount, stalls once counted; owner and deadline of the claim, left
--- on finished jobs; result, error, timestamps). Per queue: sorted sets `available` (score:
--- priority first, then publish order), `claimed` (lease deadline), `delayed` (due time),
--- `stalled`, `finished`, `failed` (time); `wake` list (one marker per job made available:
--- claimers block on it); `seq` counter; `paused` flag; `events` stream; `claim-guard:<id>` lists
--- (see queue/claim). Retention (finished/failed: max count and age) comes in ARGV.
+-- their defaults; attempt, cancelCount, stalls once counted; owner, deadline and score (its place
+-- in `available`) of the claim, left on finished jobs; result, error, timestamps). Per queue:
+-- sorted sets `available` (score: priority first, then publish order), `claimed` (lease
+-- deadline), `delayed` (due time), `stalled`, `finished`, `failed` (time); `wake` list (one marker
+-- per job made available, and one a full claim leaves while jobs remain: claimers block on it);
+-- `seq` counter; `paused` flag; `events` stream; `claim-guard:<id>` lists (see queue/claim).
+-- Retention (finished/failed: max count and age) comes in ARGV.
 -- Needs lib/clock.lua.
 
 -- higher priority first; within one priority, publish order (2^41 publishes per priority)

@@ -17,8 +17,9 @@ local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), math.min(
 
 local reply = { 'OK', now_ms() }
 if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then
-  -- the claimer stopped: give back the marker its blocking read may have taken
-  redis.call('RPUSH', k.wake, '1')
+  -- the claimer stopped. Its blocking read took one element: of the guard (then one of its two
+  -- is left), or a wake marker, which goes back
+  if redis.call('LLEN', KEYS[5]) == 2 then redis.call('RPUSH', k.wake, '1') end
   return reply
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then
@@ -39,7 +40,9 @@ for i = 1, #popped, 2 do
   local job = base .. ':job:' .. id
   local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout', 'attempt')
   local attempt = (tonumber(f[4]) or 0) + 1
-  redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'deadline', deadline, 'claimedAt', now_ms(), 'attempt', attempt)
+  -- its score too: a claim handed back unused returns to the same place
+  redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'deadline', deadline, 'claimedAt', now_ms(), 'attempt', attempt,
+    'score', popped[i + 1])
   scored[#scored + 1] = deadline
   scored[#scored + 1] = id
   local n = #reply

@@ -7,7 +7,7 @@ KEYS[9..] the jobs' keys, in the order of the argument groups
 ARGV: three per job — id, data (JSON), options: '' for an id just generated (a random UUID: no
       job can have it, so it is not looked up) and every default; else JSON with only what
       differs: look (1: the id was given, look it up), p priority, d delay (ms), a attempts,
-      b backoff ({delay, factor, max}), t timeout (ms)
+      b backoff (JSON text of {delay, factor, max}), t timeout (ms)
 Reply: {'OK', result, result, …} — 'CREATED' or 'EXISTS' per job.
 Events: 'publish' per created job, while KEYS[8] exists.
 ]]
@@ -44,7 +44,7 @@ for i = 0, (#ARGV / 3) - 1 do
       local fields = { 'state', 'available', 'data', data, 'createdAt', now_ms() }
       if priority ~= 0 then fields[#fields + 1] = 'priority'; fields[#fields + 1] = priority end
       if o.a then fields[#fields + 1] = 'attempts'; fields[#fields + 1] = tonumber(o.a) end
-      if o.b then fields[#fields + 1] = 'backoff'; fields[#fields + 1] = cjson.encode(o.b) end
+      if o.b then fields[#fields + 1] = 'backoff'; fields[#fields + 1] = o.b end
       if o.t then fields[#fields + 1] = 'timeout'; fields[#fields + 1] = tonumber(o.t) end
       if delay > 0 then
         fields[2] = 'delayed'

@@ -5,7 +5,7 @@ KEYS[7] wake  KEYS[8] seq  KEYS[9] events  KEYS[10..] the jobs' keys, in the ord
 ARGV[1] base  ARGV[2] keep finished: max count (-1 = no limit)  ARGV[3] max age (ms, -1)
 ARGV[4] keep failed: max count  ARGV[5] max age
 ARGV[6..]: five per claim — id, owner, verb ('finish' | 'cancel' | 'stall' | 'fail' | 'extend' |
-  'return': handed back unused, as if never claimed),
+  'return': handed back unused, as if never claimed: back where it was),
   argument (finish: result JSON; fail: error text; extend: lease ms; else ''), jitter in [0, 1) (fail)
 Reply: {'OK', now, outcome, outcome, …}, one outcome per claim: {'OK', state} — the job's state
        afterwards (extend: {'OK', deadline}; fail: {'OK', state, due time when delayed}), or
@@ -26,7 +26,7 @@ local any_failed = false
 for i = 0, (#ARGV - 5) / 5 - 1 do
   local a = 5 + i * 5
   local job, id, owner, verb, arg = KEYS[10 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local f = redis.call('HMGET', job, 'state', 'owner', 'priority')
+  local f = redis.call('HMGET', job, 'state', 'owner', 'priority', 'score')
   if f[1] ~= 'claimed' or f[2] ~= owner then
     reply[#reply + 1] = { 'JOB_LOST' }
   elseif verb == 'extend' then
@@ -56,13 +56,13 @@ for i = 0, (#ARGV - 5) / 5 - 1 do
     queue_emit(k, 'type', 'cancel', 'id', id)
     reply[#reply + 1] = { 'OK', 'available' }
   elseif verb == 'return' then
-    -- handed back unused (a claim nobody waits for any more, a stopping processor): at the front
-    -- of its priority, the attempt not used, nothing counted
+    -- handed back unused (a claim nobody waits for any more, a stopping processor): where it was
+    -- (its score when claimed), the attempt not used, nothing counted
     redis.call('ZREM', k.claimed, id)
     redis.call('HDEL', job, 'owner', 'deadline')
     redis.call('HINCRBY', job, 'attempt', -1)
     redis.call('HSET', job, 'state', 'available')
-    redis.call('ZADD', k.available, available_score(f[3], 0), id)
+    redis.call('ZADD', k.available, f[4] or available_score(f[3], 0), id)
     redis.call('RPUSH', k.wake, '1')
     reply[#reply + 1] = { 'OK', 'available' }
   elseif verb == 'stall' then

@@ -15,8 +15,9 @@ local k = { released = KEYS[1], processing = KEYS[2], wake = KEYS[3] }
 local base, owner = ARGV[1], ARGV[2]
 
 if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
-  -- the claimer stopped: give back the marker its blocking read may have taken
-  redis.call('RPUSH', k.wake, '1')
+  -- the claimer stopped. Its blocking read took one element: of the guard (then one of its two
+  -- is left), or a wake marker, which goes back
+  if redis.call('LLEN', KEYS[4]) == 2 then redis.call('RPUSH', k.wake, '1') end
   return { 'OK', '' }
 end
 
