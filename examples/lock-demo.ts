@@ -1,6 +1,6 @@
-// The lock demo: several processes contend for one lock. Each prints when it holds the lock and
-// with which fencing token; one holder is killed with kill -9 mid-way, and the others carry on
-// once its lease ends. Run: npm run demo
+// The lock demo: several processes contend for one lock. Each prints when it holds the lock, with
+// which fencing token, and who waits in line behind it; one holder is killed with kill -9 mid-way,
+// and the others carry on once its lease ends. Run: npm run demo:lock
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Tusker } from '../src/index';
@@ -17,7 +17,11 @@ type Report = { worker: number; pid: number; token: number; start: number; end: 
 async function worker(id: number): Promise<void> {
   const tusker = new Tusker({ connection: process.env.DEMO_URL, prefix: process.env.DEMO_PREFIX });
   const mutex = tusker.mutex(LOCK, { ttl: TTL });
+  // every worker starts contending at the same moment, so the first holder finds the others in line
+  process.send?.({ type: 'ready' });
+  await new Promise((resolve) => process.once('message', resolve));
   for (let round = 0; round < ROUNDS; round++) {
+    process.send?.({ type: 'waiting', worker: id });
     const lease = await mutex.acquire({ wait: 30_000 });
     const start = Date.now();
     process.send?.({ type: 'holding', worker: id, pid: process.pid, token: lease.fencingToken });
@@ -43,19 +47,31 @@ async function main(): Promise<void> {
 
   const reports: Report[] = [];
   let killed: { worker: number; token: number } | undefined;
+  // the workers that said they are waiting for the lock; Redis grants in the order they reached it
+  const line = new Set<number>();
+  const children: ReturnType<typeof fork>[] = [];
+  let ready = 0;
   const exits = Array.from({ length: WORKERS }, (_, i) => {
     const id = i + 1;
     const child = fork(__filename, ['worker', String(id)], {
       env: { ...process.env, DEMO_URL: redis.url, DEMO_PREFIX: prefix },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    children.push(child);
     child.on('message', (m: { type: string } & Report) => {
-      if (m.type === 'holding') {
-        console.log(`  ${time()}  worker ${m.worker} (pid ${m.pid}) holds the lock · fencing token ${m.token}`);
+      if (m.type === 'ready') {
+        if (++ready === WORKERS) for (const c of children) c.send('go');
+      } else if (m.type === 'waiting') {
+        line.add(m.worker);
+      } else if (m.type === 'holding') {
+        line.delete(m.worker);
+        const others = [...line].sort((a, b) => a - b).map((w) => `worker ${w}`);
+        const waiting = others.length === 0 ? 'nobody waits' : `waiting: ${others.join(', ')}`;
+        console.log(`  ${time()}  worker ${m.worker} (pid ${m.pid}) holds the lock · fencing token ${m.token} · ${waiting}`);
         // the second lock holder of the run crashes while it holds the lock
         if (m.token === 2 && !killed) {
           killed = { worker: m.worker, token: m.token };
-          console.log(`  ${time()}  kill -9 worker ${m.worker} while it holds token ${m.token}: the others wait for its lease to end`);
+          console.log(`  ${time()}  kill -9 worker ${m.worker} while it holds token ${m.token}: the others wait for its lease (${TTL} ms) to end`);
           child.kill('SIGKILL');
         }
       } else if (m.type === 'done') {

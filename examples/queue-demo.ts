@@ -50,14 +50,20 @@ async function main(): Promise<void> {
   const finishes = new Map<string, number>();
   let allFinished!: () => void;
   const done = new Promise<void>((resolve) => (allFinished = resolve));
-  await images.on('finish', ({ id }) => {
+  const finishedBy = new Map<string, number>();
+  await images.on('finish', ({ id, result }) => {
     finishes.set(id, (finishes.get(id) ?? 0) + 1);
+    finishedBy.set(id, (result as { by: number }).by);
     if (finishes.size === JOBS) allFinished();
   });
 
+  // jobs the reaper took back after their lease ran out: the dead worker's claims, from Redis
+  const recovered = new Set<string>();
+  await images.on('stalled-recovered', ({ id }) => recovered.add(id));
+
   const starts = new Map<string, number>();
   const running = new Map<ChildProcess, Set<string>>();
-  let victim: { pid: number; holding: number } | undefined;
+  let victim: { pid: number; running: string[] } | undefined;
   const workers = Array.from({ length: WORKERS }, () => {
     const child = fork(__filename, ['worker'], {
       env: { ...process.env, DEMO_URL: redis.url, DEMO_PREFIX: prefix },
@@ -71,9 +77,9 @@ async function main(): Promise<void> {
       mine.add(m.id);
       // a third of the way through, the first worker dies while it holds jobs
       if (!victim && starts.size >= JOBS / 3 && child === workers[0]) {
-        const holding = [...mine].filter((id) => !finishes.has(id)).length;
-        victim = { pid: child.pid ?? 0, holding };
-        console.log(`  kill -9 worker pid ${victim.pid} while it holds ${holding} jobs: they come back when their leases end`);
+        const runningNow = [...mine].filter((id) => !finishes.has(id));
+        victim = { pid: child.pid ?? 0, running: runningNow };
+        console.log(`  kill -9 worker pid ${victim.pid} while it runs ${runningNow.length} jobs: its claims come back when their leases end`);
         child.kill('SIGKILL');
       }
     });
@@ -97,6 +103,20 @@ async function main(): Promise<void> {
   const finishedTwice = [...finishes.values()].filter((n) => n > 1).length;
   console.log(`\n  all ${finishes.size} of ${JOBS} jobs finished in ${elapsed} ms; a result: ${JSON.stringify(sample)}`);
   console.log(`  handled a second time (their worker died mid-job): ${ranTwice} — at least once, as promised`);
+  if (victim) {
+    // what became of the jobs the dead worker had: from Redis (who finished each job, which
+    // claims the reaper took back), not from what the worker managed to report before it died
+    const dead = victim.pid;
+    const startedThere = [...(running.get(workers[0] as ChildProcess) ?? [])];
+    const finishedThere = victim.running.filter((id) => finishedBy.get(id) === dead);
+    const ranAgain = victim.running.filter((id) => recovered.has(id));
+    const lateStarts = startedThere.filter((id) => !victim?.running.includes(id) && finishedBy.get(id) !== dead);
+    const neverStarted = [...recovered].filter((id) => !startedThere.includes(id));
+    console.log(`  the ${victim.running.length} jobs it was running when it was killed: ${ranAgain.length} came back when their leases ended and ran again elsewhere`);
+    if (finishedThere.length > 0) console.log(`    and ${finishedThere.length} had finished there just before it died (their finish reached Redis first): not run again`);
+    if (lateStarts.length > 0) console.log(`  it had started ${lateStarts.length} more as the kill was sent: they came back and ran again too`);
+    if (neverStarted.length > 0) console.log(`  it had claimed ${neverStarted.length} more without starting them: they came back and ran elsewhere`);
+  }
   console.log(`  finished twice: ${finishedTwice === 0 ? 'never' : finishedTwice}`);
   console.log(`  stats: ${JSON.stringify(await images.stats())}`);
 

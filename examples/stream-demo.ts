@@ -2,12 +2,14 @@
 // 5 streams × 20 chunks are routed at random to 4 worker processes that encode each chunk with
 // real CPU work (zlib, level 9, a few hundred KiB). Every chunk holds a part of its stream's task
 // while it is encoded; the end of each stream closes the task with `expectParts`; a merge handler
-// runs when a stream is released — once. Mid-run one worker is killed with kill -9 and replaced;
-// the chunks it held are redone once their leases end.
+// runs when a stream is released — once. Mid-run one worker is killed with kill -9 while it holds
+// locked chunks, and replaced; the chunks it held are redone once their leases end.
+// What the demo prints about a stream comes from the task group's events in Redis (released,
+// completed, part-timeout), read as one stream, so lines appear in the order they happened there.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { MultiBar, Presets } from 'cli-progress';
 import { TaskReleasedError, Tusker } from '../src/index';
 import { redisForExample } from './support/redis';
 
@@ -21,6 +23,7 @@ const GROUP = 'streams';
 type ToWorker = { type: 'encode'; stream: string; chunk: number } | { type: 'end'; stream: string };
 type FromWorker =
   | { type: 'ready' }
+  | { type: 'locked'; stream: string; chunk: number }
   | { type: 'encoded'; stream: string; chunk: number }
   | { type: 'merged'; stream: string; attempt: number }
   | { type: 'error'; message: string };
@@ -44,6 +47,7 @@ async function worker(): Promise<void> {
       }
       const part = `chunk-${m.chunk}`;
       await tasks.lock(m.stream, part, { ttl: PART_TTL });
+      send({ type: 'locked', stream: m.stream, chunk: m.chunk });
       // the encoding: real CPU work, in slices so other chunks of this worker interleave
       for (let slice = 0; slice < 4; slice++) {
         deflateSync(Buffer.from(sample.slice((slice * sample.length) / 4, ((slice + 1) * sample.length) / 4)), { level: 9 });
@@ -63,9 +67,9 @@ async function worker(): Promise<void> {
 // ---------------------------------------------------------------- the router (main process)
 interface StreamProgress {
   encoded: Set<number>;
-  redone: number;
+  resent: number;
   merges: number;
-  bar: SingleBar | undefined;
+  mergedBy: number | undefined;
 }
 
 async function main(): Promise<void> {
@@ -78,17 +82,27 @@ async function main(): Promise<void> {
   console.log(`Tusker stream demo: ${STREAMS} streams × ${CHUNKS} chunks, ${WORKERS} worker processes, chunk leases ${PART_TTL} ms.`);
   console.log(`Redis: ${redis.url}${process.env.REDIS_URL ? ' (REDIS_URL)' : ' (a private redis-server for this demo)'}\n`);
 
-  const bars = tty ? new MultiBar({ format: ' {stream} [{bar}] {value}/{total} {status}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : undefined;
+  // In a TTY one progress bar for the whole run stays on the last line, and the story is printed
+  // above it; elsewhere the same lines are printed without the bar.
+  const format = ' [{bar}] {value}/{total} chunks encoded · {merged}/{streams} streams merged · {resent} re-sent';
+  const bars = tty ? new MultiBar({ format, hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : undefined;
+  const bar = bars?.create(STREAMS * CHUNKS, 0, { merged: 0, streams: STREAMS, resent: 0 });
   const streams = new Map<string, StreamProgress>();
-  for (let s = 1; s <= STREAMS; s++) {
-    const name = `stream-${s}`;
-    streams.set(name, { encoded: new Set(), redone: 0, merges: 0, bar: bars?.create(CHUNKS, 0, { stream: name, status: '' }) });
-  }
+  for (let s = 1; s <= STREAMS; s++) streams.set(`stream-${s}`, { encoded: new Set(), resent: 0, merges: 0, mergedBy: undefined });
+  const progress = () => {
+    const all = [...streams.values()];
+    bar?.update(
+      all.reduce((n, p) => n + p.encoded.size, 0),
+      { merged: all.filter((p) => p.merges > 0).length, resent: all.reduce((n, p) => n + p.resent, 0) },
+    );
+  };
   const say = (line: string) => (bars ? bars.log(`${line}\n`) : console.log(line));
 
-  // chunks a worker holds right now: redone elsewhere once their leases end
-  const held = new Map<ChildProcess, Set<string>>();
+  // chunks routed to a worker and not yet reported encoded, and those of them it has locked
+  const sent = new Map<ChildProcess, Set<string>>();
+  const locked = new Map<ChildProcess, Set<string>>();
   const workers: ChildProcess[] = [];
+  let someoneLocked: (() => void) | undefined;
   let finished!: () => void;
   const allMerged = new Promise<void>((resolve) => (finished = resolve));
 
@@ -97,20 +111,21 @@ async function main(): Promise<void> {
       env: { ...process.env, DEMO_URL: redis.url, DEMO_PREFIX: prefix },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    held.set(child, new Set());
+    sent.set(child, new Set());
+    locked.set(child, new Set());
     child.on('message', (m: FromWorker) => {
-      if (m.type === 'encoded') {
-        held.get(child)?.delete(`${m.stream}#${m.chunk}`);
+      if (m.type === 'locked') {
+        locked.get(child)?.add(`${m.stream}#${m.chunk}`);
+        someoneLocked?.();
+      } else if (m.type === 'encoded') {
+        sent.get(child)?.delete(`${m.stream}#${m.chunk}`);
+        locked.get(child)?.delete(`${m.stream}#${m.chunk}`);
         const p = streams.get(m.stream) as StreamProgress;
         p.encoded.add(m.chunk);
-        p.bar?.update(p.encoded.size);
-        if (!tty && p.encoded.size === CHUNKS) say(`  ${m.stream}: all ${CHUNKS} chunks encoded`);
+        progress();
       } else if (m.type === 'merged') {
-        const p = streams.get(m.stream) as StreamProgress;
-        p.merges++;
-        p.bar?.update({ status: `merged by pid ${child.pid}` });
-        if (!tty) say(`  ${m.stream}: merged by pid ${child.pid}`);
-        if ([...streams.values()].every((x) => x.merges > 0)) finished();
+        // who ran the handler; the line itself is printed from the 'completed' event in Redis
+        (streams.get(m.stream) as StreamProgress).mergedBy = child.pid;
       } else if (m.type === 'error') {
         say(`  worker ${child.pid}: ${m.message}`);
       }
@@ -124,17 +139,33 @@ async function main(): Promise<void> {
   const route = (message: ToWorker) => {
     const live = workers.filter((w) => w.exitCode === null && w.signalCode === null && w.connected);
     const target = live[Math.floor(Math.random() * live.length)] as ChildProcess;
-    if (message.type === 'encode') held.get(target)?.add(`${message.stream}#${message.chunk}`);
+    if (message.type === 'encode') sent.get(target)?.add(`${message.stream}#${message.chunk}`);
     target.send(message);
   };
+  const resend = (stream: string, chunk: number, why: string) => {
+    const p = streams.get(stream) as StreamProgress;
+    p.resent++;
+    progress();
+    say(`  ${stream}/chunk-${chunk}: ${why}; re-sent to another worker`);
+    route({ type: 'encode', stream, chunk });
+  };
 
-  // a chunk whose lease ran out (its worker died) is sent again
+  // The story of each stream, from Redis, in the order it happened there. A chunk whose lease ran
+  // out (its worker died) is sent again.
   await tasks.on('part-timeout', ({ task, part }) => {
+    if (streams.has(task)) resend(task, Number(part.replace('chunk-', '')), 'its lease ran out (its worker died)');
+  });
+  await tasks.on('released', ({ task }) => {
+    const p = streams.get(task);
+    if (p) say(`  ${task}: closed and all ${CHUNKS} chunks done: released to one merge handler`);
+  });
+  await tasks.on('completed', ({ task }) => {
     const p = streams.get(task);
     if (!p) return;
-    p.redone++;
-    say(`  ${task}/${part}: its lease ran out (its worker died); encoding it again elsewhere`);
-    route({ type: 'encode', stream: task, chunk: Number(part.replace('chunk-', '')) });
+    p.merges++;
+    progress();
+    say(`  ${task}: merged`);
+    if ([...streams.values()].every((x) => x.merges > 0)) finished();
   });
 
   // the streams arrive interleaved: chunks to random workers, the end of each stream right after its last chunk
@@ -144,30 +175,36 @@ async function main(): Promise<void> {
   let killed: number | undefined;
   for (const [i, chunk] of order.entries()) {
     route({ type: 'encode', ...chunk });
-    const sent = (sentPerStream.get(chunk.stream) ?? 0) + 1;
-    sentPerStream.set(chunk.stream, sent);
-    if (sent === CHUNKS) route({ type: 'end', stream: chunk.stream });
-    if (i === Math.floor(order.length / 3)) {
-      // crash a worker that holds chunks right now, and start a replacement
-      const victim = workers.find((w) => (held.get(w)?.size ?? 0) > 0 && w.exitCode === null) ?? (workers[0] as ChildProcess);
-      killed = victim.pid;
-      say(`  kill -9 worker ${victim.pid} while it holds ${held.get(victim)?.size ?? 0} chunk(s); starting a replacement`);
-      victim.kill('SIGKILL');
-      await new Promise((resolve) => victim.once('exit', resolve));
-      workers.splice(workers.indexOf(victim), 1);
-      await spawnWorker();
-      // chunks it had locked come back through their leases (part-timeout); chunks it never got
-      // to lock are sent again now
-      for (const key of held.get(victim) ?? []) {
-        const [stream, chunk] = key.split('#') as [string, string];
-        const snapshot = await tasks.get(stream);
-        const inFlight = snapshot?.parts.some((p) => p.name === `chunk-${chunk}`);
-        if (inFlight || streams.get(stream)?.encoded.has(Number(chunk))) continue;
-        (streams.get(stream) as StreamProgress).redone++;
-        route({ type: 'encode', stream, chunk: Number(chunk) });
-      }
-    }
+    const count = (sentPerStream.get(chunk.stream) ?? 0) + 1;
+    sentPerStream.set(chunk.stream, count);
+    if (count === CHUNKS) route({ type: 'end', stream: chunk.stream });
+    if (i === Math.floor(order.length / 3)) killed = await killOne();
     await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  // crash a worker that holds locked chunks right now, and start a replacement
+  async function killOne(): Promise<number | undefined> {
+    const holder = () => workers.find((w) => (locked.get(w)?.size ?? 0) > 0 && w.exitCode === null);
+    while (!holder()) await new Promise<void>((resolve) => (someoneLocked = resolve));
+    someoneLocked = undefined;
+    const victim = holder() as ChildProcess;
+    const held = [...(locked.get(victim) ?? [])].map((key) => key.replace('#', '/chunk-'));
+    const queued = [...(sent.get(victim) ?? [])].filter((key) => !locked.get(victim)?.has(key));
+    say(`  kill -9 worker ${victim.pid} while it holds ${held.length} locked chunk(s) (${held.join(', ')}) and ${queued.length} more on their way to it; starting a replacement`);
+    victim.kill('SIGKILL');
+    await new Promise((resolve) => victim.once('exit', resolve));
+    workers.splice(workers.indexOf(victim), 1);
+    await spawnWorker();
+    // chunks it had locked come back through their leases (part-timeout, above); chunks it had
+    // not locked yet, or had finished but not reported, are sent again now unless Redis shows them in flight
+    for (const key of sent.get(victim) ?? []) {
+      const [stream, chunk] = key.split('#') as [string, string];
+      const snapshot = await tasks.get(stream);
+      const inFlight = snapshot?.parts.some((p) => p.name === `chunk-${chunk}`);
+      if (inFlight || streams.get(stream)?.encoded.has(Number(chunk))) continue;
+      resend(stream, Number(chunk), 'its worker died before it finished');
+    }
+    return victim.pid;
   }
 
   const limit = setTimeout(() => {
@@ -177,13 +214,14 @@ async function main(): Promise<void> {
   }, 60_000);
   await allMerged;
   clearTimeout(limit);
-  // let any late duplicate show up before counting (there must be none)
+  // a second release or completion would arrive through the same event stream: give it a moment (there must be none)
   await new Promise((resolve) => setTimeout(resolve, 300));
   bars?.stop();
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log('\n stream     chunks  redone  merged');
+  console.log('\n stream     chunks  re-sent  merged  merged by');
   for (const [name, p] of streams) {
-    console.log(` ${name.padEnd(10)} ${String(p.encoded.size).padStart(6)}  ${String(p.redone).padStart(6)}  ${String(p.merges).padStart(6)}${p.merges === 1 ? '' : '  <- NOT exactly once'}`);
+    const once = p.merges === 1 ? '' : '  <- NOT exactly once';
+    console.log(` ${name.padEnd(10)} ${String(p.encoded.size).padStart(6)}  ${String(p.resent).padStart(7)}  ${String(p.merges).padStart(6)}  pid ${p.mergedBy ?? '?'}${once}`);
   }
   const stats = await tasks.stats();
   const exactlyOnce = [...streams.values()].every((p) => p.merges === 1);

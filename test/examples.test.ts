@@ -40,8 +40,12 @@ describe('examples', () => {
 
   it('the queue demo: every job finished exactly once despite a worker killed with kill -9', async () => {
     const { stdout } = await run(tsx, [join(root, 'examples', 'queue-demo.ts')], { env: { ...process.env, REDIS_URL: redis.url, DEMO_JOBS: '120' } });
-    const held = Number(/kill -9 worker pid \d+ while it holds (\d+) jobs/.exec(stdout)?.[1]);
+    const held = Number(/kill -9 worker pid \d+ while it runs (\d+) jobs/.exec(stdout)?.[1]);
     expect(held).toBeGreaterThan(0);
+    // every job the killed worker was running is accounted for: run again, or finished before it died
+    const again = Number(/jobs it was running when it was killed: (\d+) came back/.exec(stdout)?.[1]);
+    const before = Number(/and (\d+) had finished there just before it died/.exec(stdout)?.[1] ?? 0);
+    expect(again + before).toBe(held);
     expect(stdout).toContain('all 120 of 120 jobs finished');
     expect(stdout).toContain('finished twice: never');
     expect(stdout).toContain('"finished":120');
@@ -51,8 +55,17 @@ describe('examples', () => {
     const { stdout } = await run(tsx, [join(root, 'examples', 'stream-demo.ts')], {
       env: { ...process.env, REDIS_URL: redis.url, DEMO_STREAMS: '3', DEMO_CHUNKS: '8', DEMO_CHUNK_KIB: '64' },
     });
-    expect(stdout).toMatch(/kill -9 worker \d+ while it holds/);
+    expect(stdout).toMatch(/kill -9 worker \d+ while it holds [1-9]\d* locked chunk/);
     expect(stdout).toContain('each stream merged exactly once: yes');
+    // the story comes from the task events in Redis, in causal order: released, then merged, once each
+    for (const stream of ['stream-1', 'stream-2', 'stream-3']) {
+      const lines = stdout.split('\n');
+      const released = lines.findIndex((l) => l.includes(`${stream}: closed and all 8 chunks done`));
+      const merged = lines.findIndex((l) => l.includes(`${stream}: merged`));
+      expect(released).toBeGreaterThanOrEqual(0);
+      expect(merged).toBeGreaterThan(released);
+      expect(lines.filter((l) => l.includes(`${stream}: merged`))).toHaveLength(1);
+    }
     expect(stdout).toContain('"completed":3');
   });
 
@@ -61,6 +74,8 @@ describe('examples', () => {
       env: { ...process.env, DEMO_ROUNDS: '2', DEMO_WORK_MS: '20' },
     });
     expect(stdout).toMatch(/kill -9 worker \d while it holds token 2/);
+    // the workers start together: the first holder already has others waiting behind it
+    expect(stdout).toMatch(/fencing token 1 · waiting: worker \d/);
     // 4 workers x 2 rounds, less the killed worker's unfinished rounds
     const completed = Number(/(\d+) critical sections completed/.exec(stdout)?.[1]);
     expect(completed).toBeGreaterThanOrEqual(6);
