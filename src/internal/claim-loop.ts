@@ -51,7 +51,7 @@ export interface ClaimLoopInit<C> {
   handBack?(claimed: C): Promise<void>;
 }
 
-/** @internal A claim queued on a blocking connection behind its blocking read (see `ClaimLoopInit.claim`). */
+/** A claim queued on a blocking connection behind its blocking read (see `ClaimLoopInit.claim`). */
 export interface BlockedClaim {
   readonly client: RedisClient;
   /** The blocking read; it settles before the claim runs. */

@@ -38,7 +38,7 @@ export interface JobProcessorInit<T> {
   readonly onRetryDue: (due: number, serverNow: number) => void;
 }
 
-/** @internal */
+/** A job a processor claimed, with the claim as the store returned it. */
 export interface ClaimedItem<T> {
   readonly row: ClaimedRow;
   readonly job: ClaimedJob<T>;
