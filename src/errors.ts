@@ -190,7 +190,7 @@ export class JobStateError extends TuskerError {
 /** `queue.waitFor` of a job that failed: its last attempt's error. */
 export class JobFailedError extends TuskerError {
   readonly id: string;
-  /** The failed attempt's error text (name, message and stack). */
+  /** The failed attempt's error: the message of what its handler threw ('lease expired' when its claims kept running out). */
   readonly error: string;
 
   constructor(id: string, error: string) {
