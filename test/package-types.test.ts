@@ -97,6 +97,18 @@ describe('the published declarations', () => {
     tsc(app.dir, ['-p', `tsconfig.${name}.json`]);
   }, 60_000);
 
+  it("explain in users' editors why a job's attempt can pass its attempts, and no longer call the queue work in progress", () => {
+    const doc = (file: string, declaration: RegExp) => {
+      const text = readFileSync(join(app.packageDir, file), 'utf8');
+      return new RegExp(`/\\*\\*((?:(?!\\*/)[^])*)\\*/\\s*${declaration.source}`).exec(text)?.[1];
+    };
+    expect(doc('dist/queue/queue.d.ts', /readonly attempt: number;/)).toMatch(/exceed `attempts`[^]*maxStalls/);
+    expect(doc('dist/queue/claimed-job.d.ts', /readonly attempt: number;/)).toMatch(/maxStalls/);
+    const queueDoc = doc('dist/tusker.d.ts', /queue<T/);
+    expect(queueDoc).toContain('job queue');
+    expect(queueDoc).not.toMatch(/work in progress/i);
+  });
+
   it('hold no @internal declaration', () => {
     const declarations = app.files.filter((f) => f.endsWith('.d.ts'));
     expect(declarations).toContain('dist/index.d.ts');

@@ -100,10 +100,18 @@ export interface JobSnapshot<T = unknown> {
   readonly state: JobState;
   readonly data: T;
   readonly priority: number;
+  /**
+   * Claims that counted so far (0 before the first; cancels and hand-backs do not count). A claim
+   * whose lease ran out (its worker died or hung) counts too, yet the job comes back after it up
+   * to `maxStalls` times whatever `attempts` says, so that a crash does not use up a job's only
+   * attempt: `attempt` can then exceed `attempts`, by at most `maxStalls`.
+   */
   readonly attempt: number;
+  /** The `attempts` it was published with: a handler failing on attempt `attempts` or later fails the job. */
   readonly attempts: number;
   readonly cancelCount: number;
   readonly result: unknown;
+  /** Why the job failed: the message its handler threw, or 'lease expired' past `maxStalls`. */
   readonly error: string | undefined;
 }
 
