@@ -190,7 +190,7 @@ export class JobStateError extends TuskerError {
 /** `queue.waitFor` of a job that failed: its last attempt's error. */
 export class JobFailedError extends TuskerError {
   readonly id: string;
-  /** The failed attempt's error text (name, message and stack). */
+  /** The failed attempt's error: the message of what its handler threw ('lease expired' when its claims kept running out). */
   readonly error: string;
 
   constructor(id: string, error: string) {
@@ -241,7 +241,7 @@ export class RedisReplyError extends TuskerError {
   }
 }
 
-/** Context a script wrapper supplies so a failure reply becomes a precise error. */
+/** @internal Context a script wrapper supplies so a failure reply becomes a precise error. */
 export interface ScriptContext {
   lockName?: string;
   fencingToken?: number;
@@ -271,7 +271,7 @@ const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> =
   JOB_STATE: (c) => new JobStateError(c.jobId ?? '?', c.state ?? '', c.expected ?? '?'),
 };
 
-/** Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above: the error for the latter. */
+/** @internal Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above: the error for the latter. */
 export function scriptFailure(reply: unknown[], context: ScriptContext): TuskerError {
   const status = String(reply[0]);
   const make = SCRIPT_FAILURES[status];
@@ -280,7 +280,7 @@ export function scriptFailure(reply: unknown[], context: ScriptContext): TuskerE
   return make ? make(withState) : new TuskerError('ERR_REDIS_REPLY', `Unknown script reply '${status}'.`);
 }
 
-/** Turn whatever the Redis client threw into a TuskerError, keeping the original as `cause`. */
+/** @internal Turn whatever the Redis client threw into a TuskerError, keeping the original as `cause`. */
 export function fromRedisError(error: unknown): TuskerError {
   if (error instanceof TuskerError) return error;
   if (error instanceof Error && error.name === 'ReplyError') return new RedisReplyError(error);

@@ -13,6 +13,8 @@ export type { TaskHandler, TaskHandlerContext } from './tasks/processor';
 export { Queue } from './queue/queue';
 export type { QueueOptions, PublishOptions, ClaimOptions, QueueProcessOptions, JobState, JobSnapshot, QueueStats, QueueEvents } from './queue/queue';
 export { ClaimedJob } from './queue/claimed-job';
+export { JobProcessor } from './queue/processor';
+export type { JobHandler } from './queue/processor';
 export type { ConnectionInput } from './redis/connection';
 export {
   TuskerError,

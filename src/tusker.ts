@@ -156,7 +156,7 @@ export class Tusker {
 
   /**
    * A reliable job queue (the Thoonk Jobs model, with leases, delays, priorities, retries and
-   * retention). All keys of a queue share one hash tag. Work in progress: see docs/queue.md.
+   * retention). All keys of a queue share one hash tag. See docs/queue.md.
    */
   queue<T = unknown>(name: string, options?: QueueOptions): Queue<T> {
     return new Queue<T>(this.#tasksContext, name, options);

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedis } from './support/fixture';
+import { packIntoApp, tsc, type PackedApp } from './support/packed-app';
 
 const root = join(__dirname, '..');
 const redis = useRedis();
@@ -42,5 +44,130 @@ describe('the built package', () => {
       });`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', program], { cwd: root, encoding: 'utf8' }));
     expect(out).toEqual({ same: true, levels: { Verbose: 1, Normal: 2 }, kinds: ['function', 'function', 'function'] });
+  });
+});
+
+describe('the packed tarball, installed into an app', () => {
+  let app: PackedApp;
+  beforeAll(() => {
+    app = packIntoApp();
+  }, 60_000);
+  afterAll(() => app?.remove());
+
+  const shipped = (path: string) => app.files.includes(normalize(path));
+  const manifest = () =>
+    JSON.parse(readFileSync(join(app.packageDir, 'package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+      repository?: { url: string };
+      homepage?: string;
+      bugs?: { url: string };
+    };
+
+  it('ships no source map that points at a file it does not ship', () => {
+    const broken: string[] = [];
+    for (const file of app.files) {
+      const text = readFileSync(join(app.packageDir, file), 'utf8');
+      if (file.endsWith('.map')) {
+        const { sources } = JSON.parse(text) as { sources: string[] };
+        for (const source of sources) if (!shipped(join(dirname(file), source))) broken.push(`${file} → ${source}`);
+      }
+      const url = /\/\/# sourceMappingURL=(\S+)/.exec(text)?.[1];
+      if (url && !url.startsWith('data:') && !shipped(join(dirname(file), url))) broken.push(`${file} → ${url}`);
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('runs nothing at install time', () => {
+    const scripts = manifest().scripts ?? {};
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(scripts).not.toHaveProperty(hook);
+  });
+
+  it('names its repository, homepage and issue tracker', () => {
+    const m = manifest();
+    expect(m.repository?.url).toContain('github.com/tusker-js/tusker');
+    expect(m.homepage).toMatch(/^https:\/\/github\.com\/tusker-js\/tusker/);
+    expect(m.bugs?.url).toBe('https://github.com/tusker-js/tusker/issues');
+  });
+
+  it("has a README whose relative links point at files it ships (the registry page resolves them in the package)", () => {
+    const readme = readFileSync(join(app.packageDir, 'README.md'), 'utf8');
+    const relativeLinks = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => (m[1] as string).split('#')[0] as string)
+      .filter((link) => link !== '' && !/^[a-z]+:/i.test(link));
+    expect(relativeLinks.filter((link) => !shipped(link))).toEqual([]);
+  });
+
+  describe('examples against a private Redis', () => {
+    const run = (file: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, [file], { cwd: app.dir, env: { ...process.env, URL: redis.url, PREFIX: redis.prefix }, encoding: 'utf8' }),
+      ) as unknown;
+
+    it('a CommonJS app', async () => {
+      writeFileSync(
+        join(app.dir, 'cjs-example.cjs'),
+        `const { Tusker } = require('tusker');
+        const { createJob } = require('tusker/compat/thoonk-jobs');
+        (async () => {
+          const tusker = new Tusker({ connection: process.env.URL, prefix: process.env.PREFIX });
+          const q = tusker.queue('doubler');
+          const worker = q.process(async (job) => job.data.n * 2);
+          const { id } = await q.publish({ n: 21 });
+          const result = await q.waitFor(id, { timeout: 20000 });
+          await worker.stop();
+          await tusker.close();
+          console.log(JSON.stringify({ result, classic: typeof createJob }));
+        })().catch((error) => { console.error(error); process.exit(1); });`,
+      );
+      expect(run('cjs-example.cjs')).toEqual({ result: 42, classic: 'function' });
+      // it wrote to this test's server, under this test's prefix
+      expect((await redis.redis().keys(`${redis.prefix}:*`)).length).toBeGreaterThan(0);
+    });
+
+    it('an ES module app', async () => {
+      writeFileSync(
+        join(app.dir, 'esm-example.mjs'),
+        `import { Tusker, LockLostError } from 'tusker';
+        import RedisLockingWorker from 'tusker/compat/redis-locking-worker';
+        const tusker = new Tusker({ connection: process.env.URL, prefix: process.env.PREFIX });
+        const tokens = [];
+        for (let i = 0; i < 2; i++) tokens.push(await tusker.withLock('report', (lease) => lease.fencingToken));
+        await tusker.close();
+        console.log(JSON.stringify({ tokens, errors: typeof LockLostError, levels: RedisLockingWorker.StatusLevels }));`,
+      );
+      expect(run('esm-example.mjs')).toEqual({ tokens: [1, 2], errors: 'function', levels: { Verbose: 1, Normal: 2 } });
+      expect((await redis.redis().keys(`${redis.prefix}:*`)).length).toBeGreaterThan(0);
+    });
+
+    it('a TypeScript app, type-checked and compiled against the declarations', async () => {
+      const dir = join(app.dir, 'ts-example');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'main.ts'),
+        `import { Tusker, type ClaimedJob, type JobProcessor } from 'tusker';
+        interface Email { readonly to: string }
+        async function main(): Promise<void> {
+          const tusker = new Tusker({ connection: process.env.URL, prefix: process.env.PREFIX });
+          const q = tusker.queue<Email>('emails');
+          const worker: JobProcessor<Email> = q.process(async (job: ClaimedJob<Email>) => ({ sent: job.data.to.toUpperCase() }));
+          const { id } = await q.publish({ to: 'ada@example.com' });
+          const result = await q.waitFor<{ sent: string }>(id, { timeout: 20_000 });
+          await worker.stop();
+          await tusker.close();
+          console.log(JSON.stringify({ sent: result.sent }));
+        }
+        main().catch((error: unknown) => { console.error(error); process.exit(1); });`,
+      );
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', lib: ['ES2023', 'ESNext.Disposable'], types: ['node'], outDir: 'out' },
+          include: ['main.ts'],
+        }),
+      );
+      tsc(dir, ['-p', 'tsconfig.json']);
+      expect(run(join('ts-example', 'out', 'main.js'))).toEqual({ sent: 'ADA@EXAMPLE.COM' });
+      expect((await redis.redis().keys(`${redis.prefix}:*`)).length).toBeGreaterThan(0);
+    }, 60_000);
   });
 });

@@ -20,6 +20,7 @@ import type { RedisClient } from '../redis/connection';
  * Failure behaviour: a failed claim, block or reap is retried after a short pause, so the loop
  * resumes by itself when Redis is back.
  */
+/** @internal */
 export interface ClaimLoopInit<C> {
   readonly wakeKey: string;
   /** This loop's claim guard (a key under the items' tag, unique to the loop): see `BlockedClaim.guard`. */
@@ -67,7 +68,7 @@ export interface BlockedClaim {
 /** How long a claim guard outlives its claimer. */
 const GUARD_TTL_MS = 60_000;
 
-/** Fill a claim guard (see `BlockedClaim.guard`): two elements, so one remains after the read took one. */
+/** @internal Fill a claim guard (see `BlockedClaim.guard`): two elements, so one remains after the read took one. */
 export async function tripClaimGuard(client: RedisClient, guard: string): Promise<void> {
   await client.multi().rpush(guard, '1', '1').pexpire(guard, GUARD_TTL_MS).exec();
 }
@@ -97,6 +98,7 @@ export class ClaimLoop<C> extends Service {
   #nextReapAt = Infinity;
   #loopDone: Promise<void> = Promise.resolve();
 
+  /** @internal */
   constructor(init: ClaimLoopInit<C>) {
     super();
     this.#i = init;
@@ -109,7 +111,7 @@ export class ClaimLoop<C> extends Service {
     return this.#busy;
   }
 
-  /** A deadline was added (server ms, with the server time it was read at): reap by then. */
+  /** @internal A deadline was added (server ms, with the server time it was read at): reap by then. */
   reapBy(deadline: number, serverNow: number): void {
     if (!this.running) return;
     const at = this.#i.timers.now() + (deadline - serverNow);

@@ -49,7 +49,7 @@ export type PairedResult =
   | { readonly status: 'done'; readonly ranHere: boolean; readonly attempt: number }
   | { readonly status: 'failed'; readonly attempt: number; readonly error: unknown };
 
-/** What a Tusker instance lends run-once and paired tasks. */
+/** @internal What a Tusker instance lends run-once and paired tasks. */
 export interface AttemptsContext {
   readonly client: RedisClient;
   readonly keys: Keys;
@@ -100,14 +100,14 @@ function start(context: AttemptsContext, kind: 'o' | 'p', s: ReturnType<typeof c
   }).run();
 }
 
-/** See `Tusker.once`. */
+/** @internal See `Tusker.once`. */
 export async function runOnce(context: AttemptsContext, key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
   const s = common(context, 'once', key, fn, options, DAY_MS);
   const maxAttempts = s.options.maxAttempts === undefined ? 5 : checkInteger('options.maxAttempts', s.options.maxAttempts, 1);
   return (await start(context, 'o', s, maxAttempts, 'retry')) as OnceResult;
 }
 
-/** See `Tusker.paired`. */
+/** @internal See `Tusker.paired`. */
 export async function runPaired(context: AttemptsContext, key: string, fn: (attempt: AttemptContext) => unknown, options?: PairedOptions): Promise<PairedResult> {
   const s = common(context, 'paired', key, fn, options, DAY_MS / 24);
   return (await start(context, 'p', s, 0, 'once')) as PairedResult;

@@ -5,7 +5,7 @@ import type { Keys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import type { GrantRouter } from './grant-router';
 
-/** What a Tusker instance lends its locks: shared plumbing, never another primitive's internals. */
+/** @internal What a Tusker instance lends its locks: shared plumbing, never another primitive's internals. */
 export interface LockContext {
   readonly client: RedisClient;
   readonly keys: Keys;

@@ -11,7 +11,10 @@ import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
 export class ClaimedJob<T = unknown> {
   readonly id: string;
   readonly data: T;
-  /** 1 for the first claim that counts; cancels do not use up attempts. */
+  /**
+   * 1 for the first claim that counts; cancels do not use up attempts. Claims that ran out count
+   * as well, so after a dead worker this can exceed the job's `attempts` (by at most `maxStalls`).
+   */
   readonly attempt: number;
   /** How often the job was cancelled (requeued after a recoverable error). */
   readonly cancelCount: number;

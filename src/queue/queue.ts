@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ClosedError, InvalidArgumentError, JobFailedError, JobLostError, JobNotFoundError, WaitTimeoutError } from '../errors';
-import { ClaimLoop, tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
+import { ClosedError, InvalidArgumentError, JobFailedError, JobNotFoundError, WaitTimeoutError } from '../errors';
+import { tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
 import { checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
-import { LeaseWatchdog } from '../internal/lease-watchdog';
 import type { ServiceSet } from '../internal/lifecycle';
 import { newOwnerId } from '../internal/owner-id';
 import { within, type Timers } from '../internal/timers';
@@ -10,7 +9,8 @@ import type { Keys, QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { EventFeed } from '../redis/event-feed';
 import { ClaimedJob } from './claimed-job';
-import { QueueScripts, type ClaimedRow, type PublishArgs } from './scripts';
+import { JobProcessor, type JobHandler } from './processor';
+import { QueueScripts, type PublishArgs } from './scripts';
 
 /**
  * A reliable job queue (the Thoonk Jobs model): jobs move available → claimed by exactly one
@@ -100,10 +100,18 @@ export interface JobSnapshot<T = unknown> {
   readonly state: JobState;
   readonly data: T;
   readonly priority: number;
+  /**
+   * Claims that counted so far (0 before the first; cancels and hand-backs do not count). A claim
+   * whose lease ran out (its worker died or hung) counts too, yet the job comes back after it up
+   * to `maxStalls` times whatever `attempts` says, so that a crash does not use up a job's only
+   * attempt: `attempt` can then exceed `attempts`, by at most `maxStalls`.
+   */
   readonly attempt: number;
+  /** The `attempts` it was published with: a handler failing on attempt `attempts` or later fails the job. */
   readonly attempts: number;
   readonly cancelCount: number;
   readonly result: unknown;
+  /** Why the job failed: the message its handler threw, or 'lease expired' past `maxStalls`. */
   readonly error: string | undefined;
 }
 
@@ -117,7 +125,7 @@ export interface QueueStats {
   readonly paused: boolean;
 }
 
-/** What a Tusker instance lends its queues. */
+/** @internal What a Tusker instance lends its queues. */
 export interface QueueContext {
   readonly client: RedisClient;
   readonly keys: Keys;
@@ -145,7 +153,7 @@ export class Queue<T = unknown> {
   readonly #keys: QueueKeys;
   readonly #scripts: QueueScripts;
   readonly #maxDataBytes: number;
-  readonly #loops = new Set<ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>>();
+  readonly #loops = new Set<JobProcessor<T>>();
   readonly #claims: ClaimRequest<T>[] = [];
   #serving = false;
   #blocking: RedisClient | undefined;
@@ -457,100 +465,28 @@ export class Queue<T = unknown> {
    * with backoff while attempts are left, then failed). The claim's lease is renewed while the
    * handler runs; its `signal` aborts when the lease is lost or the job's `timeout` passes.
    * Also recovers claims of dead workers and makes delayed jobs available while it runs.
+   * Returns the running JobProcessor: `stop()` it (or close the queue or Tusker) to end it.
    */
-  process(handler: (job: ClaimedJob<T>) => unknown, options?: QueueProcessOptions): ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }> {
+  process(handler: JobHandler<T>, options?: QueueProcessOptions): JobProcessor<T> {
     checkFunction('handler', handler);
     const o = checkOptions<QueueProcessOptions>('options', options);
     const concurrency = o.concurrency === undefined ? 1 : checkInteger('options.concurrency', o.concurrency, 1, 10_000);
     const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
     const stopTimeout = o.stopTimeout === undefined ? 10_000 : checkPositiveDuration('options.stopTimeout', o.stopTimeout);
     this.#context.assertOpen('queue.process');
-    const { timers } = this.#context;
-    const scripts = this.#scripts;
-    const inFlight = new Set<ClaimedJob<T>>();
-    let watchingStop = false;
-    const loop = new ClaimLoop<{ row: ClaimedRow; job: ClaimedJob<T> }>({
+    const loop = new JobProcessor<T>({
+      scripts: this.#scripts,
       wakeKey: this.#keys.wake,
       guardKey: this.#keys.claimGuard(newOwnerId()),
       client: this.#context.client,
-      handBack: ({ job }) => job.handBack(),
       openBlocking: () => this.#context.open(),
-      timers,
+      timers: this.#context.timers,
+      handler,
       concurrency,
+      lease,
       stopTimeout,
-      claim: async (owner, max, behind) => {
-        const rows = await scripts.claim(owner, lease, max, behind);
-        return rows.map((row) => ({ row, job: new ClaimedJob<T>(row, owner, scripts, lease) }));
-      },
-      deadline: ({ row }) => row,
-      reap: () => scripts.reap(),
-      handle: async ({ row, job }, _owner, stopping, done) => {
-        // one listener per processor (not per job) tells the jobs in flight that it stopped
-        if (!watchingStop) {
-          watchingStop = true;
-          stopping.addEventListener('abort', () => {
-            for (const j of inFlight) j.abort(stopping.reason);
-          }, { once: true });
-        }
-        inFlight.add(job);
-        const watchdog = new LeaseWatchdog(
-          {
-            ttl: lease,
-            autoExtend: true,
-            timers,
-            renew: async () => {
-              const sent = timers.now();
-              await job.extend(lease);
-              return sent + lease; // from the send time: never later than the server's deadline
-            },
-            isLost: (error) => error instanceof JobLostError,
-            onLost: (_, error) => job.abort(error ?? new JobLostError(job.id)),
-          },
-          row.sentAt + (row.deadline - row.serverNow),
-        );
-        watchdog.start();
-        const limit = row.timeout > 0 ? timers.after(row.timeout, () => job.abort(new Error(`job timed out after ${row.timeout} ms`))) : undefined;
-        let result: unknown;
-        let failed: unknown;
-        try {
-          const ran = handler(job);
-          // a handler that returns at once costs no promise; one still running loses the race
-          // when its job aborts (lost lease, timeout, stopping processor)
-          result = typeof (ran as Partial<PromiseLike<unknown>> | null | undefined)?.then === 'function' ? await job.race(ran as PromiseLike<unknown>) : ran;
-        } catch (error) {
-          failed = error ?? new Error('handler failed');
-        }
-        inFlight.delete(job);
-        limit?.cancel();
-        void watchdog.stop();
-        let json = '';
-        if (failed === undefined) {
-          try {
-            json = JSON.stringify(result ?? null);
-          } catch (error) {
-            failed = new Error(`the handler's result is not JSON-serialisable: ${String(error)}`);
-          }
-        }
-        let outcome: Promise<unknown>;
-        if (stopping.aborted && failed !== undefined) {
-          // the processor stopped the handler: hand the job back, it did not fail
-          outcome = job.handBack();
-        } else if (failed === undefined) outcome = job.finishSerialized(json);
-        else {
-          outcome = job.fail(failed instanceof Error ? (failed.stack ?? `${failed.name}: ${failed.message}`) : String(failed)).then((r) => {
-            // the retry is due after its backoff: promote it then, not at the next periodic pass
-            if (r.state === 'delayed') for (const l of this.#loops) l.reapBy(r.due, r.serverNow);
-          });
-        }
-        // the handler returned: its slot takes the next job while the outcome is written (the
-        // outcome is queued first, so it reaches Redis before that claim)
-        done();
-        try {
-          await outcome;
-        } catch {
-          // JobLostError: the claim was recovered meanwhile — nothing is recorded twice, by design.
-          // Other errors: the lease will run out and the job is recovered by a reaper.
-        }
+      onRetryDue: (due, serverNow) => {
+        for (const l of this.#loops) l.reapBy(due, serverNow);
       },
     });
     this.#context.inFlight.adopt(loop, this.#loops);
@@ -671,18 +607,19 @@ export class Queue<T = unknown> {
   /**
    * Resolve with the job's result once it is finished, or reject with JobFailedError once it
    * failed, JobNotFoundError when there is no such job (or it is retracted meanwhile), or
-   * WaitTimeoutError after `timeout` ms.
+   * WaitTimeoutError after `timeout` ms. `R` is the result's type as its handler returned it
+   * (after a JSON round trip); it is not checked.
    */
-  async waitFor(id: string, options?: { readonly timeout?: number }): Promise<unknown> {
+  async waitFor<R = unknown>(id: string, options?: { readonly timeout?: number }): Promise<R> {
     checkName('id', id);
     const o = checkOptions<{ timeout?: number }>('options', options);
     const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
     this.#context.assertOpen('queue.waitFor');
     // listen first, then look: a finish between the two cannot be missed
     let listener!: (fields: Record<string, string>) => void;
-    const outcome = new Promise<unknown>((resolve, reject) => {
+    const outcome = new Promise<R>((resolve, reject) => {
       listener = (fields) => {
-        if (fields.type === 'finish') resolve(JSON.parse(fields.result ?? 'null'));
+        if (fields.type === 'finish') resolve(JSON.parse(fields.result ?? 'null') as R);
         else if (fields.type === 'failed') reject(new JobFailedError(id, fields.error ?? ''));
         else if (fields.type === 'retract') reject(new JobNotFoundError(id));
       };
@@ -693,7 +630,7 @@ export class Queue<T = unknown> {
     let timer: { cancel(): void } | undefined;
     try {
       const job = await this.getJob(id);
-      if (job?.state === 'finished') return job.result;
+      if (job?.state === 'finished') return job.result as R;
       if (job?.state === 'failed') throw new JobFailedError(id, job.error ?? '');
       if (!job) throw new JobNotFoundError(id);
       const limit =

@@ -34,6 +34,7 @@ export interface TaskHandlerContext {
 
 export type TaskHandler = (task: TaskHandlerContext) => unknown;
 
+/** @internal */
 export interface TaskProcessorInit {
   readonly scripts: TaskScripts;
   readonly wakeKey: string;
@@ -55,6 +56,7 @@ const RETRY_MS = 500;
 export class TaskProcessor extends ClaimLoop<Claimed> {
   readonly #t: TaskProcessorInit;
 
+  /** @internal Use `group.process(handler, options)`. */
   constructor(init: TaskProcessorInit) {
     super({
       wakeKey: init.wakeKey,

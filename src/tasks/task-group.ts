@@ -117,7 +117,7 @@ export interface TaskEvents {
   'part-timeout': [event: { task: string; part: string }];
 }
 
-/** What a Tusker instance lends its task groups. */
+/** @internal What a Tusker instance lends its task groups. */
 export interface TasksContext {
   readonly client: RedisClient;
   readonly keys: Keys;

@@ -1,0 +1,152 @@
+import { JobLostError } from '../errors';
+import { ClaimLoop } from '../internal/claim-loop';
+import { LeaseWatchdog } from '../internal/lease-watchdog';
+import type { Timers } from '../internal/timers';
+import type { RedisClient } from '../redis/connection';
+import { ClaimedJob } from './claimed-job';
+import type { ClaimedRow, QueueScripts } from './scripts';
+
+/**
+ * Runs a handler for every job of a queue, `concurrency` at a time, on the shared claim loop
+ * (src/internal/claim-loop.ts), and recovers claims of dead workers and promotes delayed jobs
+ * while it runs.
+ *
+ * Handling: the claim's lease is renewed while the handler runs; the job's `signal` aborts when
+ * the lease is lost, the job's `timeout` passes or the processor stops. The handler's result
+ * finishes the job, a throw fails the attempt (its message becomes the job's `error`), and a
+ * handler the processor stopped hands its job back unused. Outcomes are recorded only while the
+ * claim still owns the job.
+ */
+
+/** What `queue.process(handler)` runs for each job. */
+export type JobHandler<T = unknown> = (job: ClaimedJob<T>) => unknown;
+
+/** @internal What a queue lends its processors. */
+export interface JobProcessorInit<T> {
+  readonly scripts: QueueScripts;
+  readonly wakeKey: string;
+  /** This processor's claim guard (see internal/claim-loop.ts) and the command connection. */
+  readonly guardKey: string;
+  readonly client: RedisClient;
+  readonly openBlocking: () => RedisClient;
+  readonly timers: Timers;
+  readonly handler: JobHandler<T>;
+  readonly concurrency: number;
+  readonly lease: number;
+  readonly stopTimeout: number;
+  /** A failed attempt is retried at `due` (server ms, read at server time `serverNow`). */
+  readonly onRetryDue: (due: number, serverNow: number) => void;
+}
+
+/** A job a processor claimed, with the claim as the store returned it. */
+export interface ClaimedItem<T> {
+  readonly row: ClaimedRow;
+  readonly job: ClaimedJob<T>;
+}
+
+/**
+ * A running `queue.process()` worker. `stop()` ends claiming at once, waits for handlers in
+ * flight for up to the `stopTimeout` option, then aborts their signals (their jobs are handed back
+ * unused). Stopping twice is safe; `tusker.close()` and `queue.close()` stop it too.
+ */
+export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> {
+  readonly #p: JobProcessorInit<T>;
+  readonly #inFlight = new Set<ClaimedJob<T>>();
+  #watchingStop = false;
+
+  /** @internal Use `queue.process(handler, options)`. */
+  constructor(init: JobProcessorInit<T>) {
+    const { scripts, lease } = init;
+    super({
+      wakeKey: init.wakeKey,
+      guardKey: init.guardKey,
+      client: init.client,
+      handBack: ({ job }) => job.handBack(),
+      openBlocking: init.openBlocking,
+      timers: init.timers,
+      concurrency: init.concurrency,
+      stopTimeout: init.stopTimeout,
+      claim: async (owner, max, behind) => {
+        const rows = await scripts.claim(owner, lease, max, behind);
+        return rows.map((row) => ({ row, job: new ClaimedJob<T>(row, owner, scripts, lease) }));
+      },
+      deadline: ({ row }) => row,
+      reap: () => scripts.reap(),
+      handle: (item, _owner, stopping, done) => this.#handle(item, stopping, done),
+    });
+    this.#p = init;
+  }
+
+  async #handle({ row, job }: ClaimedItem<T>, stopping: AbortSignal, done: () => void): Promise<void> {
+    const { timers, lease, handler } = this.#p;
+    const inFlight = this.#inFlight;
+    // one listener per processor (not per job) tells the jobs in flight that it stopped
+    if (!this.#watchingStop) {
+      this.#watchingStop = true;
+      stopping.addEventListener('abort', () => {
+        for (const j of inFlight) j.abort(stopping.reason);
+      }, { once: true });
+    }
+    inFlight.add(job);
+    const watchdog = new LeaseWatchdog(
+      {
+        ttl: lease,
+        autoExtend: true,
+        timers,
+        renew: async () => {
+          const sent = timers.now();
+          await job.extend(lease);
+          return sent + lease; // from the send time: never later than the server's deadline
+        },
+        isLost: (error) => error instanceof JobLostError,
+        onLost: (_, error) => job.abort(error ?? new JobLostError(job.id)),
+      },
+      row.sentAt + (row.deadline - row.serverNow),
+    );
+    watchdog.start();
+    const limit = row.timeout > 0 ? timers.after(row.timeout, () => job.abort(new Error(`job timed out after ${row.timeout} ms`))) : undefined;
+    let result: unknown;
+    let failed: unknown;
+    try {
+      const ran = handler(job);
+      // a handler that returns at once costs no promise; one still running loses the race
+      // when its job aborts (lost lease, timeout, stopping processor)
+      result = typeof (ran as Partial<PromiseLike<unknown>> | null | undefined)?.then === 'function' ? await job.race(ran as PromiseLike<unknown>) : ran;
+    } catch (error) {
+      failed = error ?? new Error('handler failed');
+    }
+    inFlight.delete(job);
+    limit?.cancel();
+    void watchdog.stop();
+    let json = '';
+    if (failed === undefined) {
+      try {
+        json = JSON.stringify(result ?? null);
+      } catch (error) {
+        failed = new Error(`the handler's result is not JSON-serialisable: ${String(error)}`);
+      }
+    }
+    let outcome: Promise<unknown>;
+    if (stopping.aborted && failed !== undefined) {
+      // the processor stopped the handler: hand the job back, it did not fail
+      outcome = job.handBack();
+    } else if (failed === undefined) outcome = job.finishSerialized(json);
+    else {
+      // the message, as users read it in getJob().error, 'failed' events and JobFailedError: a
+      // stack would be mostly this library's frames
+      outcome = job.fail(failed instanceof Error ? failed.message : String(failed)).then((r) => {
+        // the retry is due after its backoff: promote it then, not at the next periodic pass
+        if (r.state === 'delayed') this.#p.onRetryDue(r.due, r.serverNow);
+      });
+    }
+    // the handler returned: its slot takes the next job while the outcome is written (the
+    // outcome is queued first, so it reaches Redis before that claim)
+    done();
+    try {
+      await outcome;
+    } catch {
+      // JobLostError: the claim was recovered meanwhile — nothing is recorded twice, by design.
+      // Other errors: the lease will run out and the job is recovered by a reaper.
+    }
+  }
+}
