@@ -25,8 +25,9 @@ const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ ttl: true, group: true, 
 /** Options of `new Tusker(options)`. */
 export interface TuskerOptions {
   /**
-   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, or an ioredis `Redis`
-   * instance. An instance you pass in is never closed by Tusker. Not supported yet (refused with
+   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, an ioredis `Redis` instance
+   * (never closed by Tusker), or a node-redis v4/v5 client (Tusker connects to its address,
+   * database and user with its own connection). Not supported yet (refused with
    * InvalidArgumentError): Redis Cluster, and ioredis `keyPrefix` (use `prefix`).
    * @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
    */
