@@ -220,11 +220,27 @@ export class WaitTimeoutError extends TuskerError {
   }
 }
 
-/** Redis could not be reached, the connection dropped, or a command timed out. `cause` holds the client's error. */
+/**
+ * Redis could not be reached, the connection dropped, or a command timed out. `cause` holds the
+ * real cause: the socket error behind a failed reconnect (ECONNREFUSED, ENOTFOUND, …) rather than
+ * the client's "max retries" summary, when the client reported one.
+ */
 export class ConnectionError extends TuskerError {
-  constructor(cause: unknown) {
-    super('ERR_CONNECTION', `Redis connection error: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** Where Redis was expected (`host:port`, a socket path), when known. */
+  readonly address: string | undefined;
+
+  constructor(cause: unknown, address?: string) {
+    super('ERR_CONNECTION', connectionMessage(cause, address), { cause });
+    this.address = address;
   }
+}
+
+function connectionMessage(cause: unknown, address: string | undefined): string {
+  const where = address === undefined ? 'Redis' : `Redis at ${address}`;
+  const { code, syscall } = (cause ?? {}) as { code?: unknown; syscall?: unknown };
+  // a socket error: what failed and why, without the address Node repeats in its message
+  if (typeof code === 'string' && typeof syscall === 'string') return `${where} is unreachable (${syscall} ${code})`;
+  return `${where}: connection error: ${cause instanceof Error ? cause.message : String(cause)}`;
 }
 
 /** The call was made on, or interrupted by, a closed Tusker instance. */

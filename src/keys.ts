@@ -25,6 +25,19 @@ export interface LockKeys {
   readonly grantChannelPrefix: string;
 }
 
+/**
+ * Names are user data, and the part of a name inside the `{...}` hash tag must not close it (a `}`
+ * would move the slot, and `{l:a}:x}` would let two names share keys). So inside the tag `%`, `{`
+ * and `}` are written `%25`, `%7B`, `%7D`: injective, and an ordinary name is written as it is, so
+ * no existing key changes. Names after the tag (job ids, task names, parts, grouped lock names)
+ * need no escape — Redis hashes only the first `{...}` — and are written as they are.
+ */
+export function tagName(name: string): string {
+  return /[%{}]/.test(name) ? name.replace(/[%{}]/g, (c) => TAG_ESCAPES[c] as string) : name;
+}
+
+const TAG_ESCAPES: Readonly<Record<string, string>> = { '%': '%25', '{': '%7B', '}': '%7D' };
+
 export class Keys {
   readonly prefix: string;
 
@@ -32,9 +45,14 @@ export class Keys {
     this.prefix = prefix;
   }
 
+  /** `<prefix>:{<kind>:<name>}`: the base every key under one hash tag starts with. */
+  #tagged(kind: string, name: string): string {
+    return `${this.prefix}:{${kind}:${tagName(name)}}`;
+  }
+
   /** A standalone mutex: its own hash tag `{l:<name>}`. */
   lock(name: string): LockKeys {
-    const base = `${this.prefix}:{l:${name}}`;
+    const base = this.#tagged('l', name);
     return {
       layout: 'single',
       owners: `${base}:owner`,
@@ -48,7 +66,7 @@ export class Keys {
 
   /** A lock kept as a field of its group's hash: every lock of the group shares the tag `{lg:<group>}`. */
   groupLock(group: string, name: string): LockKeys {
-    const base = `${this.prefix}:{lg:${group}}`;
+    const base = this.#tagged('lg', group);
     return {
       layout: 'group',
       owners: `${base}:owner`,
@@ -62,7 +80,7 @@ export class Keys {
 
   /** A job queue: every key of the queue shares the tag `{q:<name>}`. */
   queue(name: string): QueueKeys {
-    const base = `${this.prefix}:{q:${name}}`;
+    const base = this.#tagged('q', name);
     return {
       base,
       available: `${base}:available`,
@@ -83,7 +101,7 @@ export class Keys {
 
   /** A task group: every key of the group shares the tag `{t:<group>}`. */
   taskGroup(group: string): TaskGroupKeys {
-    const base = `${this.prefix}:{t:${group}}`;
+    const base = this.#tagged('t', group);
     return {
       base,
       open: `${base}:open`,
@@ -107,7 +125,7 @@ export class Keys {
    */
   attempts(kind: 'o' | 'p', key: string, group?: string): AttemptKeys {
     if (group === undefined) {
-      const base = `${this.prefix}:{${kind}:${key}}`;
+      const base = this.#tagged(kind, key);
       return {
         layout: 'single',
         state: `${base}:state`,
@@ -117,7 +135,7 @@ export class Keys {
         channel: `${base}:events`,
       };
     }
-    const base = `${this.prefix}:{${kind}g:${group}}`;
+    const base = this.#tagged(`${kind}g`, group);
     return {
       layout: 'group',
       state: `${base}:state`,

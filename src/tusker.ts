@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ClosedError, type LockLostError } from './errors';
-import { checkFunction, checkOptions, checkPrefix } from './internal/arguments';
+import { checkFunction, checkOptions, checkPrefix, optionKeys } from './internal/arguments';
 import { ServiceSet } from './internal/lifecycle';
 import { systemTimers, type Timers } from './internal/timers';
 import { Keys } from './keys';
@@ -19,11 +19,15 @@ import { Subscriber } from './redis/subscriber';
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
 const CLOSE_LIMIT_MS = 5_000;
 
+const TUSKER_OPTIONS = optionKeys<TuskerOptions>({ connection: true, prefix: true });
+const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ ttl: true, group: true, autoExtend: true, wait: true, signal: true });
+
 /** Options of `new Tusker(options)`. */
 export interface TuskerOptions {
   /**
-   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, or an ioredis `Redis`
-   * instance. An instance you pass in is never closed by Tusker. Not supported yet (refused with
+   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, an ioredis `Redis` instance
+   * (never closed by Tusker), or a node-redis v4/v5 client (Tusker connects to its address,
+   * database and user with its own connection). Not supported yet (refused with
    * InvalidArgumentError): Redis Cluster, and ioredis `keyPrefix` (use `prefix`).
    * @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
    */
@@ -65,7 +69,7 @@ export class Tusker {
   readonly #events = new EventEmitter();
 
   constructor(options?: TuskerOptions, timers: Timers = systemTimers) {
-    const o = checkOptions<TuskerOptions>('options', options);
+    const o = checkOptions<TuskerOptions>('options', options, TUSKER_OPTIONS);
     this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
     this.#connections = new Connections(o.connection);
     this.#subscriber = new Subscriber(() => this.#connections.open(), timers);
@@ -174,7 +178,7 @@ export class Tusker {
    */
   async withLock<T>(name: string, fn: (lease: Lease) => T | Promise<T>, options?: WithLockOptions): Promise<T> {
     checkFunction('fn', fn);
-    const { wait, signal, ...mutexOptions } = checkOptions<WithLockOptions>('options', options);
+    const { wait, signal, ...mutexOptions } = checkOptions<WithLockOptions>('options', options, WITH_LOCK_OPTIONS);
     const mutex = this.mutex(name, mutexOptions);
     const lease = await mutex.acquire({ wait, signal });
     let result: T;

@@ -13,11 +13,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, Tusker, type AttemptEvent } from '../index';
-import type IORedis from 'ioredis';
+import { connectionSettings, type ConnectionInput } from '../redis/connection';
 
 interface Settings {
-  /** An ioredis client: its settings are used for Tusker's own connection; it is never closed. */
-  client?: IORedis;
+  /** An ioredis or node-redis client: its settings are used for Tusker's own connection; it is never closed. */
+  client?: ConnectionInput;
   host?: string;
   port?: number;
   /** The name of the work; required. */
@@ -35,7 +35,7 @@ class RedisLockingWorker extends EventEmitter {
   readonly statusLevel: number;
   readonly lockTimeout: number;
   readonly maxAttempts: number;
-  readonly #connection: IORedis['options'] | string;
+  readonly #connection: ConnectionInput;
   #finishAttempt: (() => void) | undefined;
 
   constructor(settings: Settings) {
@@ -50,7 +50,7 @@ class RedisLockingWorker extends EventEmitter {
     // Tusker opens its own connection (with the client's settings when one is given), so the
     // caller may quit its client at any time without cutting off the outcome
     this.#connection = settings.client
-      ? { ...settings.client.options }
+      ? connectionSettings(settings.client, 'settings.client').options
       : (settings.host || settings.port
         ? { host: settings.host ?? 'localhost', port: settings.port ?? 6379 }
         : (process.env.REDIS_URL ?? 'redis://localhost:6379'));

@@ -17,7 +17,7 @@
  * by Redis, so `firstAttemptInterval` and `otherAttemptInterval` are accepted and not needed.
  */
 import { InvalidArgumentError, Tusker } from '../index';
-import type IORedis from 'ioredis';
+import { connectionSettings, type ConnectionInput } from '../redis/connection';
 
 interface Config {
   /** ms after which a dead winner is replaced. @default 100 */
@@ -30,7 +30,7 @@ interface Config {
 
 type Done = (succeeded: boolean) => void;
 type Callback = (error: Error | null, acquired: boolean, done?: Done) => void;
-type Client = IORedis | string;
+type Client = ConnectionInput;
 
 /** One Tusker per Redis client (or URL) in use, closed when its last task ends so processes can exit. */
 const shared = new Map<string, Map<Client, { tusker: Tusker; tasks: number }>>();
@@ -48,8 +48,8 @@ function borrow(prefix: string, client: Client): Tusker {
  * Tusker opens its own connection with the client's settings: callers of the classic API often
  * quit their client right after calling `done`, before the outcome has reached Redis.
  */
-function ownConnection(client: Client): string | IORedis['options'] {
-  return typeof client === 'string' ? client : { ...client.options };
+function ownConnection(client: Client): ConnectionInput {
+  return connectionSettings(client, 'client').options;
 }
 
 function giveBack(prefix: string, client: Client): void {

@@ -12,12 +12,13 @@
  * available again if the process dies — Thoonk would have left it claimed for ever.
  */
 import { randomUUID } from 'node:crypto';
+import { classicConnection } from '../redis/connection';
 import { InvalidArgumentError, JobLostError, Tusker, WaitTimeoutError, type ClaimedJob, type ConnectionInput, type Queue } from '../index';
 
 type Callback<T extends unknown[] = []> = (error: Error | null, ...results: T) => void;
 
 export interface CreateJobOptions {
-  /** A URL, ioredis options or an ioredis client. @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
+  /** A URL, ioredis options, an ioredis client or a node-redis client. @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
   redis?: ConnectionInput;
   /** Key prefix. @default 'tusker' */
   prefix?: string;
@@ -49,7 +50,7 @@ export class Job {
     const lease = options.lease ?? 30_000;
     if (typeof lease !== 'number' || !Number.isFinite(lease) || lease <= 0) throw new InvalidArgumentError('options.lease', 'a positive number of ms', lease);
     this.#lease = lease;
-    this.#tusker = new Tusker({ connection: options.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: options.prefix });
+    this.#tusker = new Tusker({ connection: classicConnection(options.redis), prefix: options.prefix });
     this.#queue = this.#tusker.queue(name);
   }
 

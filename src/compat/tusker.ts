@@ -13,12 +13,13 @@
  * while a `fetchReleased` registration runs (no cron needed), and nothing is lost if a process
  * dies between taking a task and marking it processing.
  */
+import { classicConnection } from '../redis/connection';
 import { Tusker, type ConnectionInput, type TaskGroup, type TaskProcessor } from '../index';
 
 type Callback<T> = (error: Error | null, result?: T) => void;
 
 export interface InitializeOptions {
-  /** A URL, ioredis options or an ioredis client. @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
+  /** A URL, ioredis options, an ioredis client or a node-redis client. @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
   redis?: ConnectionInput;
   /** Key prefix. @default 'tusker' */
   prefix?: string;
@@ -53,7 +54,7 @@ export class TaskManager {
   readonly #processors: TaskProcessor[] = [];
 
   constructor(options: InitializeOptions = {}) {
-    this.#tusker = new Tusker({ connection: options.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: options.prefix });
+    this.#tusker = new Tusker({ connection: classicConnection(options.redis), prefix: options.prefix });
     this.#tasks = this.#tusker.tasks(options.group ?? 'default');
   }
 

@@ -8,18 +8,36 @@ import { InvalidArgumentError } from '../errors';
 /** Longest name (in UTF-8 bytes) accepted for a lock, group, queue or task. */
 export const MAX_NAME_BYTES = 1024;
 
-/** A name that goes into a key: non-empty, at most MAX_NAME_BYTES, and without braces (they would break the hash tag). */
+/** In a `u` regex a surrogate pair is one code point, so only a lone surrogate matches. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * A name that goes into a key (a lock, group, queue, task, part, job id, once key): non-empty, at
+ * most MAX_NAME_BYTES, and well-formed UTF-16. A lone surrogate is sent to Redis as U+FFFD, so
+ * `'a\uD800'` and `'a\uDC00'` would share every key. Braces are fine: keys.ts escapes them.
+ */
 export function checkName(argument: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new InvalidArgumentError(argument, 'a non-empty string', value);
   }
+  if (LONE_SURROGATE.test(value)) {
+    throw new InvalidArgumentError(argument, 'a well-formed string (no lone UTF-16 surrogate)', value);
+  }
   if (Buffer.byteLength(value) > MAX_NAME_BYTES) {
     throw new InvalidArgumentError(argument, `at most ${MAX_NAME_BYTES} bytes`, value);
   }
-  if (/[{}]/.test(value)) {
-    throw new InvalidArgumentError(argument, "a string without '{' or '}' (they delimit the Redis Cluster hash tag)", value);
-  }
   return value;
+}
+
+/**
+ * One of the keys of `choices`, looked up as an own property: `'__proto__'` or `'toString'` is
+ * not a choice just because every object inherits it.
+ */
+export function checkChoice<T>(argument: string, value: unknown, choices: Readonly<Record<string, T>>): T {
+  if (typeof value !== 'string' || !Object.hasOwn(choices, value)) {
+    throw new InvalidArgumentError(argument, `one of ${Object.keys(choices).join(', ')}`, value);
+  }
+  return choices[value] as T;
 }
 
 /** Largest duration accepted, in ms (about 24.8 days, what setTimeout can schedule). */
@@ -66,18 +84,66 @@ export function checkSignal(argument: string, value: unknown): AbortSignal | und
   return value;
 }
 
-/** An options bag: undefined or a plain object. */
-export function checkOptions<T extends object>(argument: string, value: unknown): Partial<T> {
+/**
+ * An options bag: undefined or a plain object whose keys are all in `allowed`. An unknown key is
+ * almost always a typo (`tll` for `ttl`) that would silently fall back to a default, so it is
+ * refused, naming the closest allowed key.
+ */
+export function checkOptions<T extends object>(argument: string, value: unknown, allowed: readonly (keyof T & string)[]): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError(argument, 'an options object', value);
   }
+  for (const key of Object.keys(value)) {
+    if ((allowed as readonly string[]).includes(key)) continue;
+    const near = closestKey(key, allowed);
+    const hint = near === undefined ? '' : ` (did you mean '${near}'?)`;
+    throw new InvalidArgumentError(`${argument}.${key}`, `a known option${hint}; options are ${allowed.join(', ')}`, (value as Record<string, unknown>)[key]);
+  }
   return value as Partial<T>;
 }
 
-/** A key prefix: non-empty, no braces, no trailing colon. */
+/**
+ * Every key of an options type, written once as `{ ttl: true, … }`: the compiler refuses a list
+ * that misses a key or names one the type does not have, so the allowed keys cannot drift.
+ */
+export function optionKeys<T extends object>(keys: { readonly [K in keyof Required<T>]: true }): readonly (keyof T & string)[] {
+  return Object.keys(keys) as (keyof T & string)[];
+}
+
+/** The candidate nearest to `key` by edit distance, if it is near enough to be what was meant. */
+export function closestKey(key: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance, with a transposition counted as one edit (`tll`/`ttl`, `connectoin`). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    const row = d[i] as number[];
+    const prev = d[i - 1] as number[];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      }
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/** A key prefix: non-empty, no braces (it is configuration, written into keys as it is), no trailing colon. */
 export function checkPrefix(value: unknown): string {
   const prefix = checkName('prefix', value);
+  if (/[{}]/.test(prefix)) throw new InvalidArgumentError('prefix', "a prefix without '{' or '}' (they delimit the Redis Cluster hash tag)", value);
   if (prefix.endsWith(':')) throw new InvalidArgumentError('prefix', "a prefix without a trailing ':' (Tusker adds it)", value);
   return prefix;
 }

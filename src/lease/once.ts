@@ -4,6 +4,7 @@ import {
   checkInteger,
   checkName,
   checkOptions,
+  optionKeys,
   checkPositiveDuration,
   checkSignal,
 } from '../internal/arguments';
@@ -61,11 +62,14 @@ export interface AttemptsContext {
 
 const DAY_MS = 86_400_000;
 
+const ONCE_OPTIONS = optionKeys<OnceOptions>({ maxAttempts: true, lockTimeout: true, retention: true, group: true, autoExtend: true, signal: true, onProgress: true });
+const PAIRED_OPTIONS = optionKeys<PairedOptions>({ lockTimeout: true, retention: true, group: true, autoExtend: true, signal: true, onProgress: true });
+
 /** Validates the options common to `once` and `paired`, before any Redis call. */
 function common(context: AttemptsContext, what: string, key: unknown, fn: unknown, options: unknown, retentionDefault: number) {
   const name = checkName('key', key);
   checkFunction('fn', fn);
-  const o = checkOptions<OnceOptions>('options', options);
+  const o = checkOptions<OnceOptions>('options', options, what === 'paired' ? PAIRED_OPTIONS : ONCE_OPTIONS);
   const settings = {
     key: name,
     fn: fn as (context: AttemptContext) => unknown,

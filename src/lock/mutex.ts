@@ -1,5 +1,5 @@
 import { ClosedError, LockTimeoutError } from '../errors';
-import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait } from '../internal/arguments';
+import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait, optionKeys } from '../internal/arguments';
 import { newOwnerId } from '../internal/owner-id';
 import type { LockContext } from './context';
 import { Lease } from './lease';
@@ -29,6 +29,9 @@ export interface AcquireOptions {
 
 export const DEFAULT_TTL = 10_000;
 
+const MUTEX_OPTIONS = optionKeys<MutexOptions>({ ttl: true, group: true, autoExtend: true });
+const ACQUIRE_OPTIONS = optionKeys<AcquireOptions>({ wait: true, signal: true });
+
 /**
  * A named distributed lock. Not reentrant: every `acquire` is a distinct owner, even from the same
  * Mutex. Waiters are served first come, first served: a release hands the lock to the oldest
@@ -45,7 +48,7 @@ export class Mutex {
   /** @internal Use `tusker.mutex(name, options)`. */
   constructor(context: LockContext, name: string, options?: MutexOptions) {
     this.name = checkName('name', name);
-    const o = checkOptions<MutexOptions>('options', options);
+    const o = checkOptions<MutexOptions>('options', options, MUTEX_OPTIONS);
     this.group = o.group === undefined ? undefined : checkName('options.group', o.group);
     this.ttl = o.ttl === undefined ? DEFAULT_TTL : checkPositiveDuration('options.ttl', o.ttl);
     this.autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
@@ -75,7 +78,7 @@ export class Mutex {
    * with the signal's reason when `signal` aborts; either way this caller holds nothing afterwards.
    */
   async acquire(options?: AcquireOptions): Promise<Lease> {
-    const o = checkOptions<AcquireOptions>('options', options);
+    const o = checkOptions<AcquireOptions>('options', options, ACQUIRE_OPTIONS);
     const wait = o.wait === undefined ? Infinity : checkWait('options.wait', o.wait);
     const signal = checkSignal('options.signal', o.signal);
     this.#context.assertOpen('acquire');

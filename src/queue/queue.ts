@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClosedError, InvalidArgumentError, JobFailedError, JobNotFoundError, WaitTimeoutError } from '../errors';
 import { tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
-import { checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
+import { checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionKeys } from '../internal/arguments';
 import type { ServiceSet } from '../internal/lifecycle';
 import { newOwnerId } from '../internal/owner-id';
 import { within, type Timers } from '../internal/timers';
@@ -146,6 +146,14 @@ interface ClaimRequest<T> {
 /** How long the 'someone listens to publish events' flag lives unless refreshed. */
 const PUBLISH_FLAG_MS = 30_000;
 
+const QUEUE_OPTIONS = optionKeys<QueueOptions>({ maxDataBytes: true, keepFinished: true, keepFailed: true, keepFinishedFor: true, keepFailedFor: true, maxStalls: true });
+const PUBLISH_OPTIONS = optionKeys<PublishOptions>({ id: true, priority: true, delay: true, attempts: true, backoff: true, timeout: true, onFinish: true });
+const BACKOFF_OPTIONS = optionKeys<NonNullable<PublishOptions['backoff']>>({ delay: true, factor: true, max: true });
+const CLAIM_OPTIONS = optionKeys<ClaimOptions>({ timeout: true, lease: true });
+const PROCESS_OPTIONS = optionKeys<QueueProcessOptions>({ concurrency: true, lease: true, stopTimeout: true });
+const TIMEOUT_OPTIONS = optionKeys<{ timeout?: number }>({ timeout: true });
+const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: true, limit: true });
+
 
 export class Queue<T = unknown> {
   readonly name: string;
@@ -162,7 +170,7 @@ export class Queue<T = unknown> {
   /** @internal Use `tusker.queue(name, options)`. */
   constructor(context: QueueContext, name: string, options?: QueueOptions) {
     this.name = checkName('name', name);
-    const o = checkOptions<QueueOptions>('options', options);
+    const o = checkOptions<QueueOptions>('options', options, QUEUE_OPTIONS);
     this.#maxDataBytes = o.maxDataBytes === undefined ? 1_048_576 : checkInteger('options.maxDataBytes', o.maxDataBytes, 1, 2 ** 31);
     const keepFinished = o.keepFinished === undefined ? 1_000 : checkInteger('options.keepFinished', o.keepFinished, 0, 2 ** 31);
     const keepFailed = o.keepFailed === undefined ? 10_000 : checkInteger('options.keepFailed', o.keepFailed, 0, 2 ** 31);
@@ -200,8 +208,8 @@ export class Queue<T = unknown> {
     }
     if (json === undefined) throw new InvalidArgumentError('data', 'a JSON-serialisable value', data);
     if (Buffer.byteLength(json) > this.#maxDataBytes) throw new InvalidArgumentError('data', `at most ${this.#maxDataBytes} bytes of JSON`, data);
-    const o = checkOptions<PublishOptions>(argument, options);
-    const backoff = o.backoff === undefined ? undefined : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff);
+    const o = checkOptions<PublishOptions>(argument, options, PUBLISH_OPTIONS);
+    const backoff = o.backoff === undefined ? undefined : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff, BACKOFF_OPTIONS);
     const finite = (name: string, value: unknown, optional: boolean) => {
       if (optional && value === undefined) return;
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -293,7 +301,7 @@ export class Queue<T = unknown> {
    * come, first served.
    */
   async claim(options?: ClaimOptions): Promise<ClaimedJob<T> | null> {
-    const o = checkOptions<ClaimOptions>('options', options);
+    const o = checkOptions<ClaimOptions>('options', options, CLAIM_OPTIONS);
     const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
     const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
     this.#context.assertOpen('queue.claim');
@@ -469,7 +477,7 @@ export class Queue<T = unknown> {
    */
   process(handler: JobHandler<T>, options?: QueueProcessOptions): JobProcessor<T> {
     checkFunction('handler', handler);
-    const o = checkOptions<QueueProcessOptions>('options', options);
+    const o = checkOptions<QueueProcessOptions>('options', options, PROCESS_OPTIONS);
     const concurrency = o.concurrency === undefined ? 1 : checkInteger('options.concurrency', o.concurrency, 1, 10_000);
     const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
     const stopTimeout = o.stopTimeout === undefined ? 10_000 : checkPositiveDuration('options.stopTimeout', o.stopTimeout);
@@ -500,7 +508,7 @@ export class Queue<T = unknown> {
    * while Redis is unreachable.
    */
   async close(options?: { readonly timeout?: number }): Promise<void> {
-    const o = checkOptions<{ timeout?: number }>('options', options);
+    const o = checkOptions<{ timeout?: number }>('options', options, TIMEOUT_OPTIONS);
     const timeout = o.timeout === undefined ? 10_000 : checkWait('options.timeout', o.timeout);
     for (const r of this.#claims.splice(0)) {
       r.timer?.cancel();
@@ -560,9 +568,8 @@ export class Queue<T = unknown> {
       finished: this.#keys.finished,
       failed: this.#keys.failed,
     };
-    const set = sets[state];
-    if (set === undefined) throw new InvalidArgumentError('state', `one of ${Object.keys(sets).join(', ')}`, state);
-    const o = checkOptions<{ offset?: number; limit?: number }>('options', options);
+    const set = checkChoice('state', state, sets);
+    const o = checkOptions<{ offset?: number; limit?: number }>('options', options, PAGE_OPTIONS);
     const offset = o.offset === undefined ? 0 : checkInteger('options.offset', o.offset, 0, 2 ** 31);
     const limit = o.limit === undefined ? 100 : checkInteger('options.limit', o.limit, 1, 100_000);
     this.#context.assertOpen('queue.list');
@@ -612,7 +619,7 @@ export class Queue<T = unknown> {
    */
   async waitFor<R = unknown>(id: string, options?: { readonly timeout?: number }): Promise<R> {
     checkName('id', id);
-    const o = checkOptions<{ timeout?: number }>('options', options);
+    const o = checkOptions<{ timeout?: number }>('options', options, TIMEOUT_OPTIONS);
     const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
     this.#context.assertOpen('queue.waitFor');
     // listen first, then look: a finish between the two cannot be missed

@@ -1,17 +1,29 @@
 import IORedis, { Cluster, type RedisOptions } from 'ioredis';
-import { InvalidArgumentError } from '../errors';
+import { ConnectionError, InvalidArgumentError, fromRedisError, type TuskerError } from '../errors';
+import { EXPECTED, checkIoredisKeys, parseRedisUrl } from './ioredis-options';
+import { fromNodeRedis, isNodeRedisClient, isOtherNodeRedisObject, type NodeRedisClient } from './node-redis';
 
 /**
- * Connection factory. Tusker accepts a URL, ioredis options, or a ready ioredis `Redis`.
+ * Connection settings. Tusker accepts a URL, ioredis options, a ready ioredis `Redis`, or a
+ * node-redis client; `connectionSettings` is the one place that turns any of them into ioredis
+ * terms, so the address a caller gave is the address used — never a default in its place.
  * Connections Tusker creates get bounded failure behaviour (a command fails with a connection
  * error after a few reconnect attempts instead of queueing forever) and are closed by
- * `close()`; an instance the user passed in is used as it is and never closed.
+ * `close()`; an ioredis instance the user passed in is used as it is and never closed.
  */
 
 export type RedisClient = IORedis | Cluster;
 
 /** What `new Tusker({ connection })` accepts. */
-export type ConnectionInput = string | RedisOptions | RedisClient;
+export type ConnectionInput = string | RedisOptions | RedisClient | NodeRedisClient;
+
+/** Any accepted input, in ioredis terms. */
+export interface ConnectionSettings {
+  /** The ioredis client the caller passed, to use as it is; absent for every other input. */
+  readonly client?: IORedis;
+  /** Options for a connection Tusker opens itself: the URL's, the node-redis client's, or the ioredis client's own. */
+  readonly options: RedisOptions;
+}
 
 /** Defaults for connections Tusker creates; options the user gives win. */
 const OWN_DEFAULTS: RedisOptions = {
@@ -32,6 +44,12 @@ function isClient(input: unknown): input is RedisClient {
   );
 }
 
+function isPlainObject(input: unknown): input is Record<string, unknown> {
+  if (typeof input !== 'object' || input === null) return false;
+  const proto = Object.getPrototypeOf(input) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 /**
  * Settings Tusker cannot work with, refused before any connection is made:
  * - Redis Cluster: grants and events rely on PUBLISH reaching the subscriber, which on Cluster
@@ -39,14 +57,77 @@ function isClient(input: unknown): input is RedisClient {
  * - ioredis `keyPrefix`: ioredis prefixes KEYS but not ARGV, and the scripts that sweep many
  *   jobs or tasks build key names from ARGV. Use Tusker's own `prefix` instead.
  */
-function checkSupported(input: unknown): void {
+/**
+ * The `redis` option of a classic API as Tusker's `connection`: what the caller gave (an ioredis
+ * client is used as it is), and REDIS_URL or the local default only when nothing was given.
+ */
+export function classicConnection(input: unknown, argument = 'options.redis'): ConnectionInput {
+  if (input === undefined) return process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const settings = connectionSettings(input, argument);
+  return settings.client ?? settings.options;
+}
+
+function refuseUnsupported(argument: string, input: unknown, options: RedisOptions | undefined): void {
   if (input instanceof Cluster || (typeof input === 'object' && input !== null && 'isCluster' in input && (input as { isCluster?: boolean }).isCluster)) {
-    throw new InvalidArgumentError('connection', 'a standalone Redis (Redis Cluster is not supported yet)', input);
+    throw new InvalidArgumentError(argument, 'a standalone Redis (Redis Cluster is not supported yet)', input);
   }
-  const options = isClient(input) ? (input as IORedis).options : typeof input === 'object' && input !== null ? (input as RedisOptions) : undefined;
   if (options?.keyPrefix) {
-    throw new InvalidArgumentError('connection', "no ioredis keyPrefix (use Tusker's `prefix` option)", options.keyPrefix);
+    throw new InvalidArgumentError(argument, "no ioredis keyPrefix (use Tusker's `prefix` option)", options.keyPrefix);
   }
+}
+
+/**
+ * Turn anything `connection` may be into ioredis settings, or throw InvalidArgumentError naming
+ * `argument`. Nothing here connects.
+ */
+export function connectionSettings(input: unknown, argument: string): ConnectionSettings {
+  refuseUnsupported(argument, input, undefined);
+  if (isClient(input)) {
+    const client = input as IORedis;
+    refuseUnsupported(argument, input, client.options);
+    return { client, options: { ...client.options } };
+  }
+  if (isNodeRedisClient(input)) return { options: fromNodeRedis(input, argument) };
+  if (isOtherNodeRedisObject(input)) {
+    throw new InvalidArgumentError(argument, 'a node-redis client (node-redis Cluster, Sentinel and pools are not supported)', input);
+  }
+  if (typeof input === 'string') return { options: parseRedisUrl(input, argument) };
+  if (isPlainObject(input)) {
+    checkIoredisKeys(input, argument);
+    refuseUnsupported(argument, input, input as RedisOptions);
+    return { options: input as RedisOptions };
+  }
+  throw new InvalidArgumentError(argument, EXPECTED, input);
+}
+
+/** The address a connection goes to, for error messages. */
+function addressOf(options: RedisOptions): string {
+  if (options.path) return options.path;
+  if (options.sentinels?.length) return `Sentinel master '${options.name ?? 'mymaster'}'`;
+  const host = options.host ?? 'localhost';
+  return `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 6379}`;
+}
+
+/** The last connection error of each connection Tusker opened, until it is ready again. */
+const lastConnectionErrors = new WeakMap<RedisClient, Error>();
+
+function watch(connection: RedisClient): void {
+  // ioredis emits 'error' on every failed reconnect; the calls that fail report it, so the event
+  // must not crash a process that has no listener — and it is the real cause behind the
+  // "max retries per request" error those calls get.
+  connection.on('error', (error: Error) => lastConnectionErrors.set(connection, error));
+  connection.on('ready', () => lastConnectionErrors.delete(connection));
+}
+
+/**
+ * The typed error for a failed command on `client`: a connection failure names the address and
+ * the socket error behind it (`Redis at 127.0.0.1:1 is unreachable (connect ECONNREFUSED)`).
+ */
+export function redisFailure(client: RedisClient, error: unknown): TuskerError {
+  const mapped = fromRedisError(error);
+  if (!(mapped instanceof ConnectionError) || client instanceof Cluster) return mapped;
+  const last = client.status === 'ready' ? undefined : lastConnectionErrors.get(client);
+  return new ConnectionError(last ?? error, addressOf(client.options));
 }
 
 export class Connections {
@@ -56,22 +137,14 @@ export class Connections {
   readonly #extra = new Set<RedisClient>();
 
   constructor(input: ConnectionInput | undefined) {
-    checkSupported(input);
-    if (isClient(input)) {
-      this.client = input;
-      this.#ownsClient = false;
-    } else if (typeof input === 'string') {
-      this.client = new IORedis(input, OWN_DEFAULTS);
-      this.#ownsClient = true;
-    } else {
-      const options = input ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-      this.client =
-        typeof options === 'string' ? new IORedis(options, OWN_DEFAULTS) : new IORedis({ ...OWN_DEFAULTS, ...options });
-      this.#ownsClient = true;
-    }
-    // ioredis emits 'error' on every failed reconnect; the calls that fail report it, so the
-    // event must not crash a process that has no listener.
-    if (this.#ownsClient) this.client.on('error', ignore);
+    // nothing given: the environment's Redis, else the local default — but only then
+    const settings =
+      input === undefined
+        ? connectionSettings(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', process.env.REDIS_URL ? 'REDIS_URL' : 'connection')
+        : connectionSettings(input, 'connection');
+    this.client = settings.client ?? new IORedis({ ...OWN_DEFAULTS, ...settings.options });
+    this.#ownsClient = settings.client === undefined;
+    if (this.#ownsClient) watch(this.client);
   }
 
   /** A further connection with the same settings (subscriber, blocking), owned and closed by Tusker. */
@@ -80,7 +153,7 @@ export class Connections {
       this.client instanceof Cluster
         ? this.client.duplicate(undefined, { redisOptions: { ...this.client.options.redisOptions, ...overrides } })
         : this.client.duplicate({ ...OWN_DEFAULTS, ...overrides });
-    connection.on('error', ignore);
+    watch(connection);
     this.#extra.add(connection);
     // a connection closed for good (disconnect(), quit) is not Tusker's to close any more
     connection.once('end', () => this.#extra.delete(connection));

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { fromRedisError } from '../errors';
 import { resolveLua } from './lua-source';
-import type { RedisClient } from './connection';
+import { redisFailure, type RedisClient } from './connection';
 
 /**
  * The script registry. Each script is read once per process, called by EVALSHA, and sent in full
@@ -48,10 +47,10 @@ export function runScript(
   // ioredis flattens array arguments, so keys and args are passed without copying them
   const call = client.evalsha as unknown as (...a: unknown[]) => Promise<unknown[]>;
   return call.call(client, s.sha, keys.length, keys, args).catch((error: unknown) => {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw fromRedisError(error);
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw redisFailure(client, error);
     const evaluate = client.eval as unknown as (...a: unknown[]) => Promise<unknown[]>;
     return evaluate.call(client, s.source, keys.length, keys, args).catch((e: unknown) => {
-      throw fromRedisError(e);
+      throw redisFailure(client, e);
     });
   });
 }

@@ -1,7 +1,6 @@
-import { fromRedisError } from '../errors';
 import { Service } from '../internal/lifecycle';
 import type { TimerHandle, Timers } from '../internal/timers';
-import type { RedisClient } from './connection';
+import { redisFailure, type RedisClient } from './connection';
 
 /**
  * The one pub/sub connection of a Tusker instance, shared by every primitive.
@@ -61,7 +60,8 @@ export class Subscriber extends Service {
     let c = this.#channels.get(channel);
     if (!c) {
       const created: Channel = { listeners: new Map(), ready: Promise.resolve(), confirmed: false, linger: undefined };
-      created.ready = this.#client()
+      const client = this.#client();
+      created.ready = client
         .subscribe(channel)
         .then(
           () => {
@@ -69,7 +69,7 @@ export class Subscriber extends Service {
           },
           (error: unknown) => {
             if (this.#channels.get(channel) === created) this.#channels.delete(channel);
-            throw fromRedisError(error);
+            throw redisFailure(client, error);
           },
         );
       c = created;

@@ -5,6 +5,7 @@ import {
   checkInteger,
   checkName,
   checkOptions,
+  optionKeys,
   checkPositiveDuration,
 } from '../internal/arguments';
 import type { ServiceSet } from '../internal/lifecycle';
@@ -131,6 +132,12 @@ export interface TasksContext {
 
 const MIB = 1_048_576;
 
+const GROUP_OPTIONS = optionKeys<TaskGroupOptions>({ maxInfoBytes: true, partTtl: true, retention: true });
+const LOCK_OPTIONS = optionKeys<{ ttl?: number }>({ ttl: true });
+const CLOSE_OPTIONS = optionKeys<CloseOptions>({ attempts: true, timeout: true, expectParts: true });
+const PROCESS_OPTIONS = optionKeys<ProcessOptions>({ concurrency: true, autoExtend: true, stopTimeout: true, onFinished: true });
+const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: true, limit: true });
+
 export class TaskGroup {
   readonly name: string;
   readonly #context: TasksContext;
@@ -145,7 +152,7 @@ export class TaskGroup {
   /** @internal Use `tusker.tasks(group, options)`. */
   constructor(context: TasksContext, name: string, options?: TaskGroupOptions) {
     this.name = checkName('group', name);
-    const o = checkOptions<TaskGroupOptions>('options', options);
+    const o = checkOptions<TaskGroupOptions>('options', options, GROUP_OPTIONS);
     this.#maxInfoBytes = o.maxInfoBytes === undefined ? MIB : checkInteger('options.maxInfoBytes', o.maxInfoBytes, 1);
     this.#partTtl = o.partTtl === undefined ? 600_000 : checkPositiveDuration('options.partTtl', o.partTtl);
     this.#retention = o.retention === undefined ? 86_400_000 : checkPositiveDuration('options.retention', o.retention);
@@ -175,7 +182,7 @@ export class TaskGroup {
   async lock(task: string, part: string, options?: { readonly ttl?: number }): Promise<{ deadline: Date }> {
     checkName('task', task);
     checkName('part', part);
-    const o = checkOptions<{ ttl?: number }>('options', options);
+    const o = checkOptions<{ ttl?: number }>('options', options, LOCK_OPTIONS);
     const ttl = o.ttl === undefined ? this.#partTtl : checkPositiveDuration('options.ttl', o.ttl);
     this.#context.assertOpen('tasks.lock');
     const r = await this.#scripts.lock(task, part, ttl);
@@ -213,7 +220,7 @@ export class TaskGroup {
   async close(task: string, info?: unknown, options?: CloseOptions): Promise<{ result: 'closed' | 'already-closed' | 'already-finished'; state: TaskState }> {
     checkName('task', task);
     const json = this.#infoJson(info);
-    const o = checkOptions<CloseOptions>('options', options);
+    const o = checkOptions<CloseOptions>('options', options, CLOSE_OPTIONS);
     const attempts = o.attempts === undefined ? 5 : checkInteger('options.attempts', o.attempts, 1);
     const timeout = o.timeout === undefined ? 30_000 : checkPositiveDuration('options.timeout', o.timeout);
     const expect = this.#expect(o.expectParts);
@@ -229,7 +236,7 @@ export class TaskGroup {
    */
   process(handler: TaskHandler, options?: ProcessOptions): TaskProcessor {
     checkFunction('handler', handler);
-    const o = checkOptions<ProcessOptions>('options', options);
+    const o = checkOptions<ProcessOptions>('options', options, PROCESS_OPTIONS);
     const concurrency = o.concurrency === undefined ? 1 : checkInteger('options.concurrency', o.concurrency, 1);
     const autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
     const stopTimeout = o.stopTimeout === undefined ? 10_000 : checkPositiveDuration('options.stopTimeout', o.stopTimeout);
@@ -335,7 +342,7 @@ export class TaskGroup {
 
   /** Failed tasks, oldest failure first. */
   async listFailed(options?: { readonly offset?: number; readonly limit?: number }): Promise<string[]> {
-    const o = checkOptions<{ offset?: number; limit?: number }>('options', options);
+    const o = checkOptions<{ offset?: number; limit?: number }>('options', options, PAGE_OPTIONS);
     const offset = o.offset === undefined ? 0 : checkInteger('options.offset', o.offset, 0);
     const limit = o.limit === undefined ? 100 : checkInteger('options.limit', o.limit, 1);
     this.#context.assertOpen('tasks.listFailed');

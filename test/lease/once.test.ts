@@ -131,7 +131,7 @@ describe('once', () => {
   });
 
   it('rejects bad input before any Redis call', async () => {
-    const t = redis.tusker({ connection: 'redis://127.0.0.1:1', lazyConnect: true } as never);
+    const t = redis.tusker({ connection: { host: '127.0.0.1', port: 1, lazyConnect: true } });
     const fn = () => undefined;
     const cases: [string, () => Promise<unknown>][] = [
       ['key', () => t.once('', fn)],

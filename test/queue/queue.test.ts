@@ -359,7 +359,7 @@ describe('job queue', () => {
   });
 
   it('rejects bad input before any Redis call', async () => {
-    const t = redis.tusker({ connection: 'redis://127.0.0.1:1', lazyConnect: true } as never);
+    const t = redis.tusker({ connection: { host: '127.0.0.1', port: 1, lazyConnect: true } });
     const q = t.queue('bad', { maxDataBytes: 32 });
     const cycle: { self?: unknown } = {};
     cycle.self = cycle;

@@ -162,7 +162,7 @@ describe('task barriers', () => {
   });
 
   it('rejects bad input before any Redis call', async () => {
-    const t = redis.tusker({ connection: 'redis://127.0.0.1:1', lazyConnect: true } as never);
+    const t = redis.tusker({ connection: { host: '127.0.0.1', port: 1, lazyConnect: true } });
     const tasks = t.tasks('bad', { maxInfoBytes: 64 });
     const circular: { self?: unknown } = {};
     circular.self = circular;
