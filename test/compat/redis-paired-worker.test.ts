@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import RedisPairedWorker from '../../src/compat/redis-paired-worker';
+import { InvalidArgumentError } from '../../src/index';
 import { useRedis } from '../support/fixture';
 
 const redis = useRedis();
@@ -42,6 +43,28 @@ describe('compat: redis-paired-worker', () => {
     await vi.waitFor(() => expect(other).toHaveLength(1));
     expect(other[0]).toMatchObject({ error: null, acquired: true });
     other[0]!.done!(true);
+  });
+
+  it("keyPrefix in the original's style, 'myapp:', is accepted and names the keys", async () => {
+    const calls: [Error | null, boolean][] = [];
+    const done = new Promise<void>((resolve) =>
+      new RedisPairedWorker({ keyPrefix: `${redis.prefix}:` }).lock(redis.url, 'styled', (error, acquired, report) => {
+        calls.push([error, acquired]);
+        report(true);
+        resolve();
+      }),
+    );
+    await done;
+    // the same prefix written without the colon is the same set of keys: this task is done there
+    const late = await new Promise<[Error | null, boolean]>((resolve) =>
+      new RedisPairedWorker({ keyPrefix: redis.prefix }).lock(redis.url, 'styled', (error, acquired) => resolve([error, acquired])),
+    );
+    expect([calls, late]).toEqual([[[null, true]], [null, false]]);
+    expect((await redis.redis().keys(`${redis.prefix}:*`)).length).toBeGreaterThan(0);
+    expect(await redis.redis().keys(`${redis.prefix}::*`)).toEqual([]);
+    for (const keyPrefix of [':', '', 'a{b}:']) {
+      expect(() => new RedisPairedWorker({ keyPrefix })).toThrow(InvalidArgumentError);
+    }
   });
 
   it("the README's example in two processes: the one that dies mid-task is replaced after lockTimeout", async () => {
