@@ -26,9 +26,13 @@ afterEach(() => {
   running.clear();
 });
 
-/** `observe`: preload test/fixtures/observe-classic.js, for examples that print nothing themselves. */
-export function runScript(file: string, env: NodeJS.ProcessEnv, options: { observe?: boolean } = {}): Script {
-  const args = options.observe ? ['-r', observer, file] : [file];
+/**
+ * `observe`: preload test/fixtures/observe-classic.js, for examples that print nothing themselves;
+ * `preload`: more files to preload. A .ts file runs under tsx.
+ */
+export function runScript(file: string, env: NodeJS.ProcessEnv, options: { observe?: boolean; preload?: string[]; args?: string[] } = {}): Script {
+  const preload = [...(options.observe ? [observer] : []), ...(options.preload ?? [])];
+  const args = [...(file.endsWith('.ts') ? ['--import', 'tsx'] : []), ...preload.flatMap((p) => ['-r', p]), file, ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   const stdout: string[] = [];
