@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import RedisPairedWorker from '../../src/compat/redis-paired-worker';
 import { InvalidArgumentError } from '../../src/index';
 import { useRedis } from '../support/fixture';
+import { runScript } from './script';
 
 const redis = useRedis();
 const root = join(__dirname, '..', '..');
@@ -84,4 +85,20 @@ describe('compat: redis-paired-worker', () => {
     expect(late.stdout).toContain('lock: acquired=false');
     expect(late.stdout).toContain('hlock: acquired=false');
   });
+
+  it("the README's example, as written but for its require lines: both tasks done, a later worker is told so", async () => {
+    const child = runScript(join(root, 'test', 'fixtures', 'paired-readme.js'), { REDIS_URL: redis.url }, { observe: true });
+    for (const line of ['lock acquired=true', 'lock done(true)', 'hlock acquired=true', 'hlock done(true)']) await child.line(`observed: ${line}`);
+    // the README's defaults: prefix, task id and field
+    const worker = new RedisPairedWorker();
+    const outcome = (how: 'lock' | 'hlock') =>
+      new Promise<boolean>((resolve) => {
+        const callback = (_: Error | null, acquired: boolean) => resolve(acquired);
+        if (how === 'lock') worker.lock(redis.url, 'aTask-id', callback);
+        else worker.hlock(redis.url, 'aTask-id', 'aField', callback);
+      });
+    expect([await outcome('lock'), await outcome('hlock')]).toEqual([false, false]);
+    expect(child.stderr()).toBe('');
+  });
 });
+
