@@ -45,8 +45,8 @@ export interface ClassicStats {
 
 /** Reports a released task's outcome: a truthy `error` fails the attempt. `callback` runs once it is recorded. */
 export type Completed = {
-  (error?: unknown, callback?: Callback): void;
   (callback: Callback): void;
+  (error?: unknown, callback?: Callback): void;
 };
 /** Receives each released task, with the `info` given to `close`. */
 export type ReleasedCallback<Info = unknown> = (error: Error | null, taskName: string, info: Info, completed: Completed) => void;
