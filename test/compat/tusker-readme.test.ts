@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initialize } from '../../src/compat/tusker';
@@ -34,4 +35,16 @@ describe("compat: the Tusker README's snippets, as written, each in its own proc
     expect(await manager.stats()).toMatchObject({ completed: 1 });
     await manager.quit();
   });
+
+  it("initialize is one function whichever way it is loaded: require('tusker'), import, or the compat path first", () => {
+    const program = `
+      const classic = require('tusker/compat/tusker');
+      const main = require('tusker');
+      import('tusker').then((esm) => console.log(JSON.stringify([
+        main.initialize === classic.initialize, esm.initialize === classic.initialize,
+        esm.default.initialize === classic.initialize, typeof main.Tusker,
+      ])));`;
+    expect(JSON.parse(execFileSync(process.execPath, ['-e', program], { cwd: root, encoding: 'utf8' }))).toEqual([true, true, true, 'function']);
+  });
 });
+
