@@ -71,7 +71,8 @@ describe('compat: thoonk-jobs', () => {
     const publisher = runScript(join(root, 'examples', 'compat', 'thoonk-jobs', 'readme-publisher.js'), env);
     await publisher.line('Job published');
     await publisher.line('Job completed!');
-    expect(publisher.stdout.filter(Boolean)).toEqual(['Job published', 'Job completed!']);
+    // the publish reply and the finish event come on two connections: under load, either may be read first
+    expect(publisher.stdout.filter(Boolean).sort()).toEqual(['Job completed!', 'Job published']);
     expect([worker.stderr(), publisher.stderr()]).toEqual(['', '']);
   });
 });
