@@ -36,3 +36,6 @@ export {
   RedisReplyError,
 } from './errors';
 export type { TuskerErrorCode, LockLostReason } from './errors';
+// The original tusker package's entry point: `require('tusker').initialize()` runs its README as written.
+export { initialize } from './compat/tusker';
+export type { InitializeOptions, TaskManager, ClassicStats, CloseTaskOptions, ReleasedCallback, Completed } from './compat/tusker';

@@ -9,11 +9,14 @@
  * As in the original, an attempt fails by not calling `done()` within `lockTimeout`: the attempt's
  * lease is not renewed, so the next attempt starts elsewhere when it ends. Unlike the original,
  * attempts never overlap, a late `done()` is not recorded over the attempt that replaced it, and
- * waiting workers are woken by Redis instead of polling.
+ * waiting workers are woken by Redis instead of polling. An error thrown in a listener is an
+ * uncaught exception, as it was in the original (a throwing `acquired` listener also ends its
+ * attempt as failed, so the next one starts at once rather than after `lockTimeout`).
  */
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, Tusker, type AttemptEvent } from '../index';
 import { connectionSettings, type ConnectionInput } from '../redis/connection';
+import { callBack } from './user-callback';
 
 interface Settings {
   /** An ioredis or node-redis client: its settings are used for Tusker's own connection; it is never closed. */
@@ -29,8 +32,22 @@ interface Settings {
 
 const StatusLevels = { Verbose: 1, Normal: 2 } as const;
 
+/** The events a worker emits, with their listeners' arguments. */
+interface Events {
+  /** This process runs the attempt: do the work, then call `done()`. */
+  acquired: [lastAttempt: boolean];
+  /** Another process runs the current attempt. */
+  locked: [];
+  status: [message: string];
+  /** Every attempt failed; nobody runs the work again. */
+  'max-attempts': [];
+  error: [error: Error];
+}
+
 class RedisLockingWorker extends EventEmitter {
   static readonly StatusLevels = StatusLevels;
+  /** The name the original README's option list uses. */
+  static readonly StatusLevel = StatusLevels;
   readonly lockKey: string;
   readonly statusLevel: number;
   readonly lockTimeout: number;
@@ -56,6 +73,18 @@ class RedisLockingWorker extends EventEmitter {
         : (process.env.REDIS_URL ?? 'redis://localhost:6379'));
   }
 
+  override on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.on(event, listener);
+  }
+
+  override once<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): this;
+  override once(event: string | symbol, listener: (...args: any[]) => void): this;
+  override once(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.once(event, listener);
+  }
+
   /** Try to do the work: emits `acquired(lastAttempt)` here, or `locked` when another worker has it. */
   acquire(): void {
     const tusker = new Tusker({ connection: this.#connection });
@@ -63,9 +92,10 @@ class RedisLockingWorker extends EventEmitter {
       .once(
         this.lockKey,
         ({ lastAttempt }) =>
-          new Promise<void>((resolve) => {
+          new Promise<void>((resolve, reject) => {
             this.#finishAttempt = resolve;
-            this.emit('acquired', lastAttempt);
+            const called = this.#tell('acquired', lastAttempt);
+            if (called.threw) reject(called.error);
           }),
         {
           maxAttempts: this.maxAttempts,
@@ -76,9 +106,10 @@ class RedisLockingWorker extends EventEmitter {
       )
       .then(
         (result) => {
-          if (result.status === 'max-attempts') this.emit('max-attempts');
+          if (result.status === 'max-attempts') this.#tell('max-attempts');
         },
-        (error: unknown) => this.emit('error', error),
+        // with no 'error' listener, emit throws the error itself: an uncaught exception, as in the original
+        (error: Error) => this.#tell('error', error),
       )
       .finally(() => void tusker.close());
   }
@@ -90,15 +121,20 @@ class RedisLockingWorker extends EventEmitter {
     finish?.();
   }
 
+  /** Emit to the user's listeners, whose errors must not vanish into the attempt's promise chain. */
+  #tell<E extends keyof Events>(event: E, ...args: Events[E]) {
+    return callBack(() => this.emit(event, ...args));
+  }
+
   #status(level: number, message: string): void {
-    if (level >= this.statusLevel) this.emit('status', message);
+    if (level >= this.statusLevel) this.#tell('status', message);
   }
 
   #progress(event: AttemptEvent): void {
     const { Verbose, Normal } = StatusLevels;
     switch (event.type) {
       case 'standing-by':
-        this.emit('locked');
+        this.#tell('locked');
         this.#status(Verbose, `Attempt #${event.attempt} is running elsewhere; waiting for its result`);
         break;
       case 'checking':

@@ -1,7 +1,7 @@
 /**
  * The classic API of Tusker (task barriers), as a thin adapter over `tusker.tasks()`:
  *
- *   const tusker = require('tusker/compat/tusker');
+ *   const tusker = require('tusker');        // or require('tusker/compat/tusker')
  *   const taskManager = tusker.initialize();
  *   taskManager.lock('the-task', lockName);   taskManager.unlock('the-task', lockName);
  *   taskManager.close('the-task', info);
@@ -11,12 +11,21 @@
  * As in the original, a released task's processing is not renewed: a task not `completed`
  * within `timeout` gets a new attempt. Unlike the original, timeouts also happen by themselves
  * while a `fetchReleased` registration runs (no cron needed), and nothing is lost if a process
- * dies between taking a task and marking it processing.
+ * dies between taking a task and marking it processing. An error thrown in a callback is an
+ * uncaught exception, as it was in the original (a throwing `fetchReleased` handler also fails
+ * the attempt).
  */
 import { classicConnection } from '../redis/connection';
-import { Tusker, type ConnectionInput, type TaskGroup, type TaskProcessor } from '../index';
+// not '../index': the main entry re-exports `initialize`, and a cycle would hand this module a
+// half-built index when a user loads 'tusker/compat/tusker' first
+import { Tusker } from '../tusker';
+import type { ConnectionInput } from '../redis/connection';
+import type { TaskGroup } from '../tasks/task-group';
+import type { TaskProcessor } from '../tasks/processor';
+import { callBack } from './user-callback';
 
-type Callback<T> = (error: Error | null, result?: T) => void;
+/** A node-style callback: `result` is there when `error` is null. */
+export type Callback<T = void> = (error: Error | null, result: T) => void;
 
 export interface InitializeOptions {
   /** A URL, ioredis options, an ioredis client or a node-redis client. @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
@@ -35,17 +44,30 @@ export interface ClassicStats {
   processing: number;
 }
 
-type Completed = (error?: unknown, callback?: Callback<void>) => void;
-type ReleasedCallback = (error: Error | null, taskName?: string, info?: unknown, completed?: Completed) => void;
+/** Reports a released task's outcome: a truthy `error` fails the attempt. `callback` runs once it is recorded. */
+export type Completed = {
+  (callback: Callback): void;
+  (error?: unknown, callback?: Callback): void;
+};
+/** Receives each released task, with the `info` given to `close`. */
+export type ReleasedCallback<Info = unknown> = (error: Error | null, taskName: string, info: Info, completed: Completed) => void;
 
 /** Resolve `promise` into `callback` when one is given; else return it. */
 function settle<T>(promise: Promise<T>, callback: Callback<T> | undefined): Promise<T> | undefined {
   if (typeof callback !== 'function') return promise;
   promise.then(
-    (value) => callback(null, value),
-    (error: Error) => callback(error),
+    (value) => callBack(callback, null, value),
+    (error: Error) => callBack(callback as (error: Error) => void, error),
   );
   return undefined;
+}
+
+/** Options of `close`. */
+export interface CloseTaskOptions {
+  /** Attempts before the task is marked failed (a new attempt follows `completed(err)` or a timeout). @default 5 */
+  attempts?: number;
+  /** ms the handler has to call `completed` before a new attempt starts. @default 30000 */
+  timeout?: number;
 }
 
 export class TaskManager {
@@ -59,17 +81,24 @@ export class TaskManager {
   }
 
   /** Register `lockName` as a part of `task` in flight. */
-  lock(task: string, lockName: string, callback?: Callback<void>): Promise<void> | undefined {
+  lock(task: string, lockName: string): Promise<void>;
+  lock(task: string, lockName: string, callback: Callback): void;
+  lock(task: string, lockName: string, callback?: Callback): Promise<void> | undefined {
     return settle(this.#tasks.lock(task, lockName).then(() => undefined), callback);
   }
 
   /** `lockName` is done; the task is released when it was closed and nothing else is in flight. */
-  unlock(task: string, lockName: string, callback?: Callback<void>): Promise<void> | undefined {
+  unlock(task: string, lockName: string): Promise<void>;
+  unlock(task: string, lockName: string, callback: Callback): void;
+  unlock(task: string, lockName: string, callback?: Callback): Promise<void> | undefined {
     return settle(this.#tasks.unlock(task, lockName).then(() => undefined), callback);
   }
 
   /** The task is complete; `options`: `{ attempts = 5, timeout = 30000 }`. */
-  close(task: string, info?: unknown, options?: { attempts?: number; timeout?: number } | Callback<void>, callback?: Callback<void>): Promise<void> | undefined {
+  close(task: string, info?: unknown, options?: CloseTaskOptions): Promise<void>;
+  close(task: string, info: unknown, callback: Callback): void;
+  close(task: string, info: unknown, options: CloseTaskOptions | undefined, callback: Callback): void;
+  close(task: string, info?: unknown, options?: CloseTaskOptions | Callback, callback?: Callback): Promise<void> | undefined {
     if (typeof options === 'function') [callback, options] = [options, undefined];
     const { attempts, timeout } = options ?? {};
     return settle(
@@ -82,26 +111,29 @@ export class TaskManager {
    * Call `callback(err, taskName, info, completed)` for every released task, one at a time;
    * `completed(err?, cb?)` reports the outcome (an error fails the attempt).
    */
-  fetchReleased(callback: ReleasedCallback): void {
-    const done = new Map<string, Callback<void>>();
+  fetchReleased<Info = unknown>(callback: ReleasedCallback<Info>): void {
+    const done = new Map<string, Callback>();
     const processor = this.#tasks.process(
       ({ name, info, signal }) =>
         new Promise<void>((resolve, reject) => {
           // a task not completed within its timeout was handed to a new attempt: free the slot
           signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-          callback(null, name, info, (error?: unknown, cb?: Callback<void>) => {
-            if (typeof error === 'function') [cb, error] = [error as Callback<void>, undefined];
+          const completed = (error?: unknown, cb?: Callback) => {
+            if (typeof error === 'function') [cb, error] = [error as Callback, undefined];
             if (cb) done.set(name, cb);
             if (error) reject(error instanceof Error ? error : new Error(String(error)));
             else resolve();
-          });
+          };
+          const called = callBack(callback, null, name, info as Info, completed);
+          // the handler cannot have merged what it threw in the middle of: try again
+          if (called.threw) reject(called.error);
         }),
       {
         autoExtend: false,
         onFinished: ({ task, outcome }) => {
           const cb = done.get(task);
           done.delete(task);
-          cb?.(outcome === 'lost' ? new Error(`task '${task}' timed out before it was completed`) : null);
+          if (cb) callBack(cb, outcome === 'lost' ? new Error(`task '${task}' timed out before it was completed`) : null);
         },
       },
     );
@@ -109,26 +141,34 @@ export class TaskManager {
   }
 
   /** The original README's name for `fetchReleased`. */
-  watchForReleased(callback: ReleasedCallback): void {
+  watchForReleased<Info = unknown>(callback: ReleasedCallback<Info>): void {
     this.fetchReleased(callback);
   }
 
   /** Drop locks taken more than `millis` ago and release what became free. */
-  timeoutLocks(millis: number, callback?: Callback<void>): Promise<void> | undefined {
+  timeoutLocks(millis: number): Promise<void>;
+  timeoutLocks(millis: number, callback: Callback): void;
+  timeoutLocks(millis: number, callback?: Callback): Promise<void> | undefined {
     return settle(this.#tasks.timeoutLocks(millis).then(() => undefined), callback);
   }
 
   /** The original README's name for `timeoutLocks`. */
-  timeout(millis: number, callback?: Callback<void>): Promise<void> | undefined {
-    return this.timeoutLocks(millis, callback);
+  timeout(millis: number): Promise<void>;
+  timeout(millis: number, callback: Callback): void;
+  timeout(millis: number, callback?: Callback): Promise<void> | undefined {
+    return settle(this.#tasks.timeoutLocks(millis).then(() => undefined), callback);
   }
 
   /** Give tasks whose processing timed out a new attempt (or fail them). */
-  timeoutProcessing(callback?: Callback<void>): Promise<void> | undefined {
+  timeoutProcessing(): Promise<void>;
+  timeoutProcessing(callback: Callback): void;
+  timeoutProcessing(callback?: Callback): Promise<void> | undefined {
     return settle(this.#tasks.timeoutProcessing().then(() => undefined), callback);
   }
 
   /** `{ completed, released, locked, failed, processing }`. */
+  stats(): Promise<ClassicStats>;
+  stats(callback: Callback<ClassicStats>): void;
   stats(callback?: Callback<ClassicStats>): Promise<ClassicStats> | undefined {
     return settle(
       this.#tasks.stats().then(({ completed, released, locked, failed, processing }) => ({ completed, released, locked, failed, processing })),
@@ -137,7 +177,9 @@ export class TaskManager {
   }
 
   /** Stop fetching and close the connections. */
-  quit(callback?: Callback<void>): Promise<void> | undefined {
+  quit(): Promise<void>;
+  quit(callback: Callback): void;
+  quit(callback?: Callback): Promise<void> | undefined {
     return settle(
       (async () => {
         await Promise.all(this.#processors.splice(0).map((p) => p.stop()));

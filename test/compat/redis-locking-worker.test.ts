@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import RedisLockingWorker from '../../src/compat/redis-locking-worker';
 import { InvalidArgumentError } from '../../src/index';
 import { useRedis } from '../support/fixture';
+import { runScript } from './script';
 
 const redis = useRedis();
 const root = join(__dirname, '..', '..');
@@ -80,4 +81,26 @@ describe('compat: redis-locking-worker', () => {
       process.kill(-(primary.pid as number), 'SIGKILL');
     }
   });
+
+  describe("the README's usage, as written but for its require line", () => {
+    const readme = join(root, 'examples', 'compat', 'redis-locking-worker', 'readme.js');
+
+    it("its slip (SUCCESS_CHANCE is not defined) kills the process with the ReferenceError on stderr, as the original's did", async () => {
+      const child = runScript(readme, { REDIS_URL: redis.url });
+      const { code } = await child.exited;
+      expect(child.stderr()).toContain('ReferenceError: SUCCESS_CHANCE is not defined');
+      expect(code).not.toBe(0);
+      expect(child.stdout).toContain('Status message from lock: Starting attempt #1');
+    });
+
+    it('with its two slips supplied from outside, it does the work, cleans up and exits', async () => {
+      const child = runScript(readme, { REDIS_URL: redis.url }, { preload: [join(root, 'test', 'fixtures', 'readme-slips.js')] });
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      expect(child.stderr()).toBe('');
+      expect(child.stdout).toContain('Completed work successfully, cleaning up!');
+      // the README's lockKey is fixed: after the run above, this is attempt #1 or #2
+      expect(child.stdout.filter((l) => /^Status message from lock: Work completed in attempt #\d$/.test(l))).toHaveLength(1);
+    });
+  });
 });
+

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import RedisPairedWorker from '../../src/compat/redis-paired-worker';
+import { InvalidArgumentError } from '../../src/index';
 import { useRedis } from '../support/fixture';
+import { runScript } from './script';
 
 const redis = useRedis();
 const root = join(__dirname, '..', '..');
@@ -44,6 +46,28 @@ describe('compat: redis-paired-worker', () => {
     other[0]!.done!(true);
   });
 
+  it("keyPrefix in the original's style, 'myapp:', is accepted and names the keys", async () => {
+    const calls: [Error | null, boolean][] = [];
+    const done = new Promise<void>((resolve) =>
+      new RedisPairedWorker({ keyPrefix: `${redis.prefix}:` }).lock(redis.url, 'styled', (error, acquired, report) => {
+        calls.push([error, acquired]);
+        report(true);
+        resolve();
+      }),
+    );
+    await done;
+    // the same prefix written without the colon is the same set of keys: this task is done there
+    const late = await new Promise<[Error | null, boolean]>((resolve) =>
+      new RedisPairedWorker({ keyPrefix: redis.prefix }).lock(redis.url, 'styled', (error, acquired) => resolve([error, acquired])),
+    );
+    expect([calls, late]).toEqual([[[null, true]], [null, false]]);
+    expect((await redis.redis().keys(`${redis.prefix}:*`)).length).toBeGreaterThan(0);
+    expect(await redis.redis().keys(`${redis.prefix}::*`)).toEqual([]);
+    for (const keyPrefix of [':', '', 'a{b}:']) {
+      expect(() => new RedisPairedWorker({ keyPrefix })).toThrow(InvalidArgumentError);
+    }
+  });
+
   it("the README's example in two processes: the one that dies mid-task is replaced after lockTimeout", async () => {
     const run = promisify(execFile);
     const env = { ...process.env, REDIS_URL: redis.url, TASK_ID: `${redis.prefix}-crash` };
@@ -61,4 +85,20 @@ describe('compat: redis-paired-worker', () => {
     expect(late.stdout).toContain('lock: acquired=false');
     expect(late.stdout).toContain('hlock: acquired=false');
   });
+
+  it("the README's example, as written but for its require lines: both tasks done, a later worker is told so", async () => {
+    const child = runScript(join(root, 'test', 'fixtures', 'paired-readme.js'), { REDIS_URL: redis.url }, { observe: true });
+    for (const line of ['lock acquired=true', 'lock done(true)', 'hlock acquired=true', 'hlock done(true)']) await child.line(`observed: ${line}`);
+    // the README's defaults: prefix, task id and field
+    const worker = new RedisPairedWorker();
+    const outcome = (how: 'lock' | 'hlock') =>
+      new Promise<boolean>((resolve) => {
+        const callback = (_: Error | null, acquired: boolean) => resolve(acquired);
+        if (how === 'lock') worker.lock(redis.url, 'aTask-id', callback);
+        else worker.hlock(redis.url, 'aTask-id', 'aField', callback);
+      });
+    expect([await outcome('lock'), await outcome('hlock')]).toEqual([false, false]);
+    expect(child.stderr()).toBe('');
+  });
 });
+

@@ -6,6 +6,7 @@ import { InvalidArgumentError, JobLostError } from '../../src/index';
 import { createJob } from '../../src/compat/thoonk-jobs';
 import { startChild } from '../support/child';
 import { useRedis } from '../support/fixture';
+import { runScript } from './script';
 
 const redis = useRedis();
 const root = join(__dirname, '..', '..');
@@ -62,4 +63,17 @@ describe('compat: thoonk-jobs', () => {
     expect(stdout.match(/Processing \S+: \d/g)).toHaveLength(5);
     expect(stdout.match(/Finished: Result for \d/g)).toHaveLength(5);
   });
+
+  it("Thoonk's README set-up and both examples, as written but for their require lines", async () => {
+    // the README's channel and Thoonk's default prefix: no other test here uses them
+    const env = { REDIS_URL: redis.url };
+    const worker = runScript(join(root, 'examples', 'compat', 'thoonk-jobs', 'readme-worker.js'), env);
+    const publisher = runScript(join(root, 'examples', 'compat', 'thoonk-jobs', 'readme-publisher.js'), env);
+    await publisher.line('Job published');
+    await publisher.line('Job completed!');
+    // the publish reply and the finish event come on two connections: under load, either may be read first
+    expect(publisher.stdout.filter(Boolean).sort()).toEqual(['Job completed!', 'Job published']);
+    expect([worker.stderr(), publisher.stderr()]).toEqual(['', '']);
+  });
 });
+

@@ -2,7 +2,7 @@
 // this process, but any server would do), each holding a lock on the task; the end of the stream
 // closes it; a watcher merges when every chunk is done. Run: node stream.js
 // Redis: REDIS_URL, or localhost:6379.
-const tusker = require('tusker/compat/tusker');
+const tusker = require('tusker'); // the original package's own entry point
 
 const taskManager = tusker.initialize();
 
