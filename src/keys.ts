@@ -96,7 +96,12 @@ export class Keys {
       partLockedAt: `${base}:part-locked-at`,
       stats: `${base}:stats`,
       events: `${base}:events`,
-      task: (name) => ({ task: `${base}:task:${name}`, parts: `${base}:parts:${name}`, unlocked: `${base}:unlocked:${name}` }),
+      task: (name) => ({
+        task: `${base}:task:${name}`,
+        parts: `${base}:parts:${name}`,
+        unlocked: `${base}:unlocked:${name}`,
+        expected: `${base}:expected:${name}`,
+      }),
       claimGuard: (id) => `${base}:claim-guard:${id}`,
     };
   }
@@ -146,7 +151,7 @@ export interface TaskGroupKeys {
   readonly partLockedAt: string;
   readonly stats: string;
   readonly events: string;
-  task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string };
+  task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string; readonly expected: string };
   /** A list one blocking claimer (id) also waits on: filled when it stops (see internal/claim-loop.ts). */
   claimGuard(id: string): string;
 }

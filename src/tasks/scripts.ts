@@ -70,7 +70,7 @@ export class TaskScripts {
     const t = k.task(name);
     const r = await this.#run(
       S.unlock,
-      [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events],
+      [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events, t.expected],
       [name, part],
       { task: name, part },
     );
@@ -82,7 +82,7 @@ export class TaskScripts {
     const t = k.task(name);
     const r = await this.#run(
       S.close,
-      [t.task, t.parts, t.unlocked, k.open, k.closed, k.released, k.wake, k.events],
+      [t.task, t.parts, t.unlocked, k.open, k.closed, k.released, k.wake, k.events, t.expected],
       [name, info, attempts, timeout, expect],
       { task: name },
     );
@@ -121,7 +121,7 @@ export class TaskScripts {
     const t = k.task(name);
     const r = await this.#run(
       S.finish,
-      [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events],
+      [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events, t.expected],
       [name, owner, outcome, error, retention],
       { task: name },
     );
@@ -149,7 +149,7 @@ export class TaskScripts {
   async forget(name: string): Promise<boolean> {
     const k = this.#k;
     const t = k.task(name);
-    const r = await this.#run(S.forget, [t.task, t.parts, t.unlocked, k.failed], [name], { task: name });
+    const r = await this.#run(S.forget, [t.task, t.parts, t.unlocked, k.failed, t.expected], [name], { task: name });
     return Number(r[1]) === 1;
   }
 

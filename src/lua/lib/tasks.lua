@@ -1,9 +1,10 @@
 -- Task barrier state shared by the tasks/* scripts. All keys of a task group share the tag
 -- {t:<group>}. Per task: `task` hash (state, info, attempts, …), `parts` hash (part → lease
 -- deadline, the parts in flight), `unlocked` set (parts unlocked in this lifecycle, for
--- expectParts). Per group: `open`/`closed` sets of task names, `released` list (FIFO of tasks
--- waiting for a handler) with its `wake` list (one marker per released task: processors block
--- on it), `processing` / `failed` sorted sets (deadline / failure time), `part_deadlines` and
+-- expectParts), `expected` set (expectParts given as names; the hash's `missing` counts those
+-- not unlocked yet, so that no unlock has to walk the list). Per group: `open`/`closed` sets of
+-- task names, `released` list (FIFO of tasks waiting for a handler) with its `wake` list (one
+-- marker per released task: processors block on it), `processing` / `failed` sorted sets (deadline / failure time), `part_deadlines` and
 -- `part_locked_at` sorted sets (member: cjson [task, part]), `stats` hash, `events` stream.
 -- Needs lib/clock.lua.
 
@@ -21,16 +22,12 @@ end
 -- `t` holds the task's keys: task, parts, unlocked.
 local function try_release(k, t, name)
   if redis.call('HLEN', t.parts) > 0 then return false end
-  local expect = redis.call('HGET', t.task, 'expect')
-  if expect and expect ~= '' then
-    local wanted = cjson.decode(expect)
-    if type(wanted) == 'number' then
-      if redis.call('SCARD', t.unlocked) < wanted then return false end
-    else
-      for _, part in ipairs(wanted) do
-        if redis.call('SISMEMBER', t.unlocked, part) == 0 then return false end
-      end
-    end
+  local f = redis.call('HMGET', t.task, 'expect', 'missing')
+  local expect, missing = f[1], f[2]
+  if expect == 'names' then
+    if tonumber(missing) > 0 then return false end
+  elseif expect and expect ~= '' then
+    if redis.call('SCARD', t.unlocked) < tonumber(expect) then return false end
   end
   redis.call('HSET', t.task, 'state', 'released', 'releasedAt', now_ms())
   redis.call('SREM', k.closed, name)
