@@ -94,6 +94,7 @@ export class Keys {
       failed: `${base}:failed`,
       partDeadlines: `${base}:part-deadlines`,
       partLockedAt: `${base}:part-locked-at`,
+      idleDeadlines: `${base}:idle-deadlines`,
       stats: `${base}:stats`,
       events: `${base}:events`,
       task: (name) => ({
@@ -149,6 +150,8 @@ export interface TaskGroupKeys {
   readonly failed: string;
   readonly partDeadlines: string;
   readonly partLockedAt: string;
+  /** Open or closed task → when it is dropped unless something happens to it first. */
+  readonly idleDeadlines: string;
   readonly stats: string;
   readonly events: string;
   task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string; readonly expected: string };

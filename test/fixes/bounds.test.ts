@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useRedis } from '../support/fixture';
 import { expectInvalidArguments } from '../support/invalid';
 
@@ -35,5 +35,40 @@ describe('item 9: backoff delays are bounded', () => {
     expect(state).toBe('delayed');
     expect(due - serverNow).toBeGreaterThan(0.75 * MAX_DELAY - 1);
     expect(due - serverNow).toBeLessThanOrEqual(MAX_DELAY);
+  });
+});
+
+describe('item 9: tasks that are never released do not keep their keys for ever', () => {
+  it('an open or closed task idle past idleRetention is dropped with its parts by the reaper', async () => {
+    const raw = redis.redis();
+    const base = `${redis.prefix}:{t:idle}`;
+    const tasks = redis.tusker().tasks('idle', { idleRetention: 100 });
+    const expired: string[] = [];
+    await tasks.on('expired', ({ task }) => expired.push(task));
+    await tasks.lock('forgotten', 'p', { ttl: 60_000 }); // its part's lease outlives the retention
+    await tasks.close('waiting', null, { expectParts: ['a', 'b'] }); // never gets its parts
+    await tasks.lock('done', 'p');
+    await tasks.unlock('done', 'p');
+    await tasks.close('done', null); // released: no longer idle
+    expect(await raw.zrange(`${base}:idle-deadlines`, 0, -1)).toEqual(['forgotten', 'waiting']);
+
+    const processor = tasks.process(async () => {});
+    await vi.waitFor(() => expect([...expired].sort()).toEqual(['forgotten', 'waiting']), { timeout: 10_000 });
+    await processor.stop();
+    expect(await tasks.get('forgotten')).toBeNull();
+    expect(await tasks.get('waiting')).toBeNull();
+    expect((await tasks.get('done'))?.state).toBe('completed');
+    expect(await tasks.stats()).toMatchObject({ open: 0, locked: 0 });
+    for (const key of ['parts:forgotten', 'expected:waiting', 'part-deadlines', 'part-locked-at', 'idle-deadlines']) {
+      expect(await raw.exists(`${base}:${key}`), key).toBe(0);
+    }
+  });
+
+  it('idleRetention is checked like every duration', async () => {
+    const t = redis.tusker();
+    await expectInvalidArguments([
+      ['options.idleRetention', () => t.tasks('x', { idleRetention: 0 })],
+      ['options.idleRetention', () => t.tasks('x', { idleRetention: 1e308 })],
+    ]);
   });
 });
