@@ -112,9 +112,15 @@ export class Keys {
       failed: `${base}:failed`,
       partDeadlines: `${base}:part-deadlines`,
       partLockedAt: `${base}:part-locked-at`,
+      idleDeadlines: `${base}:idle-deadlines`,
       stats: `${base}:stats`,
       events: `${base}:events`,
-      task: (name) => ({ task: `${base}:task:${name}`, parts: `${base}:parts:${name}`, unlocked: `${base}:unlocked:${name}` }),
+      task: (name) => ({
+        task: `${base}:task:${name}`,
+        parts: `${base}:parts:${name}`,
+        unlocked: `${base}:unlocked:${name}`,
+        expected: `${base}:expected:${name}`,
+      }),
       claimGuard: (id) => `${base}:claim-guard:${id}`,
     };
   }
@@ -162,9 +168,11 @@ export interface TaskGroupKeys {
   readonly failed: string;
   readonly partDeadlines: string;
   readonly partLockedAt: string;
+  /** Open or closed task → when it is dropped unless something happens to it first. */
+  readonly idleDeadlines: string;
   readonly stats: string;
   readonly events: string;
-  task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string };
+  task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string; readonly expected: string };
   /** A list one blocking claimer (id) also waits on: filled when it stops (see internal/claim-loop.ts). */
   claimGuard(id: string): string;
 }

@@ -23,10 +23,15 @@ export function localDeadline(sample: ClockSample, serverDeadline: number): numb
   return sample.sentAt + (serverDeadline - sample.serverNow);
 }
 
-/** The lock was handed to a waiter of this instance: the call's reply carries the grant. */
+/**
+ * The lock was handed to a waiter of this instance: the call's reply carries the grant. With
+ * `firstInLine`, it is not a grant but a notice that the waiter is now first in line, `deadline`
+ * being the holder's: only the first waiter re-checks at the holder's deadline.
+ */
 export interface Grant {
   readonly owner: string;
   readonly token: number;
+  readonly firstInLine?: boolean;
   /** Server ms. */
   readonly deadline: number;
   /** A clock sample the grant's deadline can be converted with, when the carrier has one. */
@@ -42,6 +47,8 @@ export interface AcquireReply extends ClockSample {
   /** The caller's deadline when GRANTED, else the holder's (server ms). */
   readonly deadline: number;
   readonly handedLocally: Grant | undefined;
+  /** QUEUED: the caller's place in line, 1 = first; otherwise 0. */
+  readonly place: number;
 }
 
 export interface HandOffReply extends ClockSample {
@@ -97,6 +104,7 @@ export class LockScripts {
       token: Number(reply[2]),
       deadline: Number(reply[3]),
       handedLocally: reply[5] === '' ? undefined : grantAt(reply, 5, { sentAt, serverNow }),
+      place: Number(reply[8] ?? 0),
     };
   }
 
@@ -140,9 +148,13 @@ function grantAt(reply: unknown[], at: number, sample: ClockSample): Grant | und
   return { owner, token: Number(reply[at + 1]), deadline: Number(reply[at + 2]), sample };
 }
 
-/** Parse a grant published on an instance channel: '<owner> <token> <deadline>'. */
+/**
+ * Parse a grant published on an instance channel: '<owner> <token> <deadline>'; token 0 (fencing
+ * tokens start at 1) is the notice that the waiter is first in line.
+ */
 export function parseGrantMessage(message: string): Grant | undefined {
   const [owner, token, deadline] = message.split(' ');
   if (!owner || !token || !deadline) return undefined;
+  if (token === '0') return { owner, token: 0, deadline: Number(deadline), firstInLine: true };
   return { owner, token: Number(token), deadline: Number(deadline) };
 }

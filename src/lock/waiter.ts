@@ -2,16 +2,20 @@ import { ClosedError, LockTimeoutError } from '../errors';
 import type { TimerHandle } from '../internal/timers';
 import type { LockContext } from './context';
 import type { GrantReceiver } from './grant-router';
-import { type AcquireReply, type ClockSample, type Grant, type LockScripts } from './scripts';
+import { localDeadline, type AcquireReply, type ClockSample, type Grant, type LockScripts } from './scripts';
 
 /**
  * One queued `acquire`. States: enqueuing → queued → done, or → cancelling → done.
  *
  * - enqueuing: the 'wait' script is in flight. A grant that overtakes its reply is kept until the
  *   reply brings the clock sample needed to place the deadline.
- * - queued: waiting for a grant (pub/sub, or in the reply of a release by this instance). A
- *   fallback timer re-checks at the holder's deadline, so a holder that died without releasing
- *   is replaced as soon as its lease ends; the same re-check runs after the subscriber reconnects.
+ * - queued: waiting for a grant (pub/sub, or in the reply of a release by this instance). The
+ *   waiter first in line re-checks at the holder's deadline, so a holder that died without
+ *   releasing is replaced as soon as its lease ends; the others wait to be told they are first
+ *   (a hand-off or a cancel sends the notice), so a long line does not poll Redis. They re-check
+ *   only every 30 to 45 s, for the case where the first waiter's process died with the holder
+ *   (nobody would be left to re-check); and every waiter re-checks after the subscriber
+ *   reconnects (notices may have been missed).
  * - cancelling: timed out, aborted or closed. The cancel script leaves the queue and, if the lock
  *   was handed over meanwhile, releases it onward: a waiter that left never keeps a lock. If the
  *   cancel cannot reach Redis, any grant that still arrives for this owner is released.
@@ -33,6 +37,8 @@ export interface WaiterInit<L> {
 
 /** After a failed re-check, try again this soon. */
 const RECHECK_RETRY_MS = 250;
+/** A waiter not first in line re-checks this often (plus up to half again), in case the first died. */
+const BEHIND_RECHECK_MS = 30_000;
 /** How long a waiter that could not cancel keeps releasing grants that still reach it. */
 const ORPHAN_WATCH_MS = 10 * 60_000;
 
@@ -42,6 +48,8 @@ export class Waiter<L> implements GrantReceiver {
   #sample: ClockSample | undefined;
   #early: Grant | undefined;
   #joined = false;
+  /** Told it is first in line while its 'wait' script was still in flight. */
+  #firstEarly = false;
   /** The 'wait' script was sent: from then on only the cancel script can take this waiter out. */
   #sent = false;
   #reason: unknown;
@@ -76,6 +84,13 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   grant(grant: Grant): void {
+    if (grant.firstInLine) {
+      if (this.#state === 'enqueuing') this.#firstEarly = true;
+      else if (this.#state === 'queued') {
+        this.#scheduleRecheck(localDeadline(this.#sample as ClockSample, grant.deadline) - this.#i.context.timers.now());
+      }
+      return;
+    }
     // kept while enqueuing (the reply brings the clock sample) and while cancelling (if the cancel
     // cannot reach Redis, this grant must be released, not left to run out)
     if (this.#state === 'enqueuing' || this.#state === 'cancelling') this.#early = grant;
@@ -111,7 +126,12 @@ export class Waiter<L> implements GrantReceiver {
     this.#state = 'queued';
     if (reply.state === 'GRANTED') return this.#finish(reply, reply);
     if (this.#early) return this.#finish(this.#early, this.#early.sample ?? reply);
-    this.#scheduleRecheck(reply.deadline - reply.serverNow);
+    if (reply.place === 1 || this.#firstEarly) this.#scheduleRecheck(reply.deadline - reply.serverNow);
+    else this.#scheduleBehind();
+  }
+
+  #scheduleBehind(): void {
+    this.#scheduleRecheck(BEHIND_RECHECK_MS * (1 + Math.random() / 2));
   }
 
   #scheduleRecheck(ms: number): void {
@@ -121,6 +141,7 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   async #poke(): Promise<void> {
+    this.#recheck = undefined; // it fired; a notice arriving meanwhile sets a new one
     if (this.#state !== 'queued') return;
     let reply: AcquireReply;
     try {
@@ -132,7 +153,9 @@ export class Waiter<L> implements GrantReceiver {
     this.#deliverLocal(reply.handedLocally);
     if (this.#state !== 'queued') return;
     if (reply.state === 'GRANTED') return this.#finish(reply, reply);
-    this.#scheduleRecheck(reply.deadline - reply.serverNow);
+    if (reply.place === 1) this.#scheduleRecheck(reply.deadline - reply.serverNow);
+    // not first: told when it is; a notice that came while this poke was in flight set its own timer
+    else if (!this.#recheck) this.#scheduleBehind();
   }
 
   #deliverLocal(grant: Grant | undefined): void {
@@ -182,6 +205,7 @@ export class Waiter<L> implements GrantReceiver {
     const { context, owner } = this.#i;
     const orphan: GrantReceiver = {
       grant: (grant) => {
+        if (grant.firstInLine) return;
         context.router.unregister(owner, orphan);
         this.#releaseGrant(grant);
       },

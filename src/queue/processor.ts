@@ -127,7 +127,12 @@ export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> {
       }
     }
     let outcome: Promise<unknown>;
-    if (stopping.aborted && failed !== undefined) {
+    if (failed instanceof JobLostError) {
+      // the lease could not be kept (this process or Redis stalled, or another worker has the
+      // job): the attempt did not fail. Left to the reaper, as a dead worker's claim would be,
+      // counted against maxStalls — a handler that itself blocks the process cannot loop for ever.
+      outcome = Promise.resolve();
+    } else if (stopping.aborted && failed !== undefined) {
       // the processor stopped the handler: hand the job back, it did not fail
       outcome = job.handBack();
     } else if (failed === undefined) outcome = job.finishSerialized(json);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClosedError, InvalidArgumentError, JobFailedError, JobNotFoundError, WaitTimeoutError } from '../errors';
 import { tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
-import { checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionKeys } from '../internal/arguments';
+import { MAX_DURATION_MS, checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionKeys } from '../internal/arguments';
 import type { ServiceSet } from '../internal/lifecycle';
 import { newOwnerId } from '../internal/owner-id';
 import { within, type Timers } from '../internal/timers';
@@ -49,7 +49,10 @@ export interface PublishOptions {
   readonly delay?: number;
   /** Attempts before the job fails; an integer >= 1. @default 1 */
   readonly attempts?: number;
-  /** Retry backoff: `delay` ms, multiplied by `factor` (default 2) per attempt, at most `max`, with up to 25% jitter. */
+  /**
+   * Retry backoff: `delay` ms, multiplied by `factor` (default 2) per attempt, at most `max`, with up to 25% jitter.
+   * `delay` and `max` are at most 2^31 - 1 ms (about 24.8 days, the bound of `delay`), and so is every retry's delay.
+   */
   readonly backoff?: { readonly delay: number; readonly factor?: number; readonly max?: number };
   /** Per-attempt time limit for `process` handlers, in ms: the handler's signal aborts and the attempt fails. */
   readonly timeout?: number;
@@ -210,16 +213,16 @@ export class Queue<T = unknown> {
     if (Buffer.byteLength(json) > this.#maxDataBytes) throw new InvalidArgumentError('data', `at most ${this.#maxDataBytes} bytes of JSON`, data);
     const o = checkOptions<PublishOptions>(argument, options, PUBLISH_OPTIONS);
     const backoff = o.backoff === undefined ? undefined : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff, BACKOFF_OPTIONS);
-    const finite = (name: string, value: unknown, optional: boolean) => {
+    const finite = (name: string, value: unknown, optional: boolean, max = Number.MAX_VALUE) => {
       if (optional && value === undefined) return;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new InvalidArgumentError(`${argument}.backoff.${name}`, 'a finite number >= 0', value);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+        throw new InvalidArgumentError(`${argument}.backoff.${name}`, max === Number.MAX_VALUE ? 'a finite number >= 0' : `a number of ms in [0, ${max}]`, value);
       }
     };
     if (backoff) {
-      finite('delay', backoff.delay, false);
+      finite('delay', backoff.delay, false, MAX_DURATION_MS);
       finite('factor', backoff.factor, true);
-      finite('max', backoff.max, true);
+      finite('max', backoff.max, true, MAX_DURATION_MS);
     }
     return {
       id: o.id === undefined ? randomUUID() : checkName(`${argument}.id`, o.id),

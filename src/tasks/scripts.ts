@@ -38,30 +38,41 @@ export interface ReapResult {
   /** Server ms of the next deadline, or -1. */
   readonly nextDeadline: number;
   readonly serverNow: number;
+  /** Open or closed tasks dropped for being idle past their retention. */
+  readonly idle: number;
 }
+
+/** How long an open or closed task is kept after its last activity, by default: 7 days. */
+export const DEFAULT_IDLE_RETENTION = 604_800_000;
 
 export class TaskScripts {
   readonly #client: RedisClient;
   readonly #k: TaskGroupKeys;
+  /** How long an open or closed task is kept after its last lock, extend, unlock or close (ms). */
+  readonly #idleRetention: number;
 
   readonly #clock: ServerClock;
 
-  constructor(client: RedisClient, keys: TaskGroupKeys, now: () => number) {
+  constructor(client: RedisClient, keys: TaskGroupKeys, now: () => number, idleRetention = DEFAULT_IDLE_RETENTION) {
     this.#client = client;
     this.#k = keys;
+    this.#idleRetention = idleRetention;
     this.#clock = new ServerClock(now);
   }
 
   async lock(name: string, part: string, ttl: number): Promise<{ state: string; deadline: number }> {
     const k = this.#k;
     const t = k.task(name);
-    const r = await this.#run(S.lock, [t.task, t.parts, k.open, k.partDeadlines, k.partLockedAt], [name, part, ttl], { task: name, part });
+    const r = await this.#run(S.lock, [t.task, t.parts, k.open, k.partDeadlines, k.partLockedAt, k.idleDeadlines], [name, part, ttl, this.#idleRetention], {
+      task: name,
+      part,
+    });
     return { state: String(r[1]), deadline: Number(r[2]) };
   }
 
   async extend(name: string, part: string, ms: number): Promise<number> {
     const k = this.#k;
-    const r = await this.#run(S.extend, [k.task(name).parts, k.partDeadlines], [name, part, ms], { task: name, part });
+    const r = await this.#run(S.extend, [k.task(name).parts, k.partDeadlines, k.idleDeadlines], [name, part, ms, this.#idleRetention], { task: name, part });
     return Number(r[1]);
   }
 
@@ -70,8 +81,8 @@ export class TaskScripts {
     const t = k.task(name);
     const r = await this.#run(
       S.unlock,
-      [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events],
-      [name, part],
+      [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events, t.expected, k.idleDeadlines],
+      [name, part, this.#idleRetention],
       { task: name, part },
     );
     return { result: String(r[1]), state: String(r[2]) };
@@ -82,8 +93,8 @@ export class TaskScripts {
     const t = k.task(name);
     const r = await this.#run(
       S.close,
-      [t.task, t.parts, t.unlocked, k.open, k.closed, k.released, k.wake, k.events],
-      [name, info, attempts, timeout, expect],
+      [t.task, t.parts, t.unlocked, k.open, k.closed, k.released, k.wake, k.events, t.expected, k.idleDeadlines],
+      [name, info, attempts, timeout, expect, this.#idleRetention],
       { task: name },
     );
     return { result: String(r[1]), state: String(r[2]) };
@@ -121,7 +132,7 @@ export class TaskScripts {
     const t = k.task(name);
     const r = await this.#run(
       S.finish,
-      [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events],
+      [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events, t.expected],
       [name, owner, outcome, error, retention],
       { task: name },
     );
@@ -133,12 +144,12 @@ export class TaskScripts {
     const ran = this.#clock.timeCall();
     const r = await this.#run(
       S.reap,
-      [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events],
+      [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events, k.idleDeadlines, k.open],
       [k.base, limit, mode, ms],
       {},
     );
     ran(Number(r[4]));
-    return { parts: Number(r[1]), processing: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
+    return { parts: Number(r[1]), processing: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]), idle: Number(r[5]) };
   }
 
   async retryFailed(name: string): Promise<void> {
@@ -149,7 +160,7 @@ export class TaskScripts {
   async forget(name: string): Promise<boolean> {
     const k = this.#k;
     const t = k.task(name);
-    const r = await this.#run(S.forget, [t.task, t.parts, t.unlocked, k.failed], [name], { task: name });
+    const r = await this.#run(S.forget, [t.task, t.parts, t.unlocked, k.failed, t.expected], [name], { task: name });
     return Number(r[1]) === 1;
   }
 

@@ -15,7 +15,7 @@ import type { Keys, TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { EventFeed } from '../redis/event-feed';
 import { TaskProcessor, type TaskHandler } from './processor';
-import { TaskScripts } from './scripts';
+import { DEFAULT_IDLE_RETENTION, TaskScripts } from './scripts';
 
 /**
  * A task group: task barriers (the Tusker model). Chunks of one stream are handled on any server;
@@ -37,6 +37,12 @@ export interface TaskGroupOptions {
   readonly partTtl?: number;
   /** How long a completed task's record is kept (its name cannot start a new lifecycle meanwhile), in ms. @default 86_400_000 (24 h) */
   readonly retention?: number;
+  /**
+   * How long an open or closed (not yet released) task is kept after its last `lock`, `extend`,
+   * `unlock` or `close`, in ms; then a processor's reaper drops it with its parts (event `expired`).
+   * At most 2^31 - 1 (about 24.8 days). @default 604_800_000 (7 days)
+   */
+  readonly idleRetention?: number;
 }
 
 /** Options of `close`. */
@@ -116,6 +122,8 @@ export interface TaskEvents {
   failed: [event: { task: string; error: string }];
   retry: [event: { task: string; error: string; attemptsLeft: number }];
   'part-timeout': [event: { task: string; part: string }];
+  /** An open or closed task was dropped, idle past `idleRetention`. */
+  expired: [event: { task: string }];
 }
 
 /** @internal What a Tusker instance lends its task groups. */
@@ -132,7 +140,7 @@ export interface TasksContext {
 
 const MIB = 1_048_576;
 
-const GROUP_OPTIONS = optionKeys<TaskGroupOptions>({ maxInfoBytes: true, partTtl: true, retention: true });
+const GROUP_OPTIONS = optionKeys<TaskGroupOptions>({ maxInfoBytes: true, partTtl: true, retention: true, idleRetention: true });
 const LOCK_OPTIONS = optionKeys<{ ttl?: number }>({ ttl: true });
 const CLOSE_OPTIONS = optionKeys<CloseOptions>({ attempts: true, timeout: true, expectParts: true });
 const PROCESS_OPTIONS = optionKeys<ProcessOptions>({ concurrency: true, autoExtend: true, stopTimeout: true, onFinished: true });
@@ -158,7 +166,8 @@ export class TaskGroup {
     this.#retention = o.retention === undefined ? 86_400_000 : checkPositiveDuration('options.retention', o.retention);
     this.#context = context;
     this.#keys = context.keys.taskGroup(this.name);
-    this.#scripts = new TaskScripts(context.client, this.#keys, context.timers.now);
+    const idleRetention = o.idleRetention === undefined ? DEFAULT_IDLE_RETENTION : checkPositiveDuration('options.idleRetention', o.idleRetention);
+    this.#scripts = new TaskScripts(context.client, this.#keys, context.timers.now, idleRetention);
     this.#events = new EventFeed({
       open: () => context.open(),
       stream: this.#keys.events,

@@ -60,6 +60,20 @@ local function store_for(layout)
   return single
 end
 
+-- Tell the waiter now first in line that it is, with the holder's deadline: only the first
+-- re-checks at holder deadlines (a holder that died is replaced then), so a line of thousands
+-- costs one script per deadline, not one per waiter. The notice is a grant message with token 0.
+-- A first waiter whose instance nobody listens on is gone: dropped, and the next one is told.
+local function notify_head(k, channel_prefix, deadline)
+  while true do
+    local entry = redis.call('LINDEX', k.waiters, 0)
+    if not entry then return end
+    local instance, owner = string.match(entry, '^(%S+) (%S+) %d+$')
+    if instance and redis.call('PUBLISH', channel_prefix .. instance, owner .. ' 0 ' .. deadline) > 0 then return end
+    redis.call('LPOP', k.waiters)
+  end
+end
+
 -- Hand a free lock to the oldest live waiter (FIFO: this is the fairness policy). A waiter of
 -- `local_instance` (the caller's Tusker instance) gets the grant in the caller's reply; any other
 -- gets it on its instance channel. PUBLISH counts the receivers, so an instance nobody listens on
@@ -73,9 +87,13 @@ local function hand_off(store, k, field, channel_prefix, local_instance)
     if instance then
       local token = store.grant(k, field, owner, tonumber(ttl))
       local deadline = now_ms() + tonumber(ttl)
-      if instance == local_instance then return owner, token, deadline, true end
+      if instance == local_instance then
+        notify_head(k, channel_prefix, deadline)
+        return owner, token, deadline, true
+      end
       local message = owner .. ' ' .. token .. ' ' .. deadline
       if redis.call('PUBLISH', channel_prefix .. instance, message) > 0 then
+        notify_head(k, channel_prefix, deadline)
         return owner, token, deadline, false
       end
       store.free(k, field)

@@ -11,6 +11,9 @@
 
 -- higher priority first; within one priority, publish order (2^41 publishes per priority)
 local PRIORITY_SPAN = 2199023255552
+-- the longest retry delay (ms), as publish's check of backoff.delay and backoff.max: a factor
+-- cannot grow a delay past it
+local MAX_BACKOFF_MS = 2147483647
 local EVENTS_MAXLEN = 10000
 
 local function queue_emit(k, ...)
@@ -74,8 +77,9 @@ local function fail_job(k, job_key, id, error_text, jitter)
   if attempt < attempts then
     local backoff = f[3] and cjson.decode(f[3]) or {}
     local base_delay, factor, max = tonumber(backoff.delay) or 0, tonumber(backoff.factor) or 2, tonumber(backoff.max)
-    delay = base_delay * math.pow(factor, attempt - 1)
-    if max then delay = math.min(delay, max) end
+    -- a zero delay stays zero however large the factor's power (0 * inf is not a number)
+    if base_delay > 0 then delay = base_delay * math.pow(factor, attempt - 1) end
+    delay = math.min(delay, max or MAX_BACKOFF_MS, MAX_BACKOFF_MS)
     -- jitter (a random number the client sends): up to a quarter of the delay, so retries spread out
     delay = math.floor(delay * (1 - jitter * 0.25))
   end

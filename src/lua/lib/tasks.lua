@@ -1,10 +1,13 @@
 -- Task barrier state shared by the tasks/* scripts. All keys of a task group share the tag
 -- {t:<group>}. Per task: `task` hash (state, info, attempts, …), `parts` hash (part → lease
 -- deadline, the parts in flight), `unlocked` set (parts unlocked in this lifecycle, for
--- expectParts). Per group: `open`/`closed` sets of task names, `released` list (FIFO of tasks
--- waiting for a handler) with its `wake` list (one marker per released task: processors block
--- on it), `processing` / `failed` sorted sets (deadline / failure time), `part_deadlines` and
--- `part_locked_at` sorted sets (member: cjson [task, part]), `stats` hash, `events` stream.
+-- expectParts), `expected` set (expectParts given as names; the hash's `missing` counts those
+-- not unlocked yet, so that no unlock has to walk the list). Per group: `open`/`closed` sets of
+-- task names, `released` list (FIFO of tasks waiting for a handler) with its `wake` list (one
+-- marker per released task: processors block on it), `processing` / `failed` sorted sets (deadline / failure time), `part_deadlines` and
+-- `part_locked_at` sorted sets (member: cjson [task, part]), `idle_deadlines` sorted set (open
+-- or closed task → when it is dropped unless something happens to it first), `stats` hash,
+-- `events` stream.
 -- Needs lib/clock.lua.
 
 local EVENTS_MAXLEN = 10000
@@ -17,23 +20,26 @@ local function part_member(name, part)
   return cjson.encode({ name, part })
 end
 
+-- Something happened to an open or closed task: it is kept `retention` ms from now (see
+-- drop_idle), so that a task nobody closes or finishes does not keep its keys for ever.
+local function touch(k, name, retention)
+  redis.call('ZADD', k.idle_deadlines, now_ms() + retention, name)
+end
+
 -- Release a closed task whose parts are all done; false when it must keep waiting.
--- `t` holds the task's keys: task, parts, unlocked.
+-- `t` holds the task's keys: task, parts, unlocked; `k` the group's, with idle_deadlines.
 local function try_release(k, t, name)
   if redis.call('HLEN', t.parts) > 0 then return false end
-  local expect = redis.call('HGET', t.task, 'expect')
-  if expect and expect ~= '' then
-    local wanted = cjson.decode(expect)
-    if type(wanted) == 'number' then
-      if redis.call('SCARD', t.unlocked) < wanted then return false end
-    else
-      for _, part in ipairs(wanted) do
-        if redis.call('SISMEMBER', t.unlocked, part) == 0 then return false end
-      end
-    end
+  local f = redis.call('HMGET', t.task, 'expect', 'missing')
+  local expect, missing = f[1], f[2]
+  if expect == 'names' then
+    if tonumber(missing) > 0 then return false end
+  elseif expect and expect ~= '' then
+    if redis.call('SCARD', t.unlocked) < tonumber(expect) then return false end
   end
   redis.call('HSET', t.task, 'state', 'released', 'releasedAt', now_ms())
   redis.call('SREM', k.closed, name)
+  redis.call('ZREM', k.idle_deadlines, name)
   redis.call('RPUSH', k.released, name)
   redis.call('RPUSH', k.wake, '1')
   emit(k, 'type', 'released', 'task', name)
@@ -63,5 +69,24 @@ end
 -- The keys of task `name`, derived under the group's own hash tag (`base` = '<prefix>:{t:<group>}');
 -- only scripts that sweep many tasks (reap, claim) derive keys, and say so in their headers.
 local function task_keys(base, name)
-  return { task = base .. ':task:' .. name, parts = base .. ':parts:' .. name, unlocked = base .. ':unlocked:' .. name }
+  return { task = base .. ':task:' .. name, parts = base .. ':parts:' .. name, unlocked = base .. ':unlocked:' .. name,
+    expected = base .. ':expected:' .. name }
+end
+
+-- Drop an open or closed task whose idle deadline passed, with its parts; true when dropped
+-- (a task released meanwhile is only taken off the idle set).
+local function drop_idle(k, t, name)
+  redis.call('ZREM', k.idle_deadlines, name)
+  local state = redis.call('HGET', t.task, 'state')
+  if state ~= 'open' and state ~= 'closed' then return false end
+  for _, part in ipairs(redis.call('HKEYS', t.parts)) do
+    local member = part_member(name, part)
+    redis.call('ZREM', k.part_deadlines, member)
+    redis.call('ZREM', k.part_locked_at, member)
+  end
+  redis.call('DEL', t.task, t.parts, t.unlocked, t.expected)
+  redis.call('SREM', k.open, name)
+  redis.call('SREM', k.closed, name)
+  emit(k, 'type', 'expired', 'task', name, 'state', state)
+  return true
 end

@@ -12,12 +12,15 @@ ARGV[6] channel_prefix   grant channels are channel_prefix .. instance (same has
 ARGV[7] mode             'try': take it if free; 'wait': take it if free, else queue;
                          'poke': a queued waiter's fallback when the holder's deadline passed —
                          hands an expired lock to the queue head and keeps the caller queued
-Reply: {'OK', state, token, deadline, now, local_owner, local_token, local_deadline}
+Reply: {'OK', state, token, deadline, now, local_owner, local_token, local_deadline, place}
   state 'GRANTED': the caller holds the lock with token until deadline
   state 'BUSY':    held by another (mode 'try'); deadline is the holder's
   state 'QUEUED':  the caller is in the queue; deadline is the holder's
   local_*: a waiter of the caller's instance that this call handed the lock to ('' when none)
-Events: PUBLISH to a waiter's grant channel when the lock is handed to it: '<owner> <token> <deadline>'.
+  place: QUEUED: the caller's place in line, 1 = first (only the first re-checks at the
+         holder's deadline); otherwise 0
+Events: PUBLISH to a waiter's grant channel when the lock is handed to it: '<owner> <token> <deadline>',
+        and then to the waiter first in line after it: '<owner> 0 <holder deadline>'.
 ]]
 --@include lib/clock.lua
 --@include lib/group.lua
@@ -61,13 +64,16 @@ end
 
 local deadline = store.deadline(k, field)
 if mode == 'try' then
-  return { 'OK', 'BUSY', 0, deadline, now_ms(), lo, lt, ld }
+  return { 'OK', 'BUSY', 0, deadline, now_ms(), lo, lt, ld, 0 }
 end
 
 local entry = instance .. ' ' .. owner .. ' ' .. ttl
-if mode == 'wait' or not redis.call('LPOS', k.waiters, entry) then
-  redis.call('RPUSH', k.waiters, entry)
+local place
+if mode == 'poke' then
+  local index = redis.call('LPOS', k.waiters, entry)
+  if index then place = index + 1 end
 end
+if not place then place = redis.call('RPUSH', k.waiters, entry) end
 -- queued waiters poke at the holder's deadline and so refresh this; a queue nobody pokes dies
 redis.call('PEXPIRE', k.waiters, deadline - now_ms() + 60000)
-return { 'OK', 'QUEUED', 0, deadline, now_ms(), lo, lt, ld }
+return { 'OK', 'QUEUED', 0, deadline, now_ms(), lo, lt, ld, place }

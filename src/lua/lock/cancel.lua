@@ -9,7 +9,8 @@ ARGV[4] instance         the caller's Tusker instance id
 ARGV[5] channel_prefix   grant channels are channel_prefix .. instance
 ARGV[6] entry            the waiter's queue entry
 Reply: {'OK', now, local_owner, local_token, local_deadline} (local_*: see lock/acquire).
-Events: PUBLISH to the next waiter's grant channel when a granted lease is handed on.
+Events: PUBLISH to the next waiter's grant channel when a granted lease is handed on; when the
+        caller was first in line, a notice to the waiter first now ('<owner> 0 <holder deadline>').
 ]]
 --@include lib/clock.lua
 --@include lib/group.lua
@@ -23,10 +24,13 @@ local instance = ARGV[4]
 local channel_prefix = ARGV[5]
 local entry = ARGV[6]
 
+local was_first = redis.call('LINDEX', k.waiters, 0) == entry
 redis.call('LREM', k.waiters, 1, entry)
 local lo, lt, ld = '', 0, 0
 if store.holder(k, field) == owner then
   store.free(k, field)
   lo, lt, ld = local_grant(hand_off(store, k, field, channel_prefix, instance))
+elseif was_first then
+  notify_head(k, channel_prefix, store.deadline(k, field))
 end
 return { 'OK', now_ms(), lo, lt, ld }

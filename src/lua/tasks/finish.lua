@@ -1,6 +1,6 @@
 --[[ tasks/finish — the handler of a claim completed the task, or its attempt failed.
 KEYS[1] task  KEYS[2] parts  KEYS[3] unlocked  KEYS[4] processing  KEYS[5] released  KEYS[6] wake
-KEYS[7] failed  KEYS[8] stats  KEYS[9] events
+KEYS[7] failed  KEYS[8] stats  KEYS[9] events  KEYS[10] expected
 ARGV[1] name  ARGV[2] owner  ARGV[3] outcome 'completed' | 'failed'  ARGV[4] error text
 ARGV[5] retention (ms) of a completed task's record
 Reply: {'OK', state} — 'completed', 'released' (another attempt follows) or 'failed';
@@ -11,7 +11,7 @@ Events: 'completed', 'retry' or 'failed'.
 --@include lib/clock.lua
 --@include lib/tasks.lua
 
-local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3] }
+local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3], expected = KEYS[10] }
 local k = { processing = KEYS[4], released = KEYS[5], wake = KEYS[6], failed = KEYS[7], stats = KEYS[8], events = KEYS[9] }
 local name, owner, outcome, error_text, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 
@@ -24,6 +24,6 @@ redis.call('HSET', t.task, 'state', 'completed', 'completedAt', now_ms())
 redis.call('HINCRBY', k.stats, 'completed', 1)
 -- the record stays for `retention` so the name is not reused by accident, then goes
 redis.call('PEXPIRE', t.task, retention)
-redis.call('DEL', t.parts, t.unlocked)
+redis.call('DEL', t.parts, t.unlocked, t.expected)
 emit(k, 'type', 'completed', 'task', name)
 return { 'OK', 'completed' }

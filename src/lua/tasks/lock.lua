@@ -1,6 +1,7 @@
 --[[ tasks/lock — register a part of a task as in flight (a lease until now + ttl).
 KEYS[1] task  KEYS[2] parts  KEYS[3] open  KEYS[4] part_deadlines  KEYS[5] part_locked_at
-ARGV[1] name  ARGV[2] part  ARGV[3] ttl (ms)
+KEYS[6] idle_deadlines
+ARGV[1] name  ARGV[2] part  ARGV[3] ttl (ms)  ARGV[4] idle retention (ms)
 Reply: {'OK', state, deadline, now} — state 'open' or 'closed' (the task's, after this call);
        {'TASK_RELEASED', state} when the task was already released, processing, completed or
        failed: a finished lifecycle is never reopened silently (forget() it first).
@@ -10,10 +11,10 @@ Events: none.
 --@include lib/tasks.lua
 
 local t = { task = KEYS[1], parts = KEYS[2] }
-local k = { open = KEYS[3], part_deadlines = KEYS[4], part_locked_at = KEYS[5] }
+local k = { open = KEYS[3], part_deadlines = KEYS[4], part_locked_at = KEYS[5], idle_deadlines = KEYS[6] }
 local name = ARGV[1]
 local part = ARGV[2]
-local ttl = tonumber(ARGV[3])
+local ttl, retention = tonumber(ARGV[3]), tonumber(ARGV[4])
 
 local state = redis.call('HGET', t.task, 'state')
 if state and state ~= 'open' and state ~= 'closed' then return { 'TASK_RELEASED', state } end
@@ -27,4 +28,5 @@ redis.call('HSET', t.parts, part, deadline)
 local member = part_member(name, part)
 redis.call('ZADD', k.part_deadlines, deadline, member)
 redis.call('ZADD', k.part_locked_at, now_ms(), member)
+touch(k, name, retention)
 return { 'OK', state, deadline, now_ms() }

@@ -1,22 +1,24 @@
---[[ tasks/reap — time out parts and processing leases whose deadline passed, found through
-sorted sets of deadlines (never by scanning). Derives task keys under the group's own tag (see
+--[[ tasks/reap — time out parts and processing leases whose deadline passed, and drop open or
+closed tasks idle past their retention, found through sorted sets of deadlines (never by scanning). Derives task keys under the group's own tag (see
 lib/tasks.lua, task_keys).
 KEYS[1] part_deadlines  KEYS[2] part_locked_at  KEYS[3] processing  KEYS[4] closed
-KEYS[5] released  KEYS[6] wake  KEYS[7] failed  KEYS[8] events
+KEYS[5] released  KEYS[6] wake  KEYS[7] failed  KEYS[8] events  KEYS[9] idle_deadlines  KEYS[10] open
 ARGV[1] base  ARGV[2] limit (entries per set and call)
-ARGV[3] mode: 'deadlines' (parts past their lease, and processing leases past their deadline),
+ARGV[3] mode: 'deadlines' (parts past their lease, processing leases past their deadline, and
+        idle tasks past their retention),
         'locks' (parts locked at or before now - ARGV[4] ms, whatever their lease), or
         'processing' (processing leases past their deadline only)
 ARGV[4] ms (mode 'locks')
-Reply: {'OK', parts_timed_out, processing_timed_out, next_deadline} — next_deadline: the earliest
-       deadline left in either set (server ms), or -1 when none.
-Events: 'part-timeout' per dropped part, then 'released' / 'retry' / 'failed' as they follow.
+Reply: {'OK', parts_timed_out, processing_timed_out, next_deadline, now, idle_dropped} —
+       next_deadline: the earliest deadline left in any of the three sets (server ms), or -1 when none.
+Events: 'part-timeout' per dropped part, then 'released' / 'retry' / 'failed' as they follow;
+        'expired' per idle task dropped.
 ]]
 --@include lib/clock.lua
 --@include lib/tasks.lua
 
 local k = { part_deadlines = KEYS[1], part_locked_at = KEYS[2], processing = KEYS[3], closed = KEYS[4],
-  released = KEYS[5], wake = KEYS[6], failed = KEYS[7], events = KEYS[8] }
+  released = KEYS[5], wake = KEYS[6], failed = KEYS[7], events = KEYS[8], idle_deadlines = KEYS[9], open = KEYS[10] }
 local base, limit, mode, ms = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 
 local parts_out, processing_out = 0, 0
@@ -48,4 +50,11 @@ if mode ~= 'locks' then
   end
 end
 
-return { 'OK', parts_out, processing_out, earliest_deadline({ k.part_deadlines, k.processing }), now_ms() }
+local idle_out = 0
+if mode == 'deadlines' then
+  for _, name in ipairs(redis.call('ZRANGEBYSCORE', k.idle_deadlines, '-inf', now_ms(), 'LIMIT', 0, limit)) do
+    if drop_idle(k, task_keys(base, name), name) then idle_out = idle_out + 1 end
+  end
+end
+
+return { 'OK', parts_out, processing_out, earliest_deadline({ k.part_deadlines, k.processing, k.idle_deadlines }), now_ms(), idle_out }

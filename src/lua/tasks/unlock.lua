@@ -1,7 +1,8 @@
 --[[ tasks/unlock — a part is done; release the task if it was the last thing it waited for.
 KEYS[1] task  KEYS[2] parts  KEYS[3] unlocked  KEYS[4] closed  KEYS[5] released  KEYS[6] wake
-KEYS[7] part_deadlines  KEYS[8] part_locked_at  KEYS[9] events
-ARGV[1] name  ARGV[2] part
+KEYS[7] part_deadlines  KEYS[8] part_locked_at  KEYS[9] events  KEYS[10] expected
+KEYS[11] idle_deadlines
+ARGV[1] name  ARGV[2] part  ARGV[3] idle retention (ms)
 Reply: {'OK', result, state} — result 'unlocked', or 'not-in-flight' (unknown part, already
        unlocked, or timed out: nothing changes), or 'unknown-task'; state is the task's after.
 Events: 'released' when this unlock releases the task.
@@ -9,9 +10,10 @@ Events: 'released' when this unlock releases the task.
 --@include lib/clock.lua
 --@include lib/tasks.lua
 
-local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3] }
-local k = { closed = KEYS[4], released = KEYS[5], wake = KEYS[6], part_deadlines = KEYS[7], part_locked_at = KEYS[8], events = KEYS[9] }
-local name, part = ARGV[1], ARGV[2]
+local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3], expected = KEYS[10] }
+local k = { closed = KEYS[4], released = KEYS[5], wake = KEYS[6], part_deadlines = KEYS[7], part_locked_at = KEYS[8], events = KEYS[9],
+  idle_deadlines = KEYS[11] }
+local name, part, retention = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 local state = redis.call('HGET', t.task, 'state')
 if not state then return { 'OK', 'unknown-task', '' } end
@@ -19,6 +21,9 @@ if redis.call('HDEL', t.parts, part) == 0 then return { 'OK', 'not-in-flight', s
 local member = part_member(name, part)
 redis.call('ZREM', k.part_deadlines, member)
 redis.call('ZREM', k.part_locked_at, member)
-redis.call('SADD', t.unlocked, part)
-if state == 'closed' and try_release(k, t, name) then state = 'released' end
+if redis.call('SADD', t.unlocked, part) == 1 and state == 'closed' and redis.call('SISMEMBER', t.expected, part) == 1 then
+  -- parts unlocked before the close were counted by it
+  redis.call('HINCRBY', t.task, 'missing', -1)
+end
+if state == 'closed' and try_release(k, t, name) then state = 'released' else touch(k, name, retention) end
 return { 'OK', 'unlocked', state }
