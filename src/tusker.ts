@@ -68,6 +68,9 @@ export class Tusker {
   // composition, not inheritance: `once` is Tusker's run-once primitive, not EventEmitter's
   readonly #events = new EventEmitter();
 
+  constructor(options?: TuskerOptions);
+  /** @internal Tests replace the timers. */
+  constructor(options: TuskerOptions | undefined, timers: Timers);
   constructor(options?: TuskerOptions, timers: Timers = systemTimers) {
     const o = checkOptions<TuskerOptions>('options', options, TUSKER_OPTIONS);
     this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
