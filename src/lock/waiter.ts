@@ -36,6 +36,8 @@ const RECHECK_RETRY_MS = 250;
 /** How long a waiter that could not cancel keeps releasing grants that still reach it. */
 const ORPHAN_WATCH_MS = 10 * 60_000;
 
+function noop(): void {}
+
 export class Waiter<L> implements GrantReceiver {
   readonly #i: WaiterInit<L>;
   #state: 'enqueuing' | 'queued' | 'cancelling' | 'done' = 'enqueuing';
@@ -45,6 +47,8 @@ export class Waiter<L> implements GrantReceiver {
   /** The 'wait' script was sent: from then on only the cancel script can take this waiter out. */
   #sent = false;
   #reason: unknown;
+  /** The caller's promise settled (granted, or ended; abandoned on close). */
+  #settled = false;
   #recheck: TimerHandle | undefined;
   #timeout: TimerHandle | undefined;
   #settle!: { resolve(lease: L): void; reject(error: unknown): void };
@@ -57,7 +61,14 @@ export class Waiter<L> implements GrantReceiver {
   async run(): Promise<L> {
     const { context, owner, signal, wait } = this.#i;
     const done = new Promise<L>((resolve, reject) => (this.#settle = { resolve, reject }));
-    const stopper = { stop: async () => this.#giveUp(new ClosedError('acquire')) };
+    // tusker.close(): leave the queue (which needs Redis); past close()'s bound, settle without it
+    const stopper = {
+      stop: async () => {
+        void this.#giveUp(new ClosedError('acquire'));
+        await done.then(noop, noop);
+      },
+      abandon: () => this.#end(new ClosedError('acquire'), true),
+    };
     context.inFlight.add(stopper);
     context.router.register(owner, this);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -140,6 +151,8 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   #finish(grant: { token: number; deadline: number; owner?: string }, sample: ClockSample): void {
+    if (this.#settled) return;
+    this.#settled = true;
     this.#state = 'done';
     this.#settle.resolve(this.#i.lease({ owner: this.#i.owner, token: grant.token, deadline: grant.deadline }, sample));
   }
@@ -161,6 +174,8 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   #end(error: unknown, mayStillBeGranted: boolean): void {
+    if (this.#settled) return;
+    this.#settled = true;
     this.#state = 'done';
     if (mayStillBeGranted) {
       // a grant that already arrived is released now; later ones by the orphan watch

@@ -691,6 +691,12 @@ export class Queue<T = unknown> {
     outcome.catch(() => undefined);
     const unfollow = await this.#events.follow(id, listener);
     let timer: { cancel(): void } | undefined;
+    // tusker.close() ends the wait: no event can arrive any more
+    let closed!: (error: unknown) => void;
+    const closing = new Promise<never>((_, reject) => (closed = reject));
+    closing.catch(() => undefined); // it may be closed during the look-up, before the race below listens
+    const stopper = { stop: async () => closed(new ClosedError('queue.waitFor')) };
+    this.#context.inFlight.add(stopper);
     try {
       const job = await this.getJob(id);
       if (job?.state === 'finished') return job.result;
@@ -702,8 +708,9 @@ export class Queue<T = unknown> {
           : new Promise<never>((_, reject) => {
               timer = this.#context.timers.after(timeout, () => reject(new WaitTimeoutError(`job '${id}'`, timeout)));
             });
-      return await Promise.race([outcome, limit]);
+      return await Promise.race([outcome, limit, closing]);
     } finally {
+      this.#context.inFlight.delete(stopper);
       timer?.cancel();
       unfollow();
     }
