@@ -296,8 +296,14 @@ export class AttemptRun {
     let error: unknown;
     let wasLost = false;
     try {
-      const context: AttemptContext = { attempt, lastAttempt, signal: controller.signal, fencingToken: reply.token };
-      const settled = await Promise.race([Promise.resolve().then(() => this.#i.fn(context)).then(() => 'ok' as const), lost]);
+      const context: AttemptContext = { attempt, lastAttempt, signal: watchdog.watch(controller.signal), fencingToken: reply.token };
+      // a claim read after a pause may be past its deadline already: then fn does not start
+      const ran = Promise.resolve().then(async () => {
+        if (watchdog.check()) return 'lost' as const;
+        await this.#i.fn(context);
+        return 'ok' as const;
+      });
+      const settled = await Promise.race([ran, lost]);
       if (settled === 'lost') wasLost = true;
       else outcome = 'done';
     } catch (e) {

@@ -67,7 +67,20 @@ export class Mutex {
       await lease.stop();
       throw new ClosedError('tryAcquire');
     }
-    return lease;
+    return this.#usable(lease);
+  }
+
+  /**
+   * A lease whose safety deadline passed before the caller got it (this process was paused while
+   * the reply or the grant waited to be read; another owner may hold the lock by now) is handed
+   * on at once, and the call rejects with its LockLostError (reason 'deadline') rather than resolve
+   * with a lease that is no longer guaranteed.
+   */
+  #usable(lease: Lease): Lease {
+    const lost = lease.lostAlready();
+    if (!lost) return lease;
+    lease.release().catch(() => undefined);
+    throw lost;
   }
 
   /**
@@ -100,7 +113,7 @@ export class Mutex {
       context: this.#context,
       lease: (grant, sample) => this.#lease(grant, sample),
     });
-    return waiter.run();
+    return this.#usable(await waiter.run());
   }
 
   #lease(grant: Grant, sample: ClockSample): Lease {

@@ -508,6 +508,7 @@ export class Queue<T = unknown> {
           },
           row.sentAt + (row.deadline - row.serverNow),
         );
+        job.watchedBy(watchdog);
         watchdog.start();
         const limit = row.timeout > 0 ? timers.after(row.timeout, () => job.abort(new Error(`job timed out after ${row.timeout} ms`))) : undefined;
         let result: unknown;
