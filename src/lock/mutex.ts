@@ -58,7 +58,13 @@ export class Mutex {
   async tryAcquire(): Promise<Lease | null> {
     this.#context.assertOpen('tryAcquire');
     const owner = newOwnerId();
-    const reply = await this.#scripts.acquire(owner, this.ttl, 'try');
+    let reply: Awaited<ReturnType<LockScripts['acquire']>>;
+    try {
+      reply = await this.#scripts.acquire(owner, this.ttl, 'try');
+    } catch (error) {
+      takeBack(this.#context, this.#scripts, owner, this.ttl);
+      throw error;
+    }
     if (reply.handedLocally) this.#context.router.deliver(reply.handedLocally);
     if (reply.state !== 'GRANTED') return null;
     const lease = this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply);
@@ -102,9 +108,10 @@ export class Mutex {
       signal?.throwIfAborted();
       this.#context.assertOpen('acquire');
     }
+    const owner = newOwnerId();
     const waiter = new Waiter<Lease>({
       name: this.name,
-      owner: newOwnerId(),
+      owner,
       ttl: this.ttl,
       wait: wait === Infinity ? Infinity : Math.max(0, wait - (this.#context.timers.now() - started)),
       requestedWait: wait,
@@ -112,6 +119,7 @@ export class Mutex {
       scripts: this.#scripts,
       context: this.#context,
       lease: (grant, sample) => this.#lease(grant, sample),
+      takeBack: () => takeBack(this.#context, this.#scripts, owner, this.ttl),
     });
     return this.#usable(await waiter.run());
   }
@@ -131,3 +139,16 @@ export class Mutex {
   }
 }
 
+/**
+ * An acquire that failed without a reply (timed out, connection dropped) may still run: a frozen
+ * Redis runs it when it resumes, and would grant the lock to an owner nobody has for a whole ttl
+ * (or queue a waiter nobody is). The cancel sent behind it on the same connection runs after it
+ * and undoes either, so the caller holds nothing, as promised. Best effort: if it cannot be sent
+ * either, the lease runs out.
+ */
+export function takeBack(context: LockContext, scripts: LockScripts, owner: string, ttl: number): void {
+  scripts.cancel(owner, ttl).then(
+    (reply) => reply.handedLocally && context.router.deliver(reply.handedLocally),
+    () => undefined,
+  );
+}

@@ -29,6 +29,8 @@ export interface WaiterInit<L> {
   readonly context: LockContext;
   /** Turns the grant into a lease. */
   lease(grant: Grant, sample: ClockSample): L;
+  /** Undo, behind it, a 'wait' script that failed without a reply (see `takeBack` in mutex.ts). */
+  takeBack(): void;
 }
 
 /** After a failed re-check, try again this soon. */
@@ -113,7 +115,9 @@ export class Waiter<L> implements GrantReceiver {
     try {
       reply = await this.#i.scripts.acquire(this.#i.owner, this.#i.ttl, 'wait');
     } catch (error) {
-      // the script may have queued us before the connection failed: release any grant that follows
+      // the script may have queued us, or granted the lock, and the reply was lost: cancel behind
+      // it, and release any grant that still reaches this waiter
+      this.#i.takeBack();
       return this.#end(error, true);
     }
     this.#deliverLocal(reply.handedLocally);
