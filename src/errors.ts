@@ -222,8 +222,16 @@ export class WaitTimeoutError extends TuskerError {
 
 /** Redis could not be reached, the connection dropped, or a command timed out. `cause` holds the client's error. */
 export class ConnectionError extends TuskerError {
-  constructor(cause: unknown) {
+  /**
+   * Set when `queue.publish` failed this way: the job's id. The job may have been created all the
+   * same (a command that timed out can still run); publish again with `{ id: jobId }` to be sure —
+   * an unfinished job with that id is not created twice.
+   */
+  readonly jobId?: string;
+
+  constructor(cause: unknown, details?: { readonly jobId?: string }) {
     super('ERR_CONNECTION', `Redis connection error: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    if (details?.jobId !== undefined) this.jobId = details.jobId;
   }
 }
 

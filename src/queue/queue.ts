@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ClosedError, InvalidArgumentError, JobFailedError, JobLostError, JobNotFoundError, WaitTimeoutError } from '../errors';
+import { ClosedError, ConnectionError, InvalidArgumentError, JobFailedError, JobLostError, JobNotFoundError, WaitTimeoutError } from '../errors';
 import { ClaimLoop, tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
 import { checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
@@ -228,7 +228,8 @@ export class Queue<T = unknown> {
       r = await this.#scripts.publish(args);
     } catch (error) {
       unfollow?.();
-      throw error;
+      // the job may exist all the same: say which, so that publishing again by id is safe
+      throw error instanceof ConnectionError ? new ConnectionError(error.cause, { jobId: args.id }) : error;
     }
     // a delayed job is due `delay` ms from now: this process's processors promote it then
     // (reapBy takes a deadline and the time it was read at: here, relative to 0)

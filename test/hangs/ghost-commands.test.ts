@@ -73,3 +73,32 @@ describe('ghost commands: a lock call that rejected leaves nothing behind once a
     expect(await raw.llen(waiters)).toBe(0);
   });
 });
+
+describe('ghost commands: a publish that rejected says which job may exist', () => {
+  let frozen: number | undefined;
+  afterEach(() => {
+    if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+    frozen = undefined;
+  });
+
+  it('the ConnectionError names the job id; publishing again with it does not create a second job', async () => {
+    const t = new Tusker({ connection: { host: '127.0.0.1', port: redis.server.port, commandTimeout: 300 }, prefix: redis.prefix });
+    try {
+      const q = t.queue<{ n: number }>('ghosts');
+      await q.publish({ n: 0 }); // connected, the script loaded (else the late command meets NOSCRIPT)
+      frozen = Number(/process_id:(\d+)/.exec(await redis.redis().info('server'))?.[1]);
+      process.kill(frozen, 'SIGSTOP');
+      const failure = (await q.publish({ n: 1 }).catch((error: unknown) => error)) as ConnectionError;
+      expect(failure).toBeInstanceOf(ConnectionError);
+      expect(typeof failure.jobId).toBe('string');
+      process.kill(frozen, 'SIGCONT');
+      frozen = undefined;
+      // the command ran when Redis resumed: the job exists although publish() rejected
+      expect(await q.getJob(failure.jobId as string)).toMatchObject({ state: 'available', data: { n: 1 } });
+      expect(await q.publish({ n: 1 }, { id: failure.jobId })).toEqual({ id: failure.jobId, created: false });
+      expect(await q.stats()).toMatchObject({ available: 2 });
+    } finally {
+      await t.close();
+    }
+  });
+});
