@@ -3,7 +3,7 @@ import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSign
 import { newOwnerId } from '../internal/owner-id';
 import type { LockContext } from './context';
 import { Lease } from './lease';
-import { localDeadline, LockScripts, type ClockSample, type Grant } from './scripts';
+import { localDeadline, LockScripts, type AcquireReply, type ClockSample, type Grant } from './scripts';
 import { Waiter } from './waiter';
 
 /** Options of `tusker.mutex(name, options)`. */
@@ -58,7 +58,7 @@ export class Mutex {
   async tryAcquire(): Promise<Lease | null> {
     this.#context.assertOpen('tryAcquire');
     const owner = newOwnerId();
-    let reply: Awaited<ReturnType<LockScripts['acquire']>>;
+    let reply: AcquireReply;
     try {
       reply = await this.#scripts.acquire(owner, this.ttl, 'try');
     } catch (error) {
