@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { AttemptLostError, JobLostError, LockLostError, TaskLostError, Tusker } from '../../src/index';
 import { Keys } from '../../src/keys';
 import { systemTimers, type Timers } from '../../src/internal/timers';
+import { execFileSync } from 'node:child_process';
+import { startChild } from '../support/child';
 import { useRedis } from '../support/fixture';
 
 const redis = useRedis();
@@ -74,6 +76,28 @@ describe('lease signals after a pause', () => {
     } finally {
       await waiting.close();
     }
+  });
+
+  it('a waiter paused while the lock is handed to it (a real pause) does not resolve with a clean signal', async () => {
+    const holder = startChild<{ type: string }>('lock-holder.ts', [], { URL: redis.url, PREFIX: redis.prefix, LOCK: 'handed', TTL: '60000', MODE: 'hold' });
+    await holder.next((m) => m.type === 'acquired');
+    const t = redis.tusker();
+    const acquire = t.mutex('handed', { ttl: 300 }).acquire();
+    acquire.catch(() => undefined);
+    const waiters = new Keys(redis.prefix).lock('handed').waiters;
+    const queued = () => execFileSync('redis-cli', ['-p', String(redis.server.port), 'LLEN', waiters], { encoding: 'utf8' }).trim();
+    const raw = redis.redis();
+    await vi.waitFor(async () => expect(await raw.llen(waiters)).toBe(1), { interval: 5 });
+    holder.send('release');
+    // this process is paused from here on; it watches Redis only through synchronous redis-cli
+    // calls, until the release has handed the lock over (the grant is now in the socket, unread)
+    while (queued() !== '0') {
+      // paused
+    }
+    pauseUntil(performance.now(), 300); // the grant's 300 ms lease has run out meanwhile
+    await expect(acquire).rejects.toMatchObject({ name: 'LockLostError', reason: 'deadline' });
+    await holder.next((m) => m.type === 'released');
+    await holder.exited;
   });
 
   it("a once attempt's signal reads as aborted after a pause past its lease", async () => {
