@@ -228,10 +228,17 @@ export class WaitTimeoutError extends TuskerError {
 export class ConnectionError extends TuskerError {
   /** Where Redis was expected (`host:port`, a socket path), when known. */
   readonly address: string | undefined;
+  /**
+   * Set when `queue.publish` failed this way: the job's id. The job may have been created all the
+   * same (a command that timed out can still run); publish again with `{ id: jobId }` to be sure —
+   * an unfinished job with that id is not created twice.
+   */
+  readonly jobId?: string;
 
-  constructor(cause: unknown, address?: string) {
+  constructor(cause: unknown, address?: string, details?: { readonly jobId?: string }) {
     super('ERR_CONNECTION', connectionMessage(cause, address), { cause });
     this.address = address;
+    if (details?.jobId !== undefined) this.jobId = details.jobId;
   }
 }
 

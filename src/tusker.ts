@@ -199,6 +199,10 @@ export class Tusker {
    * Stop everything this instance runs: pending acquires reject with ClosedError, held leases
    * abort their signals and are released (waiting at most 5 s for Redis), and the connections
    * Tusker opened are closed (never one you passed in). Safe to call twice.
+   *
+   * Whatever Redis does (down, frozen), every promise this instance handed out has settled when
+   * this resolves: what still waits after the 5 s is settled then (ClosedError; a processor's
+   * `stop()` resolves), and commands left on the closed connections reject.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {

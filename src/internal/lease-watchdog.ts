@@ -10,6 +10,10 @@ import type { TimerHandle, Timers } from './timers';
  *   before the lease really ends, so a slow renewal never lets two holders overlap.
  * - A renewal that fails because the lease is gone (`isLost`) gives up at once; any other failure
  *   (Redis unreachable, timeout) is retried until the give-up time.
+ * - A paused process (GC, a busy loop, SIGSTOP) wakes with every timer overdue, and may run its
+ *   own before the watchdog's: so `check()` gives up synchronously once the give-up time has
+ *   passed, and a signal handed to `watch` runs it on every read — the holder's `signal.aborted`
+ *   is true the instant the lease can no longer be guaranteed, whoever's timer runs first.
  * Deadlines are local monotonic ms, already converted conservatively from the server's clock.
  */
 export interface LeaseWatchdogOptions {
@@ -24,6 +28,9 @@ export interface LeaseWatchdogOptions {
   /** Called once, when the lease can no longer be guaranteed. */
   onLost(reason: 'not-owner' | 'deadline', error: unknown): void;
 }
+
+const ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get as (this: AbortSignal) => boolean;
+const REASON = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')?.get as (this: AbortSignal) => unknown;
 
 export class LeaseWatchdog extends Service {
   readonly #o: LeaseWatchdogOptions;
@@ -41,6 +48,30 @@ export class LeaseWatchdog extends Service {
   renewed(deadline: number): void {
     this.#deadline = deadline;
     if (this.running) this.#schedule(this.#giveUpAt - (this.#o.autoExtend ? this.#o.ttl * (2 / 3 - 1 / 10) : 0));
+  }
+
+  /**
+   * Give up now if the give-up time has passed, without waiting for the timer (a paused event loop
+   * runs it late). True when the lease can no longer be guaranteed.
+   */
+  check(): boolean {
+    if (this.running && this.#o.timers.now() >= this.#giveUpAt) this.#lose('deadline', undefined);
+    return this.stopped;
+  }
+
+  /**
+   * Make every read of `signal` (`aborted`, `reason`, `throwIfAborted()`) run `check()` first, so
+   * a holder that reads it after a pause sees it aborted even before the watchdog's timer ran. The
+   * signal must be aborted by this lease's `onLost` (the controller's owner), as everywhere here.
+   */
+  watch(signal: AbortSignal): AbortSignal {
+    const check = (): void => void this.check();
+    Object.defineProperties(signal, {
+      aborted: { configurable: true, get: () => (check(), ABORTED.call(signal)) },
+      reason: { configurable: true, get: () => (check(), REASON.call(signal)) },
+      throwIfAborted: { configurable: true, value: () => (check(), AbortSignal.prototype.throwIfAborted.call(signal)) },
+    });
+    return signal;
   }
 
   /** Give up a tenth of the ttl before the lease really ends. */

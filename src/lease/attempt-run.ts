@@ -73,6 +73,8 @@ export interface AttemptRunInit {
   readonly fn: (context: AttemptContext) => unknown;
 }
 
+function noop(): void {}
+
 /** After its own attempt failed, a run-once caller lets the others claim first for this long. */
 const OWN_RETRY_DELAY_MS = 250;
 /** A standby's claim that cannot reach Redis is retried this often, this many times (about 5 s). */
@@ -95,6 +97,7 @@ export class AttemptRun {
   #watching = -1;
   readonly #mine = new Set<number>();
   #settle!: { resolve(result: AttemptRunResult): void; reject(error: unknown): void };
+  #attemptWatchdog: LeaseWatchdog | undefined;
   /** Aborts the running attempt when the caller gives up. */
   #callerGaveUp: AbortController | undefined;
   #leaving: unknown;
@@ -109,7 +112,18 @@ export class AttemptRun {
     const { subscriber, scripts, signal, inFlight } = this.#i;
     signal?.throwIfAborted();
     const done = new Promise<AttemptRunResult>((resolve, reject) => (this.#settle = { resolve, reject }));
-    const stopper = { stop: async () => this.#leave(new ClosedError('once')) };
+    // tusker.close(): leave (a running attempt is aborted and handed back, which needs Redis);
+    // past close()'s bound, settle without waiting for that
+    const stopper = {
+      stop: async () => {
+        this.#leave(new ClosedError('once'));
+        await done.then(noop, noop);
+      },
+      abandon: () => {
+        void this.#attemptWatchdog?.stop();
+        this.#fail(new ClosedError('once'));
+      },
+    };
     inFlight.add(stopper);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     const unhook = subscriber.onReconnect(() => this.#check('reconnected'));
@@ -276,13 +290,20 @@ export class AttemptRun {
       reply.sentAt + (reply.deadline - reply.serverNow),
     );
     watchdog.start();
+    this.#attemptWatchdog = watchdog;
 
     let outcome: 'done' | 'failed' = 'failed';
     let error: unknown;
     let wasLost = false;
     try {
-      const context: AttemptContext = { attempt, lastAttempt, signal: controller.signal, fencingToken: reply.token };
-      const settled = await Promise.race([Promise.resolve().then(() => this.#i.fn(context)).then(() => 'ok' as const), lost]);
+      const context: AttemptContext = { attempt, lastAttempt, signal: watchdog.watch(controller.signal), fencingToken: reply.token };
+      // a claim read after a pause may be past its deadline already: then fn does not start
+      const ran = Promise.resolve().then(async () => {
+        if (watchdog.check()) return 'lost' as const;
+        await this.#i.fn(context);
+        return 'ok' as const;
+      });
+      const settled = await Promise.race([ran, lost]);
       if (settled === 'lost') wasLost = true;
       else outcome = 'done';
     } catch (e) {

@@ -69,13 +69,28 @@ export class Lease implements AsyncDisposable {
     return new Date(this.#expiresAt);
   }
 
-  /** Aborts with a LockLostError when the lock can no longer be guaranteed: stop touching the resource. */
+  /**
+   * Aborts with a LockLostError when the lock can no longer be guaranteed: stop touching the
+   * resource. Reads as aborted the instant the lease's safety deadline has passed, also right after
+   * this process was paused and before any timer ran.
+   */
   get signal(): AbortSignal {
+    this.#watchdog.check();
     if (!this.#controller) {
       this.#controller = new AbortController();
       if (this.#lostWith) this.#controller.abort(this.#lostWith);
+      this.#watchdog.watch(this.#controller.signal);
     }
     return this.#controller.signal;
+  }
+
+  /**
+   * @internal Why the lease is already lost, if it is — checked now, not by the watchdog's timer:
+   * a grant read after a pause may be past its deadline before anyone used it.
+   */
+  lostAlready(): LockLostError | undefined {
+    this.#watchdog.check();
+    return this.#lostWith;
   }
 
   /** Make the lease end `ms` from now (default: the mutex's ttl). Rejects with LockLostError if it was lost. */

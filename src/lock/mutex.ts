@@ -3,7 +3,7 @@ import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSign
 import { newOwnerId } from '../internal/owner-id';
 import type { LockContext } from './context';
 import { Lease } from './lease';
-import { localDeadline, LockScripts, type ClockSample, type Grant } from './scripts';
+import { localDeadline, LockScripts, type AcquireReply, type ClockSample, type Grant } from './scripts';
 import { Waiter } from './waiter';
 
 /** Options of `tusker.mutex(name, options)`. */
@@ -61,7 +61,13 @@ export class Mutex {
   async tryAcquire(): Promise<Lease | null> {
     this.#context.assertOpen('tryAcquire');
     const owner = newOwnerId();
-    const reply = await this.#scripts.acquire(owner, this.ttl, 'try');
+    let reply: AcquireReply;
+    try {
+      reply = await this.#scripts.acquire(owner, this.ttl, 'try');
+    } catch (error) {
+      takeBack(this.#context, this.#scripts, owner, this.ttl);
+      throw error;
+    }
     if (reply.handedLocally) this.#context.router.deliver(reply.handedLocally);
     if (reply.state !== 'GRANTED') return null;
     const lease = this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply);
@@ -70,7 +76,20 @@ export class Mutex {
       await lease.stop();
       throw new ClosedError('tryAcquire');
     }
-    return lease;
+    return this.#usable(lease);
+  }
+
+  /**
+   * A lease whose safety deadline passed before the caller got it (this process was paused while
+   * the reply or the grant waited to be read; another owner may hold the lock by now) is handed
+   * on at once, and the call rejects with its LockLostError (reason 'deadline') rather than resolve
+   * with a lease that is no longer guaranteed.
+   */
+  #usable(lease: Lease): Lease {
+    const lost = lease.lostAlready();
+    if (!lost) return lease;
+    lease.release().catch(() => undefined);
+    throw lost;
   }
 
   /**
@@ -92,9 +111,10 @@ export class Mutex {
       signal?.throwIfAborted();
       this.#context.assertOpen('acquire');
     }
+    const owner = newOwnerId();
     const waiter = new Waiter<Lease>({
       name: this.name,
-      owner: newOwnerId(),
+      owner,
       ttl: this.ttl,
       wait: wait === Infinity ? Infinity : Math.max(0, wait - (this.#context.timers.now() - started)),
       requestedWait: wait,
@@ -102,8 +122,9 @@ export class Mutex {
       scripts: this.#scripts,
       context: this.#context,
       lease: (grant, sample) => this.#lease(grant, sample),
+      takeBack: () => takeBack(this.#context, this.#scripts, owner, this.ttl),
     });
-    return waiter.run();
+    return this.#usable(await waiter.run());
   }
 
   #lease(grant: Grant, sample: ClockSample): Lease {
@@ -121,3 +142,16 @@ export class Mutex {
   }
 }
 
+/**
+ * An acquire that failed without a reply (timed out, connection dropped) may still run: a frozen
+ * Redis runs it when it resumes, and would grant the lock to an owner nobody has for a whole ttl
+ * (or queue a waiter nobody is). The cancel sent behind it on the same connection runs after it
+ * and undoes either, so the caller holds nothing, as promised. Best effort: if it cannot be sent
+ * either, the lease runs out.
+ */
+export function takeBack(context: LockContext, scripts: LockScripts, owner: string, ttl: number): void {
+  scripts.cancel(owner, ttl).then(
+    (reply) => reply.handedLocally && context.router.deliver(reply.handedLocally),
+    () => undefined,
+  );
+}

@@ -33,6 +33,8 @@ export interface WaiterInit<L> {
   readonly context: LockContext;
   /** Turns the grant into a lease. */
   lease(grant: Grant, sample: ClockSample): L;
+  /** Undo, behind it, a 'wait' script that failed without a reply (see `takeBack` in mutex.ts). */
+  takeBack(): void;
 }
 
 /** After a failed re-check, try again this soon. */
@@ -41,6 +43,8 @@ const RECHECK_RETRY_MS = 250;
 const BEHIND_RECHECK_MS = 30_000;
 /** How long a waiter that could not cancel keeps releasing grants that still reach it. */
 const ORPHAN_WATCH_MS = 10 * 60_000;
+
+function noop(): void {}
 
 export class Waiter<L> implements GrantReceiver {
   readonly #i: WaiterInit<L>;
@@ -53,6 +57,8 @@ export class Waiter<L> implements GrantReceiver {
   /** The 'wait' script was sent: from then on only the cancel script can take this waiter out. */
   #sent = false;
   #reason: unknown;
+  /** The caller's promise settled (granted, or ended; abandoned on close). */
+  #settled = false;
   #recheck: TimerHandle | undefined;
   #timeout: TimerHandle | undefined;
   #settle!: { resolve(lease: L): void; reject(error: unknown): void };
@@ -65,7 +71,14 @@ export class Waiter<L> implements GrantReceiver {
   async run(): Promise<L> {
     const { context, owner, signal, wait } = this.#i;
     const done = new Promise<L>((resolve, reject) => (this.#settle = { resolve, reject }));
-    const stopper = { stop: async () => this.#giveUp(new ClosedError('acquire')) };
+    // tusker.close(): leave the queue (which needs Redis); past close()'s bound, settle without it
+    const stopper = {
+      stop: async () => {
+        void this.#giveUp(new ClosedError('acquire'));
+        await done.then(noop, noop);
+      },
+      abandon: () => this.#end(new ClosedError('acquire'), true),
+    };
     context.inFlight.add(stopper);
     context.router.register(owner, this);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -117,7 +130,9 @@ export class Waiter<L> implements GrantReceiver {
     try {
       reply = await this.#i.scripts.acquire(this.#i.owner, this.#i.ttl, 'wait');
     } catch (error) {
-      // the script may have queued us before the connection failed: release any grant that follows
+      // the script may have queued us, or granted the lock, and the reply was lost: cancel behind
+      // it, and release any grant that still reaches this waiter
+      this.#i.takeBack();
       return this.#end(error, true);
     }
     this.#deliverLocal(reply.handedLocally);
@@ -163,6 +178,8 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   #finish(grant: { token: number; deadline: number; owner?: string }, sample: ClockSample): void {
+    if (this.#settled) return;
+    this.#settled = true;
     this.#state = 'done';
     this.#settle.resolve(this.#i.lease({ owner: this.#i.owner, token: grant.token, deadline: grant.deadline }, sample));
   }
@@ -184,6 +201,8 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   #end(error: unknown, mayStillBeGranted: boolean): void {
+    if (this.#settled) return;
+    this.#settled = true;
     this.#state = 'done';
     if (mayStillBeGranted) {
       // a grant that already arrived is released now; later ones by the orphan watch

@@ -1,5 +1,6 @@
 import { JobLostError } from '../errors';
 import { checkPositiveDuration } from '../internal/arguments';
+import type { LeaseWatchdog } from '../internal/lease-watchdog';
 import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
 
 /**
@@ -41,13 +42,26 @@ export class ClaimedJob<T = unknown> {
     this.#expiresAt = row.deadline;
   }
 
-  /** Aborts when the claim is lost, the job's timeout passes, or the processor stops. */
+  /**
+   * Aborts when the claim is lost, the job's timeout passes, or the processor stops. In a
+   * processor, reads as aborted the instant the lease's safety deadline has passed, also right
+   * after this process was paused and before any timer ran.
+   */
   get signal(): AbortSignal {
+    this.#watchdog?.check();
     if (!this.#controller) {
       this.#controller = new AbortController();
       if (this.#aborted) this.#controller.abort(this.#abortReason);
+      this.#watchdog?.watch(this.#controller.signal);
     }
     return this.#controller.signal;
+  }
+
+  #watchdog: LeaseWatchdog | undefined;
+
+  /** @internal The watchdog keeping this claim's lease (a processor's): `signal` checks its deadline on every read. */
+  watchedBy(watchdog: LeaseWatchdog): void {
+    this.#watchdog = watchdog;
   }
 
   /** When the lease ends unless extended (server clock). */

@@ -103,6 +103,7 @@ export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> {
       },
       row.sentAt + (row.deadline - row.serverNow),
     );
+    job.watchedBy(watchdog);
     watchdog.start();
     const limit = row.timeout > 0 ? timers.after(row.timeout, () => job.abort(new Error(`job timed out after ${row.timeout} ms`))) : undefined;
     let result: unknown;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ClosedError, InvalidArgumentError, JobFailedError, JobNotFoundError, WaitTimeoutError } from '../errors';
+import { ClosedError, ConnectionError, InvalidArgumentError, JobFailedError, JobNotFoundError, WaitTimeoutError } from '../errors';
 import { tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
 import { MAX_DURATION_MS, checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionKeys } from '../internal/arguments';
 import type { ServiceSet } from '../internal/lifecycle';
@@ -247,7 +247,8 @@ export class Queue<T = unknown> {
       r = await this.#scripts.publish(args);
     } catch (error) {
       unfollow?.();
-      throw error;
+      // the job may exist all the same: say which, so that publishing again by id is safe
+      throw error instanceof ConnectionError ? new ConnectionError(error.cause, error.address, { jobId: args.id }) : error;
     }
     // a delayed job is due `delay` ms from now: this process's processors promote it then
     // (reapBy takes a deadline and the time it was read at: here, relative to 0)
@@ -638,6 +639,12 @@ export class Queue<T = unknown> {
     outcome.catch(() => undefined);
     const unfollow = await this.#events.follow(id, listener);
     let timer: { cancel(): void } | undefined;
+    // tusker.close() ends the wait: no event can arrive any more
+    let closed!: (error: unknown) => void;
+    const closing = new Promise<never>((_, reject) => (closed = reject));
+    closing.catch(() => undefined); // it may be closed during the look-up, before the race below listens
+    const stopper = { stop: async () => closed(new ClosedError('queue.waitFor')) };
+    this.#context.inFlight.add(stopper);
     try {
       const job = await this.getJob(id);
       if (job?.state === 'finished') return job.result as R;
@@ -649,8 +656,9 @@ export class Queue<T = unknown> {
           : new Promise<never>((_, reject) => {
               timer = this.#context.timers.after(timeout, () => reject(new WaitTimeoutError(`job '${id}'`, timeout)));
             });
-      return await Promise.race([outcome, limit]);
+      return await Promise.race([outcome, limit, closing]);
     } finally {
+      this.#context.inFlight.delete(stopper);
       timer?.cancel();
       unfollow();
     }

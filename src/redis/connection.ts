@@ -178,4 +178,21 @@ async function closeQuietly(connection: RedisClient): Promise<void> {
     clearTimeout(timer);
   }
   connection.disconnect();
+  rejectStranded(connection);
+}
+
+/**
+ * A connection waiting to reconnect when disconnect() comes has no socket to emit 'close', so
+ * ioredis leaves it 'reconnecting' with its queued commands pending (until commandTimeout, or for
+ * ever), and queues later ones too: end it and reject them, so that no call outlives close().
+ * Uses ioredis internals; where they are missing, nothing changes.
+ */
+function rejectStranded(connection: RedisClient): void {
+  if (connection.status === 'end') return;
+  type Queue = { shift(): { command: { reject(error: Error): void } } | undefined } | null | undefined;
+  const internals = connection as unknown as { prevCommandQueue?: Queue; flushQueue?: (error: Error) => void; setStatus?: (status: string) => void };
+  const error = new Error('Connection is closed.');
+  internals.setStatus?.call(connection, 'end');
+  for (let item = internals.prevCommandQueue?.shift(); item; item = internals.prevCommandQueue?.shift()) item.command.reject(error);
+  internals.flushQueue?.call(connection, error);
 }

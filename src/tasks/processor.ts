@@ -108,7 +108,7 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
         info: parseInfo(claimed.info),
         attempt: claimed.attempt,
         attemptsLeft: claimed.attemptsLeft,
-        signal: controller.signal,
+        signal: watchdog.watch(controller.signal),
       });
     } catch (error) {
       outcome = 'failed';
