@@ -143,6 +143,7 @@ export class Mutex {
 }
 
 /**
+ * @internal
  * An acquire that failed without a reply (timed out, connection dropped) may still run: a frozen
  * Redis runs it when it resumes, and would grant the lock to an owner nobody has for a whole ttl
  * (or queue a waiter nobody is). The cancel sent behind it on the same connection runs after it
