@@ -19,7 +19,7 @@ describe('close() while Redis is down: every public promise settles before close
   for (const call of calls) {
     it(call, async () => {
       await redis.server.restart();
-      const child = startChild<Message>('../hangs/fixtures/close-while-down.ts', [], { URL: redis.url, PREFIX: redis.prefix, CALL: call });
+      const child = startChild<Message>('close-while-down.ts', [], { URL: redis.url, PREFIX: redis.prefix, CALL: call });
       await child.next((m) => m.type === 'started' || m.type === 'error');
       expect(child.messages.filter((m) => m.type === 'error')).toEqual([]);
       await redis.server.kill();
