@@ -1,4 +1,3 @@
-import { PartNotFoundError } from '../errors';
 import { checkInteger, checkOptions, optionKeys } from '../internal/arguments';
 import type { TaskScripts } from './scripts';
 
@@ -9,12 +8,12 @@ import type { TaskScripts } from './scripts';
  * it) gets a newer token, and the late unlock of this process's lock is then refused instead of
  * releasing the task while the redo is in flight.
  *
- * Bounded: an entry goes at the unlock or a refused extend of its lock, and entries whose lease
- * ended are dropped once the map holds `PRUNE_FROM` or more (then again at twice the size left),
- * so the map cannot grow past twice the leases this process holds, however many it abandons.
- * An abandoned lease's entry is only dropped so late because an unlock arriving after its drop
- * would name no lock (unsafe against late unlocks, as before tokens): pass `fencingToken`
- * explicitly for a guarantee that does not depend on this process's memory.
+ * Bounded: an entry goes when its lock is unlocked, and entries whose lease ended are dropped
+ * once the map holds `PRUNE_FROM` or more (then again at twice the size left), so the map cannot
+ * grow past twice the leases this process holds, however many it abandons. Entries whose lease
+ * ended are kept that long on purpose: a late unlock arriving after its entry went names no
+ * lock, which is unsafe against late unlocks (as before tokens) — pass `fencingToken` explicitly
+ * for a guarantee that does not depend on this process's memory.
  */
 
 /** Options of `tasks.unlock` and `tasks.extend`. */
@@ -52,22 +51,18 @@ export class PartLocks {
   /** Extend the lock `token` of (task, part), by default this process's own. */
   async extend(scripts: TaskScripts, now: () => number, task: string, part: string, ms: number, given: number | undefined): Promise<number> {
     const token = given ?? this.token(task, part);
-    try {
-      const r = await scripts.extend(task, part, ms, token);
-      if (token !== undefined) this.#extended(task, part, token, now() + (r.deadline - r.serverNow));
-      return r.deadline;
-    } catch (error) {
-      if (token !== undefined && error instanceof PartNotFoundError) this.#ended(task, part, token);
-      throw error;
-    }
+    const r = await scripts.extend(task, part, ms, token);
+    if (token !== undefined) this.#extended(task, part, token, now() + (r.deadline - r.serverNow));
+    return r.deadline;
   }
 
   /** Unlock the lock `token` of (task, part), by default this process's own. */
   async unlock(scripts: TaskScripts, task: string, part: string, given: number | undefined): Promise<{ result: string; state: string }> {
     const token = given ?? this.token(task, part);
     const r = await scripts.unlock(task, part, token);
-    // whatever the answer, that lock is over: unlocked now, or superseded, or gone
-    if (token !== undefined) this.#ended(task, part, token);
+    // kept after a refused unlock: this process's later calls must keep naming its own lock, or
+    // they would fall back to whichever lock holds the part — the redo's
+    if (token !== undefined && r.result === 'unlocked') this.#ended(task, part, token);
     return r;
   }
 
@@ -92,7 +87,7 @@ export class PartLocks {
     if (held?.token === token) held.until = until;
   }
 
-  /** The lock `token` of (task, part) is over (unlocked, or found stale or gone). */
+  /** The lock `token` of (task, part) was unlocked. */
   #ended(task: string, part: string, token: number): void {
     const key = keyOf(task, part);
     if (this.#held.get(key)?.token === token) this.#held.delete(key);
