@@ -76,6 +76,11 @@ export class PartLocks {
     if (this.#held.size >= this.#pruneAt) this.#prune(now);
   }
 
+  /** @internal How many locks' tokens are kept. */
+  get size(): number {
+    return this.#held.size;
+  }
+
   /** The token of this process's lock of (task, part), if it holds one. */
   token(task: string, part: string): number | undefined {
     return this.#held.get(keyOf(task, part))?.token;

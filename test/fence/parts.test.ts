@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, PartNotFoundError } from '../../src/index';
+import { Keys } from '../../src/keys';
+import { PartLocks } from '../../src/tasks/part-locks';
+import { TaskScripts } from '../../src/tasks/scripts';
 import { startChild, type Child } from '../support/child';
 import { useRedis } from '../support/fixture';
 
@@ -109,3 +112,23 @@ function stepper(child: Child<Reply>): Step {
     if (reply.error) throw new Error(`${op} failed in the child: ${reply.error}`);
   };
 }
+
+describe('the in-process record of part tokens', () => {
+  it('is pruned at unlock and, once large, of every lock whose lease ended (so it cannot grow without bound)', async () => {
+    const raw = redis.redis();
+    const scripts = new TaskScripts(raw, new Keys(redis.prefix).taskGroup('prune'), () => performance.now());
+    const locks = new PartLocks();
+    let now = 0; // the local clock, moved by hand
+    const clock = () => now;
+    await locks.lock(scripts, clock, 'kept', 'p', 60_000);
+    await locks.unlock(scripts, 'kept', 'p', undefined);
+    expect(locks.size).toBe(0);
+    // 10,000 locks this process abandons, with leases of 1 s on the clock above
+    await Promise.all(Array.from({ length: 9_999 }, (_, i) => locks.lock(scripts, clock, 'abandoned', `p${i}`, 1_000)));
+    expect(locks.size).toBe(9_999);
+    now = 10_000; // every one of their leases has ended
+    await locks.lock(scripts, clock, 'live', 'p', 60_000);
+    expect(locks.size).toBe(1);
+    expect(locks.token('live', 'p')).toBeGreaterThan(0);
+  });
+});
