@@ -33,6 +33,12 @@ local function part_token(value)
   return string.match(value, ':(%d+)$') or false
 end
 
+-- Whether the lock named by `token` (a string; '' names none: whichever lock holds the part)
+-- holds a part whose `parts` value is `held`.
+local function holds_part(held, token)
+  return token == '' or part_token(held) == token
+end
+
 -- Something happened to an open or closed task: it is kept `retention` ms from now (see
 -- drop_idle), so that a task nobody closes or finishes does not keep its keys for ever.
 local function touch(k, name, retention)

@@ -14,7 +14,7 @@ local k = { part_deadlines = KEYS[2], idle_deadlines = KEYS[3] }
 local name, part, ms, retention, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 
 local held = redis.call('HGET', t.parts, part)
-if not held or (token ~= '' and part_token(held) ~= token) then return { 'PART_NOT_FOUND' } end
+if not held or not holds_part(held, token) then return { 'PART_NOT_FOUND' } end
 local deadline = now_ms() + ms
 redis.call('HSET', t.parts, part, part_lease(deadline, part_token(held) or 0))
 redis.call('ZADD', k.part_deadlines, deadline, part_member(name, part))

@@ -22,7 +22,7 @@ if not state then return { 'OK', 'unknown-task', '' } end
 local held = redis.call('HGET', t.parts, part)
 if not held then return { 'OK', 'not-in-flight', state } end
 -- the lock this unlock ends timed out and the part was locked again: it is that lock's to end
-if token ~= '' and part_token(held) ~= token then return { 'OK', 'stale', state } end
+if not holds_part(held, token) then return { 'OK', 'stale', state } end
 redis.call('HDEL', t.parts, part)
 local member = part_member(name, part)
 redis.call('ZREM', k.part_deadlines, member)
