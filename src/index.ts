@@ -8,6 +8,7 @@ export type { OnceOptions, OnceResult, PairedOptions, PairedResult } from './lea
 export type { AttemptContext, AttemptEvent } from './lease/attempt-run';
 export { TaskGroup } from './tasks/task-group';
 export type { TaskGroupOptions, CloseOptions, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TaskEvents } from './tasks/task-group';
+export type { PartLeaseOptions } from './tasks/part-locks';
 export { TaskProcessor } from './tasks/processor';
 export type { TaskHandler, TaskHandlerContext } from './tasks/processor';
 export { Queue } from './queue/queue';

@@ -91,6 +91,7 @@ export class Keys {
       failed: `${base}:failed`,
       wake: `${base}:wake`,
       seq: `${base}:seq`,
+      fence: `${base}:fence`,
       paused: `${base}:paused`,
       events: `${base}:events`,
       publishListeners: `${base}:publish-listeners`,
@@ -114,6 +115,7 @@ export class Keys {
       partLockedAt: `${base}:part-locked-at`,
       idleDeadlines: `${base}:idle-deadlines`,
       stats: `${base}:stats`,
+      fence: `${base}:fence`,
       events: `${base}:events`,
       task: (name) => ({
         task: `${base}:task:${name}`,
@@ -171,6 +173,8 @@ export interface TaskGroupKeys {
   /** Open or closed task → when it is dropped unless something happens to it first. */
   readonly idleDeadlines: string;
   readonly stats: string;
+  /** Counter: the last fencing token of a processing claim or a part lock; never expires, so tokens only grow. */
+  readonly fence: string;
   readonly events: string;
   task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string; readonly expected: string };
   /** A list one blocking claimer (id) also waits on: filled when it stops (see internal/claim-loop.ts). */
@@ -188,6 +192,8 @@ export interface QueueKeys {
   readonly failed: string;
   readonly wake: string;
   readonly seq: string;
+  /** Counter: the last fencing token of a job claim; never expires, so tokens only grow. */
+  readonly fence: string;
   readonly paused: string;
   readonly events: string;
   /** Set (with a TTL) while some process listens to 'publish' events: publishing emits them only then. */

@@ -5,9 +5,9 @@ import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
 
 /**
  * A job this worker claimed: a lease (visibility timeout) that `finish`, `cancel`, `stall` end
- * and `extend` renews. Every call names the claim's owner id; once the claim is lost (its lease
- * ran out and the job was recovered, or it was retracted) they reject with JobLostError and
- * change nothing, so a job is never finished twice.
+ * and `extend` renews. Every call names the claim's owner id and fencing token; once the claim is
+ * lost (its lease ran out and the job was recovered, or it was retracted) they reject with
+ * JobLostError and change nothing, so a job is never finished twice.
  */
 export class ClaimedJob<T = unknown> {
   readonly id: string;
@@ -19,6 +19,13 @@ export class ClaimedJob<T = unknown> {
   readonly attempt: number;
   /** How often the job was cancelled (requeued after a recoverable error). */
   readonly cancelCount: number;
+  /**
+   * This claim's fencing token: higher than that of every earlier claim of any job of this queue
+   * (a re-claim after a lease ran out included). Pass it with every write to the resource the job
+   * changes, and have the resource refuse a token lower than the highest it has seen: a worker
+   * whose claim was lost then cannot overwrite the newer claim's work (see docs/guarantees.md).
+   */
+  readonly fencingToken: number;
   readonly #owner: string;
   readonly #scripts: QueueScripts;
   readonly #lease: number;
@@ -36,6 +43,7 @@ export class ClaimedJob<T = unknown> {
     this.data = JSON.parse(row.data) as T;
     this.attempt = row.attempt;
     this.cancelCount = row.cancelCount;
+    this.fencingToken = row.token;
     this.#owner = owner;
     this.#scripts = scripts;
     this.#lease = lease;
@@ -134,7 +142,7 @@ export class ClaimedJob<T = unknown> {
 
   async #call(verb: SettleVerb, arg: string | number): Promise<{ outcome: unknown[]; serverNow: number }> {
     try {
-      return await this.#scripts.settle(this.id, this.#owner, verb, arg);
+      return await this.#scripts.settle(this.id, this.#owner, this.fencingToken, verb, arg);
     } catch (error) {
       if (error instanceof JobLostError) {
         this.#settled = true;

@@ -58,6 +58,8 @@ export interface ClaimedRow {
   readonly sentAt: number;
   /** Per-job handler timeout (ms), 0 = none. */
   readonly timeout: number;
+  /** This claim's fencing token: one of the queue's counter, higher than every earlier claim's. */
+  readonly token: number;
 }
 
 /** How long finished / failed jobs are kept (-1 = no limit), and how often a lease may run out. */
@@ -74,6 +76,7 @@ export type SettleVerb = 'finish' | 'cancel' | 'stall' | 'fail' | 'extend' | 're
 interface SettleItem {
   readonly id: string;
   readonly owner: string;
+  readonly token: number;
   readonly verb: SettleVerb;
   readonly arg: string | number;
 }
@@ -120,13 +123,14 @@ export class QueueScripts {
   async claim(owner: string, lease: number, count = 1, behind?: BlockedClaim): Promise<ClaimedRow[]> {
     const k = this.#k;
     const ran = this.#clock.timeCall(behind?.woke);
-    const keys = behind ? [k.available, k.claimed, k.wake, k.paused, behind.guard] : [k.available, k.claimed, k.wake, k.paused];
+    const keys = [k.available, k.claimed, k.wake, k.paused, k.fence];
+    if (behind) keys.push(behind.guard);
     const r = await this.#run(S.claim, keys, [k.base, owner, lease, count], {}, behind?.client);
     const serverNow = Number(r[1]);
     // when the lease began: behind a blocking read, when that read ended (see ServerClock)
     const sentAt = ran(serverNow);
     const rows: ClaimedRow[] = [];
-    for (let i = 2; i + 5 < r.length; i += 6) {
+    for (let i = 2; i + 6 < r.length; i += 7) {
       rows.push({
         id: String(r[i]),
         data: String(r[i + 1]),
@@ -136,20 +140,21 @@ export class QueueScripts {
         serverNow,
         sentAt,
         timeout: Number(r[i + 5]),
+        token: Number(r[i + 6]),
       });
     }
     return rows;
   }
 
   /**
-   * finish / cancel / stall / fail / extend a claim. Resolves with the outcome (`['OK', state]`;
-   * extend: `['OK', deadline]`; fail: `['OK', state, due]`) and the server time; rejects with
-   * JobLostError when the claim no longer holds the job. Settles made in the same tick leave
-   * together, as one script call.
+   * finish / cancel / stall / fail / extend a claim, named by its owner id and fencing token.
+   * Resolves with the outcome (`['OK', state]`; extend: `['OK', deadline]`; fail: `['OK', state,
+   * due]`) and the server time; rejects with JobLostError when the claim no longer holds the job.
+   * Settles made in the same tick leave together, as one script call.
    */
-  settle(id: string, owner: string, verb: SettleVerb, arg: string | number = ''): Promise<{ outcome: unknown[]; serverNow: number }> {
+  settle(id: string, owner: string, token: number, verb: SettleVerb, arg: string | number = ''): Promise<{ outcome: unknown[]; serverNow: number }> {
     this.#publishes.flush(); // publishes queued before it go first
-    return this.#settles.add({ id, owner, verb, arg });
+    return this.#settles.add({ id, owner, token, verb, arg });
   }
 
   readonly #settles = new Batcher<SettleItem, { outcome: unknown[]; serverNow: number }>((items) => this.#settleMany(items), 100);
@@ -161,7 +166,7 @@ export class QueueScripts {
     const args: (string | number)[] = [k.base, rt.finishedCount, rt.finishedAge, rt.failedCount, rt.failedAge];
     for (const item of items) {
       keys.push(k.job(item.id));
-      args.push(item.id, item.owner, item.verb, item.arg, item.verb === 'fail' ? Math.random() : 0);
+      args.push(item.id, item.owner, item.token, item.verb, item.arg, item.verb === 'fail' ? Math.random() : 0);
     }
     const ran = this.#clock.timeCall();
     const r = await this.#run(S.settle, keys, args, {});

@@ -28,6 +28,13 @@ export interface TaskHandlerContext {
   readonly attempt: number;
   /** Attempts left including this one. */
   readonly attemptsLeft: number;
+  /**
+   * This processing claim's fencing token: higher than that of every earlier claim (and part
+   * lock) of this task group, a re-claim after a lease ran out included. Pass it with the
+   * handler's writes and have the resource refuse tokens lower than the highest it has seen
+   * (see docs/guarantees.md).
+   */
+  readonly fencingToken: number;
   /** Aborts when the processing lease is lost (TaskLostError) or the processor stops. */
   readonly signal: AbortSignal;
 }
@@ -90,7 +97,7 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
         autoExtend,
         timers,
         renew: async () => {
-          const r = await scripts.renew(name, owner, ttl);
+          const r = await scripts.renew(name, owner, claimed.token, ttl);
           return r.sentAt + (r.deadline - r.serverNow);
         },
         isLost: (error) => error instanceof TaskLostError,
@@ -108,6 +115,7 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
         info: parseInfo(claimed.info),
         attempt: claimed.attempt,
         attemptsLeft: claimed.attemptsLeft,
+        fencingToken: claimed.token,
         signal: watchdog.watch(controller.signal),
       });
     } catch (error) {
@@ -126,7 +134,7 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
     };
     for (let tries = 0; tries < 10; tries++) {
       try {
-        return report((await scripts.finish(name, owner, outcome, errorText, retention)) as 'completed' | 'released' | 'failed');
+        return report((await scripts.finish(name, owner, claimed.token, outcome, errorText, retention)) as 'completed' | 'released' | 'failed');
       } catch (error) {
         // the lease ran out and the task moved on: this result is not recorded, by design
         if (error instanceof TaskLostError) return report('lost');

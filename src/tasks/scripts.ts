@@ -60,29 +60,30 @@ export class TaskScripts {
     this.#clock = new ServerClock(now);
   }
 
-  async lock(name: string, part: string, ttl: number): Promise<{ state: string; deadline: number }> {
+  async lock(name: string, part: string, ttl: number): Promise<{ state: string; deadline: number; serverNow: number; token: number }> {
     const k = this.#k;
     const t = k.task(name);
-    const r = await this.#run(S.lock, [t.task, t.parts, k.open, k.partDeadlines, k.partLockedAt, k.idleDeadlines], [name, part, ttl, this.#idleRetention], {
-      task: name,
-      part,
-    });
-    return { state: String(r[1]), deadline: Number(r[2]) };
+    const keys = [t.task, t.parts, k.open, k.partDeadlines, k.partLockedAt, k.idleDeadlines, k.fence];
+    const r = await this.#run(S.lock, keys, [name, part, ttl, this.#idleRetention], { task: name, part });
+    return { state: String(r[1]), deadline: Number(r[2]), serverNow: Number(r[3]), token: Number(r[4]) };
   }
 
-  async extend(name: string, part: string, ms: number): Promise<number> {
+  /** `token`: the lock of the part being extended (undefined: whichever holds it). */
+  async extend(name: string, part: string, ms: number, token: number | undefined): Promise<{ deadline: number; serverNow: number }> {
     const k = this.#k;
-    const r = await this.#run(S.extend, [k.task(name).parts, k.partDeadlines, k.idleDeadlines], [name, part, ms, this.#idleRetention], { task: name, part });
-    return Number(r[1]);
+    const args = [name, part, ms, this.#idleRetention, token ?? ''];
+    const r = await this.#run(S.extend, [k.task(name).parts, k.partDeadlines, k.idleDeadlines], args, { task: name, part });
+    return { deadline: Number(r[1]), serverNow: Number(r[2]) };
   }
 
-  async unlock(name: string, part: string): Promise<{ result: string; state: string }> {
+  /** `token`: the lock of the part being ended (undefined: whichever holds it). */
+  async unlock(name: string, part: string, token: number | undefined): Promise<{ result: string; state: string }> {
     const k = this.#k;
     const t = k.task(name);
     const r = await this.#run(
       S.unlock,
       [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events, t.expected, k.idleDeadlines],
-      [name, part, this.#idleRetention],
+      [name, part, this.#idleRetention, token ?? ''],
       { task: name, part },
     );
     return { result: String(r[1]), state: String(r[2]) };
@@ -104,7 +105,8 @@ export class TaskScripts {
   async claim(owner: string, behind?: BlockedClaim): Promise<Claimed | undefined> {
     const k = this.#k;
     const ran = this.#clock.timeCall(behind?.woke);
-    const keys = behind ? [k.released, k.processing, k.wake, behind.guard] : [k.released, k.processing, k.wake];
+    const keys = [k.released, k.processing, k.wake, k.fence];
+    if (behind) keys.push(behind.guard);
     const r = await this.#run(S.claim, keys, [k.base, owner], {}, behind?.client);
     if (r[1] === '' || r[1] === null) return undefined;
     // when the lease began: behind a blocking read, when that read ended (see ServerClock)
@@ -121,19 +123,19 @@ export class TaskScripts {
     };
   }
 
-  async renew(name: string, owner: string, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
+  async renew(name: string, owner: string, token: number, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
     const ran = this.#clock.timeCall();
-    const r = await this.#run(S.renew, [this.#k.task(name).task, this.#k.processing], [name, owner, ms], { task: name });
+    const r = await this.#run(S.renew, [this.#k.task(name).task, this.#k.processing], [name, owner, ms, token], { task: name });
     return { deadline: Number(r[1]), serverNow: Number(r[2]), sentAt: ran(Number(r[2])) };
   }
 
-  async finish(name: string, owner: string, outcome: 'completed' | 'failed', error: string, retention: number): Promise<string> {
+  async finish(name: string, owner: string, token: number, outcome: 'completed' | 'failed', error: string, retention: number): Promise<string> {
     const k = this.#k;
     const t = k.task(name);
     const r = await this.#run(
       S.finish,
       [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events, t.expected],
-      [name, owner, outcome, error, retention],
+      [name, owner, outcome, error, retention, token],
       { task: name },
     );
     return String(r[1]);

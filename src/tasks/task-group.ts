@@ -14,6 +14,7 @@ import type { Timers } from '../internal/timers';
 import type { Keys, TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { EventFeed } from '../redis/event-feed';
+import { checkPartLeaseOptions, PartLocks, type PartLeaseOptions } from './part-locks';
 import { TaskProcessor, type TaskHandler } from './processor';
 import { DEFAULT_IDLE_RETENTION, TaskScripts } from './scripts';
 
@@ -155,6 +156,7 @@ export class TaskGroup {
   readonly #partTtl: number;
   readonly #retention: number;
   readonly #processors = new Set<TaskProcessor>();
+  readonly #partLocks = new PartLocks();
   readonly #events: EventFeed<{ [E in keyof TaskEvents]: TaskEvents[E] }>;
 
   /** @internal Use `tusker.tasks(group, options)`. */
@@ -187,38 +189,49 @@ export class TaskGroup {
    * Register `part` of `task` as in flight, with a lease of `ttl` ms (renew it with `extend`; when it
    * runs out, the part is dropped as if unlocked late). Creates the task if it is new. Rejects with
    * TaskReleasedError when the task was already released: a finished lifecycle is never reopened.
+   * `fencingToken` is this lock's, higher than every earlier one of the group: locking the part
+   * again supersedes this lock, and only the newest lock's `unlock` or `extend` counts.
    */
-  async lock(task: string, part: string, options?: { readonly ttl?: number }): Promise<{ deadline: Date }> {
+  async lock(task: string, part: string, options?: { readonly ttl?: number }): Promise<{ deadline: Date; fencingToken: number }> {
     checkName('task', task);
     checkName('part', part);
     const o = checkOptions<{ ttl?: number }>('options', options, LOCK_OPTIONS);
     const ttl = o.ttl === undefined ? this.#partTtl : checkPositiveDuration('options.ttl', o.ttl);
     this.#context.assertOpen('tasks.lock');
-    const r = await this.#scripts.lock(task, part, ttl);
+    const r = await this.#partLocks.lock(this.#scripts, this.#context.timers.now, task, part, ttl);
     for (const p of this.#processors) p.reapBy(r.deadline, r.deadline - ttl);
-    return { deadline: new Date(r.deadline) };
+    return { deadline: new Date(r.deadline), fencingToken: r.token };
   }
 
-  /** Move the lease of a part in flight to `ms` from now (default: the group's part ttl). Rejects with PartNotFoundError if it is not in flight. */
-  async extend(task: string, part: string, ms?: number): Promise<{ deadline: Date }> {
+  /**
+   * Move the lease of a part in flight to `ms` from now (default: the group's part ttl). Rejects
+   * with PartNotFoundError if that lock of it is not in flight (a later lock holds it, or it was
+   * unlocked or timed out). Which lock: `options.fencingToken`, see `unlock`.
+   */
+  async extend(task: string, part: string, ms?: number, options?: PartLeaseOptions): Promise<{ deadline: Date }> {
     checkName('task', task);
     checkName('part', part);
     const duration = ms === undefined ? this.#partTtl : checkPositiveDuration('ms', ms);
+    const token = checkPartLeaseOptions(options);
     this.#context.assertOpen('tasks.extend');
-    return { deadline: new Date(await this.#scripts.extend(task, part, duration)) };
+    return { deadline: new Date(await this.#partLocks.extend(this.#scripts, this.#context.timers.now, task, part, duration, token)) };
   }
 
   /**
    * The part is done. Releases the task if it was closed and this was the last thing it waited for.
-   * Resolves with `unlocked`, or `not-in-flight` (unknown part, already unlocked, timed out) or
-   * `unknown-task`, which change nothing; and the task's state afterwards.
+   * Resolves with `unlocked`, or `not-in-flight` (unknown part, already unlocked, timed out),
+   * `stale` (a later lock of the part holds it: this lock timed out and the part is being redone)
+   * or `unknown-task`, which change nothing; and the task's state afterwards. Which lock it ends:
+   * `options.fencingToken`, else the one this task group's own `lock()` of the part took, else
+   * (no token known) whichever lock holds the part.
    */
-  async unlock(task: string, part: string): Promise<{ result: 'unlocked' | 'not-in-flight' | 'unknown-task'; state: TaskState | '' }> {
+  async unlock(task: string, part: string, options?: PartLeaseOptions): Promise<{ result: 'unlocked' | 'not-in-flight' | 'stale' | 'unknown-task'; state: TaskState | '' }> {
     checkName('task', task);
     checkName('part', part);
+    const token = checkPartLeaseOptions(options);
     this.#context.assertOpen('tasks.unlock');
-    const r = await this.#scripts.unlock(task, part);
-    return r as { result: 'unlocked' | 'not-in-flight' | 'unknown-task'; state: TaskState };
+    const r = await this.#partLocks.unlock(this.#scripts, task, part, token);
+    return r as { result: 'unlocked' | 'not-in-flight' | 'stale' | 'unknown-task'; state: TaskState };
   }
 
   /**
@@ -286,7 +299,8 @@ export class TaskGroup {
     const f: Record<string, string> = {};
     for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
     const list: { name: string; deadline: Date }[] = [];
-    for (let i = 0; i + 1 < parts.length; i += 2) list.push({ name: parts[i] as string, deadline: new Date(Number(parts[i + 1])) });
+    // a part's value is '<deadline>:<token>' (see lib/tasks.lua)
+    for (let i = 0; i + 1 < parts.length; i += 2) list.push({ name: parts[i] as string, deadline: new Date(Number.parseInt(parts[i + 1] as string, 10)) });
     const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
     const date = (v: string | undefined) => (v === undefined ? undefined : new Date(Number(v)));
     return {

@@ -29,7 +29,7 @@ const IDS = ['a', 'b', 'c', 'd'];
 class Model {
   jobs = new Map<string, ModelJob>();
   seq = 0;
-  claims: { id: string; owner: string }[] = [];
+  claims: { id: string; owner: string; token: number }[] = [];
 
   makeAvailable(job: ModelJob): void {
     job.state = 'available';
@@ -107,7 +107,7 @@ async function apply(s: QueueScripts, m: Model, step: Op): Promise<void> {
       job.state = 'claimed';
       job.attempt++;
       expect(row?.attempt).toBe(job.attempt);
-      m.claims.push({ id: expected, owner });
+      m.claims.push({ id: expected, owner, token: row?.token ?? 0 });
       return;
     }
     case 'settle': {
@@ -116,7 +116,7 @@ async function apply(s: QueueScripts, m: Model, step: Op): Promise<void> {
       m.claims = m.claims.filter((c) => c !== claim);
       const job = m.jobs.get(claim.id);
       const live = job?.state === 'claimed';
-      const call = s.settle(claim.id, claim.owner, step.verb, step.verb === 'fail' ? 'boom' : '"r"');
+      const call = s.settle(claim.id, claim.owner, claim.token, step.verb, step.verb === 'fail' ? 'boom' : '"r"');
       if (!live) return void (await expect(call).rejects.toBeInstanceOf(JobLostError));
       const r = await call;
       const j = job as ModelJob;

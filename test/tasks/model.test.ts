@@ -91,7 +91,7 @@ async function apply(s: TaskScripts, m: Model, step: Op): Promise<void> {
     }
     case 'unlock': {
       const t = m.tasks.get(step.task);
-      const r = await s.unlock(step.task, step.part);
+      const r = await s.unlock(step.task, step.part, undefined);
       if (!t) return expect(r.result).toBe('unknown-task');
       if (!t.inFlight.has(step.part)) return expect(r.result).toBe('not-in-flight');
       expect(r.result).toBe('unlocked');
@@ -119,7 +119,7 @@ async function apply(s: TaskScripts, m: Model, step: Op): Promise<void> {
       if (!claimed) return expect(released).toEqual([]);
       const t = m.tasks.get(claimed.name);
       expect(t?.state).toBe('released');
-      const state = await s.finish(claimed.name, 'owner', step.op === 'complete' ? 'completed' : 'failed', 'boom', 60_000);
+      const state = await s.finish(claimed.name, 'owner', claimed.token, step.op === 'complete' ? 'completed' : 'failed', 'boom', 60_000);
       if (step.op === 'complete') {
         (t as ModelTask).state = 'completed';
         m.completed++;

@@ -1,13 +1,14 @@
 -- Task barrier state shared by the tasks/* scripts. All keys of a task group share the tag
--- {t:<group>}. Per task: `task` hash (state, info, attempts, …), `parts` hash (part → lease
--- deadline, the parts in flight), `unlocked` set (parts unlocked in this lifecycle, for
+-- {t:<group>}. Per task: `task` hash (state, info, attempts, owner and token of the processing
+-- claim, …), `parts` hash (the parts in flight: part → '<lease deadline>:<token>', see
+-- part_lease), `unlocked` set (parts unlocked in this lifecycle, for
 -- expectParts), `expected` set (expectParts given as names; the hash's `missing` counts those
 -- not unlocked yet, so that no unlock has to walk the list). Per group: `open`/`closed` sets of
 -- task names, `released` list (FIFO of tasks waiting for a handler) with its `wake` list (one
 -- marker per released task: processors block on it), `processing` / `failed` sorted sets (deadline / failure time), `part_deadlines` and
 -- `part_locked_at` sorted sets (member: cjson [task, part]), `idle_deadlines` sorted set (open
 -- or closed task → when it is dropped unless something happens to it first), `stats` hash,
--- `events` stream.
+-- `fence` counter (lib/fence.lua), `events` stream.
 -- Needs lib/clock.lua.
 
 local EVENTS_MAXLEN = 10000
@@ -18,6 +19,24 @@ end
 
 local function part_member(name, part)
   return cjson.encode({ name, part })
+end
+
+-- A part in flight records its lease deadline and the fencing token of the lock that holds it:
+-- a part locked again (to redo it after its lease ran out) gets a new token, and only the unlock
+-- or extend naming that token counts — a late unlock of the earlier lock must not release the task.
+local function part_lease(deadline, token)
+  return string.format('%d:%d', deadline, token)
+end
+
+-- The token of a `parts` value (a string), or false for one written before parts had tokens.
+local function part_token(value)
+  return string.match(value, ':(%d+)$') or false
+end
+
+-- Whether the lock named by `token` (a string; '' names none: whichever lock holds the part)
+-- holds a part whose `parts` value is `held`.
+local function holds_part(held, token)
+  return token == '' or part_token(held) == token
 end
 
 -- Something happened to an open or closed task: it is kept `retention` ms from now (see

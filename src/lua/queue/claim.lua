@@ -1,25 +1,27 @@
 --[[ queue/claim — take the first available job (highest priority, then oldest) with a lease.
 Derives the claimed job's key under the queue's own tag ('<base>:job:<id>').
-KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused
-KEYS[5] (optional) the claimer's guard: a claim queued behind a blocking read claims nothing once
+KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused  KEYS[5] fence
+KEYS[6] (optional) the claimer's guard: a claim queued behind a blocking read claims nothing once
         its claimer stopped (see internal/claim-loop.ts)
 ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this
         many (at most 1,000, which keeps every `unpack` below Lua's limit)
-Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, id, data, …} — six fields per
-       claimed job, none when no job is available or the queue is paused.
+Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, token, id, data, …} — seven
+       fields per claimed job, none when no job is available or the queue is paused. Job i of one
+       claim gets fencing token first + i (one INCRBY of the queue's counter per claim).
 Events: none.
 ]]
 --@include lib/clock.lua
 --@include lib/queue.lua
+--@include lib/fence.lua
 
-local k = { available = KEYS[1], claimed = KEYS[2], wake = KEYS[3] }
+local k = { available = KEYS[1], claimed = KEYS[2], wake = KEYS[3], fence = KEYS[5] }
 local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), math.min(tonumber(ARGV[4]), 1000)
 
 local reply = { 'OK', now_ms() }
-if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then
+if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then
   -- the claimer stopped. Its blocking read took one element: of the guard (then one of its two
   -- is left), or a wake marker, which goes back
-  if redis.call('LLEN', KEYS[5]) == 2 then redis.call('RPUSH', k.wake, '1') end
+  if redis.call('LLEN', KEYS[6]) == 2 then redis.call('RPUSH', k.wake, '1') end
   return reply
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then
@@ -34,20 +36,23 @@ if not popped[1] then
   return reply
 end
 local deadline = now_ms() + lease
+local first_token = take_tokens(k.fence, #popped / 2)
 local scored = {}
 for i = 1, #popped, 2 do
   local id = popped[i]
   local job = base .. ':job:' .. id
   local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout', 'attempt')
   local attempt = (tonumber(f[4]) or 0) + 1
+  local token = first_token + (i + 1) / 2
   -- its score too: a claim handed back unused returns to the same place
   redis.call('HSET', job, 'state', 'claimed', 'owner', owner, 'deadline', deadline, 'claimedAt', now_ms(), 'attempt', attempt,
-    'score', popped[i + 1])
+    'score', popped[i + 1], 'token', token)
   scored[#scored + 1] = deadline
   scored[#scored + 1] = id
   local n = #reply
   reply[n + 1], reply[n + 2], reply[n + 3] = id, f[1], attempt
   reply[n + 4], reply[n + 5], reply[n + 6] = tonumber(f[2]) or 0, deadline, tonumber(f[3]) or 0
+  reply[n + 7] = token
 end
 redis.call('ZADD', k.claimed, unpack(scored))
 -- Claimers block on the wake list before claiming: while jobs remain, keep at least one marker, so

@@ -4,16 +4,18 @@ KEYS[1] claimed  KEYS[2] available  KEYS[3] delayed  KEYS[4] stalled  KEYS[5] fi
 KEYS[7] wake  KEYS[8] seq  KEYS[9] events  KEYS[10..] the jobs' keys, in the order of the argument groups
 ARGV[1] base  ARGV[2] keep finished: max count (-1 = no limit)  ARGV[3] max age (ms, -1)
 ARGV[4] keep failed: max count  ARGV[5] max age
-ARGV[6..]: five per claim — id, owner, verb ('finish' | 'cancel' | 'stall' | 'fail' | 'extend' |
+ARGV[6..]: six per claim — id, owner, fencing token, verb ('finish' | 'cancel' | 'stall' | 'fail' | 'extend' |
   'return': handed back unused, as if never claimed: back where it was),
   argument (finish: result JSON; fail: error text; extend: lease ms; else ''), jitter in [0, 1) (fail)
 Reply: {'OK', now, outcome, outcome, …}, one outcome per claim: {'OK', state} — the job's state
        afterwards (extend: {'OK', deadline}; fail: {'OK', state, due time when delayed}), or
-       {'JOB_LOST'} when that claim no longer holds its job: nothing changes for it.
+       {'JOB_LOST'} when that claim no longer holds its job (another owner or token holds it, or
+       none): nothing changes for it.
 Events: 'finish' (with the result), 'cancel', 'stalled', 'retry' or 'failed' ('return': none).
 ]]
 --@include lib/clock.lua
 --@include lib/queue.lua
+--@include lib/fence.lua
 
 local k = { claimed = KEYS[1], available = KEYS[2], delayed = KEYS[3], stalled = KEYS[4], finished = KEYS[5],
   failed = KEYS[6], wake = KEYS[7], seq = KEYS[8], events = KEYS[9] }
@@ -23,11 +25,11 @@ local reply = { 'OK', now_ms() }
 local done, finished_at = {}, {}
 local any_failed = false
 
-for i = 0, (#ARGV - 5) / 5 - 1 do
-  local a = 5 + i * 5
-  local job, id, owner, verb, arg = KEYS[10 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local f = redis.call('HMGET', job, 'state', 'owner', 'priority', 'score')
-  if f[1] ~= 'claimed' or f[2] ~= owner then
+for i = 0, (#ARGV - 5) / 6 - 1 do
+  local a = 5 + i * 6
+  local job, id, owner, token, verb, arg = KEYS[10 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local f = redis.call('HMGET', job, 'state', 'owner', 'priority', 'score', 'token')
+  if f[1] ~= 'claimed' or not holds_lease(f[2], f[5], owner, token) then
     reply[#reply + 1] = { 'JOB_LOST' }
   elseif verb == 'extend' then
     local deadline = now_ms() + tonumber(arg)
@@ -35,11 +37,11 @@ for i = 0, (#ARGV - 5) / 5 - 1 do
     redis.call('ZADD', k.claimed, deadline, id)
     reply[#reply + 1] = { 'OK', deadline }
   elseif verb == 'fail' then
-    local state, due = fail_job(k, job, id, arg, tonumber(ARGV[a + 5]))
+    local state, due = fail_job(k, job, id, arg, tonumber(ARGV[a + 6]))
     if state == 'failed' then any_failed = true end
     reply[#reply + 1] = { 'OK', state, due or 0 }
   elseif verb == 'finish' then
-    -- owner and deadline stay (a finished job's owner matches no claim): one call less per job
+    -- owner, token and deadline stay (a finished job's owner matches no claim): one call less per job
     redis.call('HSET', job, 'state', 'finished', 'result', arg, 'finishedAt', now_ms())
     done[#done + 1] = id
     finished_at[#finished_at + 1] = now_ms()

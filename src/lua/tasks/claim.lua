@@ -1,23 +1,24 @@
 --[[ tasks/claim — take the oldest released task for a handler, with a processing lease.
 Derives the claimed task's key under the group's own tag (see lib/tasks.lua, task_keys).
-KEYS[1] released  KEYS[2] processing  KEYS[3] wake
-KEYS[4] (optional) the claimer's guard: a claim queued behind a blocking read claims nothing once
+KEYS[1] released  KEYS[2] processing  KEYS[3] wake  KEYS[4] fence
+KEYS[5] (optional) the claimer's guard: a claim queued behind a blocking read claims nothing once
         its claimer stopped (see internal/claim-loop.ts)
 ARGV[1] base (the group's key prefix '<prefix>:{t:<group>}')  ARGV[2] owner (the claim's id)
 Reply: {'OK', name, info, attempt, attempts_left, deadline, now, token}, or {'OK', ''} when no
-       task is released.
+       task is released. token: the claim's fencing token, from the group's counter.
 Events: none ('released' was emitted when it was queued).
 ]]
 --@include lib/clock.lua
 --@include lib/tasks.lua
+--@include lib/fence.lua
 
-local k = { released = KEYS[1], processing = KEYS[2], wake = KEYS[3] }
+local k = { released = KEYS[1], processing = KEYS[2], wake = KEYS[3], fence = KEYS[4] }
 local base, owner = ARGV[1], ARGV[2]
 
-if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then
   -- the claimer stopped. Its blocking read took one element: of the guard (then one of its two
   -- is left), or a wake marker, which goes back
-  if redis.call('LLEN', KEYS[4]) == 2 then redis.call('RPUSH', k.wake, '1') end
+  if redis.call('LLEN', KEYS[5]) == 2 then redis.call('RPUSH', k.wake, '1') end
   return { 'OK', '' }
 end
 
@@ -34,8 +35,10 @@ while true do
   if f[1] == 'released' then
     local attempt = tonumber(f[3]) - tonumber(f[4]) + 1
     local deadline = now_ms() + tonumber(f[5])
-    local token = redis.call('HINCRBY', t.task, 'token', 1)
-    redis.call('HSET', t.task, 'state', 'processing', 'owner', owner, 'deadline', deadline, 'attempt', attempt)
+    -- from the group's counter, not the task's hash: a forgotten task's name starting again
+    -- must not hand out tokens a resource has already seen
+    local token = take_tokens(k.fence, 1) + 1
+    redis.call('HSET', t.task, 'state', 'processing', 'owner', owner, 'token', token, 'deadline', deadline, 'attempt', attempt)
     redis.call('ZADD', k.processing, deadline, name)
     return { 'OK', name, f[2], attempt, tonumber(f[4]), deadline, now_ms(), token }
   end

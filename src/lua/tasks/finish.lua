@@ -2,21 +2,22 @@
 KEYS[1] task  KEYS[2] parts  KEYS[3] unlocked  KEYS[4] processing  KEYS[5] released  KEYS[6] wake
 KEYS[7] failed  KEYS[8] stats  KEYS[9] events  KEYS[10] expected
 ARGV[1] name  ARGV[2] owner  ARGV[3] outcome 'completed' | 'failed'  ARGV[4] error text
-ARGV[5] retention (ms) of a completed task's record
+ARGV[5] retention (ms) of a completed task's record  ARGV[6] the claim's fencing token
 Reply: {'OK', state} — 'completed', 'released' (another attempt follows) or 'failed';
-       {'TASK_LOST'} when this claim no longer processes the task (its lease ran out and it was
-       retried or failed): nothing changes.
+       {'TASK_LOST'} when this claim (owner and token) no longer processes the task (its lease
+       ran out and it was retried or failed): nothing changes.
 Events: 'completed', 'retry' or 'failed'.
 ]]
 --@include lib/clock.lua
 --@include lib/tasks.lua
+--@include lib/fence.lua
 
 local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3], expected = KEYS[10] }
 local k = { processing = KEYS[4], released = KEYS[5], wake = KEYS[6], failed = KEYS[7], stats = KEYS[8], events = KEYS[9] }
-local name, owner, outcome, error_text, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local name, owner, outcome, error_text, retention, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 
-local f = redis.call('HMGET', t.task, 'state', 'owner')
-if f[1] ~= 'processing' or f[2] ~= owner then return { 'TASK_LOST' } end
+local f = redis.call('HMGET', t.task, 'state', 'owner', 'token')
+if f[1] ~= 'processing' or not holds_lease(f[2], f[3], owner, token) then return { 'TASK_LOST' } end
 if outcome == 'failed' then return { 'OK', fail_attempt(k, t, name, error_text) } end
 redis.call('ZREM', k.processing, name)
 redis.call('HDEL', t.task, 'owner', 'deadline')

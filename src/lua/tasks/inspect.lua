@@ -2,7 +2,7 @@
 KEYS[1] task  KEYS[2] parts  KEYS[3] open  KEYS[4] closed  KEYS[5] released  KEYS[6] processing
 KEYS[7] failed  KEYS[8] stats
 ARGV[1] what: 'task' or 'stats'
-Reply: 'task': {'OK', task fields (flat), parts (flat part, deadline)};
+Reply: 'task': {'OK', task fields (flat), parts (flat part, '<deadline>:<token>')};
        'stats': {'OK', open, locked, released, processing, failed, completed}.
 Events: none.
 ]]

@@ -1,17 +1,20 @@
 --[[ tasks/lock — register a part of a task as in flight (a lease until now + ttl).
 KEYS[1] task  KEYS[2] parts  KEYS[3] open  KEYS[4] part_deadlines  KEYS[5] part_locked_at
-KEYS[6] idle_deadlines
+KEYS[6] idle_deadlines  KEYS[7] fence
 ARGV[1] name  ARGV[2] part  ARGV[3] ttl (ms)  ARGV[4] idle retention (ms)
-Reply: {'OK', state, deadline, now} — state 'open' or 'closed' (the task's, after this call);
+Reply: {'OK', state, deadline, now, token} — state 'open' or 'closed' (the task's, after this
+       call); token: this lock's fencing token, from the group's counter (a part locked again
+       gets a new one, and only the newest lock's unlock or extend counts);
        {'TASK_RELEASED', state} when the task was already released, processing, completed or
        failed: a finished lifecycle is never reopened silently (forget() it first).
 Events: none.
 ]]
 --@include lib/clock.lua
 --@include lib/tasks.lua
+--@include lib/fence.lua
 
 local t = { task = KEYS[1], parts = KEYS[2] }
-local k = { open = KEYS[3], part_deadlines = KEYS[4], part_locked_at = KEYS[5], idle_deadlines = KEYS[6] }
+local k = { open = KEYS[3], part_deadlines = KEYS[4], part_locked_at = KEYS[5], idle_deadlines = KEYS[6], fence = KEYS[7] }
 local name = ARGV[1]
 local part = ARGV[2]
 local ttl, retention = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -24,9 +27,10 @@ if not state then
   redis.call('SADD', k.open, name)
 end
 local deadline = now_ms() + ttl
-redis.call('HSET', t.parts, part, deadline)
+local token = take_tokens(k.fence, 1) + 1
+redis.call('HSET', t.parts, part, part_lease(deadline, token))
 local member = part_member(name, part)
 redis.call('ZADD', k.part_deadlines, deadline, member)
 redis.call('ZADD', k.part_locked_at, now_ms(), member)
 touch(k, name, retention)
-return { 'OK', state, deadline, now_ms() }
+return { 'OK', state, deadline, now_ms(), token }

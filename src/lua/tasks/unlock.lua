@@ -3,8 +3,10 @@ KEYS[1] task  KEYS[2] parts  KEYS[3] unlocked  KEYS[4] closed  KEYS[5] released 
 KEYS[7] part_deadlines  KEYS[8] part_locked_at  KEYS[9] events  KEYS[10] expected
 KEYS[11] idle_deadlines
 ARGV[1] name  ARGV[2] part  ARGV[3] idle retention (ms)
+ARGV[4] the fencing token of the lock being ended, or '' (none: whichever lock holds the part)
 Reply: {'OK', result, state} — result 'unlocked', or 'not-in-flight' (unknown part, already
-       unlocked, or timed out: nothing changes), or 'unknown-task'; state is the task's after.
+       unlocked, or timed out), 'stale' (a later lock of the part holds it) or 'unknown-task',
+       which change nothing; state is the task's after.
 Events: 'released' when this unlock releases the task.
 ]]
 --@include lib/clock.lua
@@ -13,11 +15,15 @@ Events: 'released' when this unlock releases the task.
 local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3], expected = KEYS[10] }
 local k = { closed = KEYS[4], released = KEYS[5], wake = KEYS[6], part_deadlines = KEYS[7], part_locked_at = KEYS[8], events = KEYS[9],
   idle_deadlines = KEYS[11] }
-local name, part, retention = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local name, part, retention, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 
 local state = redis.call('HGET', t.task, 'state')
 if not state then return { 'OK', 'unknown-task', '' } end
-if redis.call('HDEL', t.parts, part) == 0 then return { 'OK', 'not-in-flight', state } end
+local held = redis.call('HGET', t.parts, part)
+if not held then return { 'OK', 'not-in-flight', state } end
+-- the lock this unlock ends timed out and the part was locked again: it is that lock's to end
+if not holds_part(held, token) then return { 'OK', 'stale', state } end
+redis.call('HDEL', t.parts, part)
 local member = part_member(name, part)
 redis.call('ZREM', k.part_deadlines, member)
 redis.call('ZREM', k.part_locked_at, member)
