@@ -292,7 +292,12 @@ const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> =
   PART_NOT_FOUND: (c) => new PartNotFoundError(c.task ?? '?', c.part ?? '?'),
   JOB_LOST: (c) => new JobLostError(c.jobId ?? '?'),
   JOB_STATE: (c) => new JobStateError(c.jobId ?? '?', c.state ?? '', c.expected ?? '?'),
+  // a script was sent a verb it does not know: a Tusker bug (mismatched script and wrapper), not a user error
+  UNKNOWN_VERB: () => new TuskerError('ERR_REDIS_REPLY', 'A script was sent a verb it does not know (a Tusker bug: please report it).'),
 };
+
+/** @internal The failure codes scripts may reply with: a test checks every code in the Lua is here. */
+export const SCRIPT_FAILURE_CODES: readonly string[] = Object.keys(SCRIPT_FAILURES);
 
 /** @internal Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above: the error for the latter. */
 export function scriptFailure(reply: unknown[], context: ScriptContext): TuskerError {

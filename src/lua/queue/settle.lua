@@ -10,7 +10,7 @@ ARGV[6..]: six per claim — id, owner, fencing token, verb ('finish' | 'cancel'
 Reply: {'OK', now, outcome, outcome, …}, one outcome per claim: {'OK', state} — the job's state
        afterwards (extend: {'OK', deadline}; fail: {'OK', state, due time when delayed}), or
        {'JOB_LOST'} when that claim no longer holds its job (another owner or token holds it, or
-       none): nothing changes for it.
+       none): nothing changes for it; {'UNKNOWN_VERB'} for a verb not listed above (a wrapper bug).
 Events: 'finish' (with the result), 'cancel', 'stalled', 'retry' or 'failed' ('return': none).
 ]]
 --@include lib/clock.lua
