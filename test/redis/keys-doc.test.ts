@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Keys } from '../../src/keys';
+
+/**
+ * docs/keys.md is checked against src/keys.ts, the only place keys are built: every key (and
+ * every key pattern) a key set yields must be documented there as `}:<part>` after its tag.
+ */
+const docs = readFileSync(join(__dirname, '..', '..', 'docs', 'keys.md'), 'utf8');
+const NAME = 'SAMPLE';
+
+/** Every key of a key set: string values, and what key-building functions give for a sample name. */
+function keysOf(set: object): string[] {
+  return Object.entries(set).flatMap(([field, value]): string[] => {
+    if (field === 'base' || field === 'field' || field === 'layout') return [];
+    if (typeof value === 'function') return keysOf({ [field]: (value as (n: string) => unknown)(NAME) }).length ? keysOf({ [field]: (value as (n: string) => unknown)(NAME) }) : [];
+    if (typeof value === 'object' && value !== null) return keysOf(value);
+    return typeof value === 'string' ? [value] : [];
+  });
+}
+
+/** `tusker:{q:SAMPLE}:job:SAMPLE` → `}:job:`: the documented part after the tag, names left out. */
+function partAfterTag(key: string): string {
+  return key.slice(key.indexOf('}')).split(NAME)[0] as string;
+}
+
+describe('docs/keys.md', () => {
+  const keys = new Keys('tusker');
+  const sets = {
+    lock: keys.lock(NAME),
+    groupLock: keys.groupLock(NAME, NAME),
+    queue: keys.queue(NAME),
+    taskGroup: keys.taskGroup(NAME),
+    once: keys.attempts('o', NAME),
+    onceGroup: keys.attempts('o', NAME, NAME),
+  };
+
+  it.each(Object.entries(sets))('documents every key of %s', (_kind, set) => {
+    const parts = keysOf(set).map(partAfterTag);
+    expect(parts.length).toBeGreaterThan(2);
+    expect(parts.filter((part) => !docs.includes(part))).toEqual([]);
+  });
+});
