@@ -4,8 +4,7 @@ import { within } from '../internal/timers';
 import type { RedisClient } from '../redis/connection';
 import type { Runtime } from './runtime';
 
-/**
- * @internal
+/*
  * The waiting line of one-at-a-time claims (a queue's `claim()`) for one name in one process:
  * every caller, whatever object it called through, waits here, served first come, first served,
  * on ONE blocking connection — a blocking read of the wake list with the claim queued right behind
@@ -17,6 +16,7 @@ import type { Runtime } from './runtime';
  * Cutting (nobody waits any more, or close) trips the claim guard first, so the claim behind the
  * blocking read takes nothing, then closes the connection; each step bounded, as Redis may be down.
  */
+/** @internal One caller's way to claim, for `ClaimLine.wait`. */
 export interface LineRequest<J> {
   /** Claim one item now; with `behind`, sent on the line's connection right behind its blocking read. */
   claim(behind?: BlockedClaim): Promise<J | null>;
@@ -33,6 +33,7 @@ interface Waiting<J> {
   timer: { cancel(): void } | undefined;
 }
 
+/** @internal See the note at the top of this file. */
 export class ClaimLine<J extends { handBack(): Promise<unknown> }> {
   readonly #runtime: Pick<Runtime, 'open' | 'client' | 'timers' | 'inFlight'>;
   readonly #wakeKey: string;
