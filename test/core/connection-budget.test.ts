@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ClosedError, JobNotFoundError } from '../../src/index';
+import { ClosedError, JobNotFoundError, Tusker } from '../../src/index';
+import { systemTimers, type Timers } from '../../src/internal/timers';
 import { useRedis } from '../support/fixture';
 
 const redis = useRedis();
@@ -59,6 +60,38 @@ describe('connection budget', () => {
     await expect.poll(() => seen.length).toBe(50);
     expect(seen.every((task) => task === 't1')).toBe(true);
     expect((await count.opened()) - before).toBe(1);
+  });
+
+  it('the last listener leaving, through any object, closes the shared reader after its linger; a new listener opens a fresh one', async () => {
+    const count = counter();
+    // the feed's 10 s linger runs when the test says so; every other timer is real
+    const lingers = new Set<() => void>();
+    const timers: Timers = {
+      now: systemTimers.now,
+      after: (ms, fn) => {
+        if (ms !== 10_000) return systemTimers.after(ms, fn);
+        lingers.add(fn);
+        return { cancel: () => lingers.delete(fn) };
+      },
+    };
+    const tusker = new Tusker({ connection: redis.url, prefix: redis.prefix }, timers);
+    try {
+      const listener = () => undefined;
+      await tusker.tasks('g').on('released', listener);
+      expect(await count.open()).toBe(2);
+      tusker.tasks('g').off('released', listener);
+      expect(lingers.size).toBe(1);
+      for (const linger of lingers) linger();
+      await expect.poll(() => count.open()).toBe(1);
+
+      const seen: string[] = [];
+      await tusker.tasks('g').on('released', ({ task }) => seen.push(task));
+      expect(await count.open()).toBe(2);
+      await tusker.tasks('g').close('t');
+      await expect.poll(() => seen).toEqual(['t']);
+    } finally {
+      await tusker.close();
+    }
   });
 
   for (const n of [1, 10, 100]) {
