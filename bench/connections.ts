@@ -3,7 +3,8 @@
 //   connections per process with 1, 10 and 100 queues (and task groups) being processed, and
 //   with 200 waitFor + 20 claim calls on fresh queue objects of one name;
 //   the commands such an idle process sends per minute, over an idle window (--window ms, default
-//   30 s) scaled to 60 s: as MONITOR sees them (what the process sends, by command), and as the
+//   60 s) that starts after a warm-up (--warmup ms, default 11 s: two blocking reads of 5 s, so the
+//   one-off SCRIPT LOADs of a new connection are left out), scaled to 60 s: as MONITOR sees them (what the process sends, by command), and as the
 //   INFO commandstats delta counts them (which adds the commands scripts run inside Redis); this
 //   script's own INFO calls left out.
 // Connections are counted once every processor waits in its blocking read (blocked_clients).
@@ -22,12 +23,14 @@ type Tusker = InstanceType<typeof Tusker>;
 
 const { values: args } = parseArgs({
   options: {
-    window: { type: 'string', default: '30000' },
+    window: { type: 'string', default: '60000' },
+    warmup: { type: 'string', default: '11000' },
     counts: { type: 'string', default: '1,10,100' },
     out: { type: 'string', default: join(__dirname, 'results', 'connections.json') },
   },
 });
 const WINDOW_MS = Number(args.window);
+const WARMUP_MS = Number(args.warmup);
 const COUNTS = (args.counts as string).split(',').map(Number);
 
 interface Row {
@@ -61,6 +64,7 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 async function measure(admin: IORedis, url: string, scenario: string, setUp: (tusker: Tusker) => Promise<void>): Promise<Row> {
   const tusker = new Tusker({ connection: url, prefix: `bench-${scenario.replace(/\W+/g, '-')}` });
   await setUp(tusker);
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
   const connections = (await info(admin, 'connected_clients')) - 1;
   const monitor = await admin.monitor();
   const sent = new Map<string, number>();
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   const admin = new IORedis(url);
   const rows: Row[] = [];
   try {
-    console.log(`idle window ${WINDOW_MS} ms, scaled to a minute`);
+    console.log(`idle window ${WINDOW_MS} ms after a warm-up of ${WARMUP_MS} ms, scaled to a minute`);
     rows.push(await measure(admin, url, 'nothing running (one command connection)', (t) => t.queue('idle').stats().then(() => undefined)));
     for (const n of COUNTS) {
       rows.push(
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
         await blocked(admin, 2);
       }),
     );
-    await writeResults(args.out as string, admin, { windowMs: WINDOW_MS, scaledTo: '1 minute', results: rows });
+    await writeResults(args.out as string, admin, { windowMs: WINDOW_MS, warmupMs: WARMUP_MS, scaledTo: '1 minute', results: rows });
   } finally {
     admin.disconnect();
     await server?.stop();
