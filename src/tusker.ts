@@ -1,20 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ClosedError, type LockLostError } from './errors';
+import { Runtime } from './core/runtime';
+import type { LockLostError } from './errors';
 import { checkFunction, checkOptions, checkPrefix, optionKeys } from './internal/arguments';
-import { ServiceSet } from './internal/lifecycle';
 import { systemTimers, type Timers } from './internal/timers';
-import { Keys } from './keys';
-import type { LockContext } from './lock/context';
-import { GrantRouter } from './lock/grant-router';
 import type { Lease } from './lock/lease';
 import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
-import { runOnce, runPaired, type AttemptsContext, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './lease/once';
+import { runOnce, runPaired, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './lease/once';
 import type { AttemptContext } from './lease/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
-import { TaskGroup, type TaskGroupOptions, type TasksContext } from './tasks/task-group';
+import { TaskGroup, type TaskGroupOptions } from './tasks/task-group';
 import { Queue, type QueueOptions } from './queue/queue';
-import { Subscriber } from './redis/subscriber';
 
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
 const CLOSE_LIMIT_MS = 5_000;
@@ -57,13 +52,7 @@ export interface TuskerEvents {
 export class Tusker {
   /** The key prefix. */
   readonly prefix: string;
-  readonly #connections: Connections;
-  readonly #inFlight = new ServiceSet();
-  readonly #lockContext: LockContext;
-  readonly #subscriber: Subscriber;
-  readonly #attemptsContext: AttemptsContext;
-  readonly #tasksContext: TasksContext;
-  #closing: Promise<void> | undefined;
+  readonly #runtime: Runtime;
 
   // composition, not inheritance: `once` is Tusker's run-once primitive, not EventEmitter's
   readonly #events = new EventEmitter();
@@ -74,44 +63,12 @@ export class Tusker {
   constructor(options?: TuskerOptions, timers: Timers = systemTimers) {
     const o = checkOptions<TuskerOptions>('options', options, TUSKER_OPTIONS);
     this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
-    this.#connections = new Connections(o.connection);
-    this.#subscriber = new Subscriber(() => this.#connections.open(), timers);
-    const router = new GrantRouter(this.#subscriber);
-    const self = this;
-    this.#lockContext = {
-      get closed() {
-        return self.#closing !== undefined;
-      },
-      client: this.#connections.client,
-      keys: new Keys(this.prefix),
-      instance: randomBytes(8).toString('hex'),
+    this.#runtime = new Runtime({
+      connections: new Connections(o.connection),
+      prefix: this.prefix,
       timers,
-      router,
-      inFlight: this.#inFlight,
       lockLost: (error) => this.#events.emit('lockLost', error),
-      assertOpen: (what) => {
-        if (this.#closing) throw new ClosedError(what);
-      },
-    };
-    this.#attemptsContext = {
-      client: this.#connections.client,
-      keys: this.#lockContext.keys,
-      timers,
-      subscriber: this.#subscriber,
-      inFlight: this.#inFlight,
-      assertOpen: this.#lockContext.assertOpen,
-    };
-    this.#tasksContext = {
-      get closed() {
-        return self.#closing !== undefined;
-      },
-      client: this.#connections.client,
-      keys: this.#lockContext.keys,
-      timers,
-      inFlight: this.#inFlight,
-      open: () => this.#connections.open(),
-      assertOpen: this.#lockContext.assertOpen,
-    };
+    });
   }
 
   /** Listen to an event; see `TuskerEvents`. */
@@ -138,7 +95,7 @@ export class Tusker {
    * const result = await tusker.once('report:2026-11-22', async ({ attempt, signal }) => buildReport(signal));
    */
   once(key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
-    return runOnce(this.#attemptsContext, key, fn, options);
+    return runOnce(this.#runtime, key, fn, options);
   }
 
   /**
@@ -149,7 +106,7 @@ export class Tusker {
    * resolves `{ status: 'failed', error }`.
    */
   paired(key: string, fn: (attempt: AttemptContext) => unknown, options?: PairedOptions): Promise<PairedResult> {
-    return runPaired(this.#attemptsContext, key, fn, options);
+    return runPaired(this.#runtime, key, fn, options);
   }
 
   /**
@@ -158,7 +115,7 @@ export class Tusker {
    * is done. All keys of a group share one hash tag.
    */
   tasks(group = 'default', options?: TaskGroupOptions): TaskGroup {
-    return new TaskGroup(this.#tasksContext, group, options);
+    return new TaskGroup(this.#runtime, group, options);
   }
 
   /**
@@ -166,12 +123,12 @@ export class Tusker {
    * retention). All keys of a queue share one hash tag. See docs/queue.md.
    */
   queue<T = unknown>(name: string, options?: QueueOptions): Queue<T> {
-    return new Queue<T>(this.#tasksContext, name, options);
+    return new Queue<T>(this.#runtime, name, options);
   }
 
   /** A distributed lock named `name` (or a field `name` of the lock group `options.group`). */
   mutex(name: string, options?: MutexOptions): Mutex {
-    return new Mutex(this.#lockContext, name, options);
+    return new Mutex(this.#runtime, name, options);
   }
 
   /**
@@ -205,12 +162,7 @@ export class Tusker {
    * `stop()` resolves), and commands left on the closed connections reject.
    */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      // releasing leases needs Redis; a Redis that does not answer must not hold close() up
-      await this.#inFlight.stopAll(CLOSE_LIMIT_MS);
-      await this.#subscriber.stop();
-      await this.#connections.close();
-    })();
-    return this.#closing;
+    // releasing leases needs Redis; a Redis that does not answer must not hold close() up
+    return this.#runtime.close(CLOSE_LIMIT_MS);
   }
 }

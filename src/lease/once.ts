@@ -8,11 +8,7 @@ import {
   checkPositiveDuration,
   checkSignal,
 } from '../internal/arguments';
-import type { ServiceSet } from '../internal/lifecycle';
-import type { Timers } from '../internal/timers';
-import type { Keys } from '../keys';
-import type { RedisClient } from '../redis/connection';
-import type { Subscriber } from '../redis/subscriber';
+import type { Runtime } from '../core/runtime';
 import { AttemptRun, type AttemptContext, type AttemptEvent } from './attempt-run';
 import { AttemptScripts } from './scripts';
 
@@ -50,15 +46,8 @@ export type PairedResult =
   | { readonly status: 'done'; readonly ranHere: boolean; readonly attempt: number }
   | { readonly status: 'failed'; readonly attempt: number; readonly error: unknown };
 
-/** @internal What a Tusker instance lends run-once and paired tasks. */
-export interface AttemptsContext {
-  readonly client: RedisClient;
-  readonly keys: Keys;
-  readonly timers: Timers;
-  readonly subscriber: Subscriber;
-  readonly inFlight: ServiceSet;
-  assertOpen(what: string): void;
-}
+/** What run-once and paired tasks use of the runtime. */
+type AttemptsRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'subscriber' | 'inFlight' | 'assertOpen'>;
 
 const DAY_MS = 86_400_000;
 
@@ -66,7 +55,7 @@ const ONCE_OPTIONS = optionKeys<OnceOptions>({ maxAttempts: true, lockTimeout: t
 const PAIRED_OPTIONS = optionKeys<PairedOptions>({ lockTimeout: true, retention: true, group: true, autoExtend: true, signal: true, onProgress: true });
 
 /** Validates the options common to `once` and `paired`, before any Redis call. */
-function common(context: AttemptsContext, what: string, key: unknown, fn: unknown, options: unknown, retentionDefault: number) {
+function common(context: AttemptsRuntime, what: string, key: unknown, fn: unknown, options: unknown, retentionDefault: number) {
   const name = checkName('key', key);
   checkFunction('fn', fn);
   const o = checkOptions<OnceOptions>('options', options, what === 'paired' ? PAIRED_OPTIONS : ONCE_OPTIONS);
@@ -85,7 +74,7 @@ function common(context: AttemptsContext, what: string, key: unknown, fn: unknow
   return settings;
 }
 
-function start(context: AttemptsContext, kind: 'o' | 'p', s: ReturnType<typeof common>, maxAttempts: number, perCaller: 'retry' | 'once') {
+function start(context: AttemptsRuntime, kind: 'o' | 'p', s: ReturnType<typeof common>, maxAttempts: number, perCaller: 'retry' | 'once') {
   const keys = context.keys.attempts(kind, s.key, s.group);
   const scripts = new AttemptScripts(context.client, keys, context.timers, { leaseMs: s.leaseMs, maxAttempts, keepMs: s.keepMs });
   return new AttemptRun({
@@ -105,14 +94,14 @@ function start(context: AttemptsContext, kind: 'o' | 'p', s: ReturnType<typeof c
 }
 
 /** @internal See `Tusker.once`. */
-export async function runOnce(context: AttemptsContext, key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
+export async function runOnce(context: AttemptsRuntime, key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
   const s = common(context, 'once', key, fn, options, DAY_MS);
   const maxAttempts = s.options.maxAttempts === undefined ? 5 : checkInteger('options.maxAttempts', s.options.maxAttempts, 1);
   return (await start(context, 'o', s, maxAttempts, 'retry')) as OnceResult;
 }
 
 /** @internal See `Tusker.paired`. */
-export async function runPaired(context: AttemptsContext, key: string, fn: (attempt: AttemptContext) => unknown, options?: PairedOptions): Promise<PairedResult> {
+export async function runPaired(context: AttemptsRuntime, key: string, fn: (attempt: AttemptContext) => unknown, options?: PairedOptions): Promise<PairedResult> {
   const s = common(context, 'paired', key, fn, options, DAY_MS / 24);
   return (await start(context, 'p', s, 0, 'once')) as PairedResult;
 }

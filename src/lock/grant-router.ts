@@ -1,3 +1,4 @@
+import type { Runtime } from '../core/runtime';
 import type { Subscriber } from '../redis/subscriber';
 import { parseGrantMessage, type Grant } from './scripts';
 
@@ -13,6 +14,19 @@ import { parseGrantMessage, type Grant } from './scripts';
  * this instance's queue entries (it cannot tell a disconnected instance from a dead one). So on
  * every reconnect each waiter is told to re-check (`reconnected`), which re-queues it.
  */
+
+/** @internal What locks use of the runtime. */
+export type LockRuntime = Pick<Runtime, 'client' | 'keys' | 'instance' | 'timers' | 'subscriber' | 'inFlight' | 'lockLost' | 'closed' | 'assertOpen'>;
+
+/** One router per subscriber, so per Tusker instance: its grants must reach every waiter of the instance. */
+const routers = new WeakMap<Subscriber, GrantRouter>();
+
+/** @internal The grant router of the instance `runtime` belongs to. */
+export function grantsOf(runtime: Pick<Runtime, 'subscriber'>): GrantRouter {
+  let router = routers.get(runtime.subscriber);
+  if (!router) routers.set(runtime.subscriber, (router = new GrantRouter(runtime.subscriber)));
+  return router;
+}
 
 export interface GrantReceiver {
   /** The lock was handed to this waiter. */

@@ -1,7 +1,7 @@
 import { LockLostError } from '../errors';
 import { checkPositiveDuration } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
-import type { LockContext } from './context';
+import { grantsOf, type LockRuntime } from './grant-router';
 import { localDeadline, type LockScripts } from './scripts';
 
 /**
@@ -20,7 +20,7 @@ export class Lease implements AsyncDisposable {
   readonly #owner: string;
   readonly #ttl: number;
   readonly #scripts: LockScripts;
-  readonly #context: LockContext;
+  readonly #context: LockRuntime;
   /** Made on first use: most leases are released without anyone reading their signal. */
   #controller: AbortController | undefined;
   #lostWith: LockLostError | undefined;
@@ -40,7 +40,7 @@ export class Lease implements AsyncDisposable {
     /** Local monotonic ms, never later than the real deadline. */
     localDeadline: number;
     scripts: LockScripts;
-    context: LockContext;
+    context: LockRuntime;
   }) {
     this.name = init.name;
     this.fencingToken = init.fencingToken;
@@ -116,7 +116,7 @@ export class Lease implements AsyncDisposable {
     await this.#watchdog.stop();
     try {
       const reply = await this.#scripts.release(this.#owner, this.fencingToken);
-      if (reply.handedLocally) this.#context.router.deliver(reply.handedLocally);
+      if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
     } catch (error) {
       if (error instanceof LockLostError) this.#lost(error);
       throw error;

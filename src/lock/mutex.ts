@@ -1,7 +1,7 @@
 import { ClosedError, LockTimeoutError } from '../errors';
 import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait, optionKeys } from '../internal/arguments';
 import { newOwnerId } from '../internal/owner-id';
-import type { LockContext } from './context';
+import { grantsOf, type LockRuntime } from './grant-router';
 import { Lease } from './lease';
 import { localDeadline, LockScripts, type AcquireReply, type ClockSample, type Grant } from './scripts';
 import { Waiter } from './waiter';
@@ -42,11 +42,11 @@ export class Mutex {
   readonly group: string | undefined;
   readonly ttl: number;
   readonly autoExtend: boolean;
-  readonly #context: LockContext;
+  readonly #context: LockRuntime;
   readonly #scripts: LockScripts;
 
   /** @internal Use `tusker.mutex(name, options)`. */
-  constructor(context: LockContext, name: string, options?: MutexOptions) {
+  constructor(context: LockRuntime, name: string, options?: MutexOptions) {
     this.name = checkName('name', name);
     const o = checkOptions<MutexOptions>('options', options, MUTEX_OPTIONS);
     this.group = o.group === undefined ? undefined : checkName('options.group', o.group);
@@ -68,7 +68,7 @@ export class Mutex {
       takeBack(this.#context, this.#scripts, owner, this.ttl);
       throw error;
     }
-    if (reply.handedLocally) this.#context.router.deliver(reply.handedLocally);
+    if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
     if (reply.state !== 'GRANTED') return null;
     const lease = this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply);
     if (this.#context.closed) {
@@ -104,7 +104,7 @@ export class Mutex {
     signal?.throwIfAborted();
     const started = this.#context.timers.now();
     // When grants to this instance already arrive for this lock, queue in the same round trip.
-    if (wait === 0 || !this.#context.router.isSubscribed(this.#scripts.channel)) {
+    if (wait === 0 || !grantsOf(this.#context).isSubscribed(this.#scripts.channel)) {
       const lease = await this.tryAcquire();
       if (lease) return lease;
       if (wait === 0) throw new LockTimeoutError(this.name, 0);
@@ -150,9 +150,9 @@ export class Mutex {
  * and undoes either, so the caller holds nothing, as promised. Best effort: if it cannot be sent
  * either, the lease runs out.
  */
-export function takeBack(context: LockContext, scripts: LockScripts, owner: string, ttl: number): void {
+export function takeBack(context: LockRuntime, scripts: LockScripts, owner: string, ttl: number): void {
   scripts.cancel(owner, ttl).then(
-    (reply) => reply.handedLocally && context.router.deliver(reply.handedLocally),
+    (reply) => reply.handedLocally && grantsOf(context).deliver(reply.handedLocally),
     () => undefined,
   );
 }

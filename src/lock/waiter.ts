@@ -1,7 +1,6 @@
 import { ClosedError, LockTimeoutError } from '../errors';
 import type { TimerHandle } from '../internal/timers';
-import type { LockContext } from './context';
-import type { GrantReceiver } from './grant-router';
+import { grantsOf, type GrantReceiver, type LockRuntime } from './grant-router';
 import { localDeadline, type AcquireReply, type ClockSample, type Grant, type LockScripts } from './scripts';
 
 /**
@@ -30,7 +29,7 @@ export interface WaiterInit<L> {
   readonly requestedWait: number;
   readonly signal: AbortSignal | undefined;
   readonly scripts: LockScripts;
-  readonly context: LockContext;
+  readonly context: LockRuntime;
   /** Turns the grant into a lease. */
   lease(grant: Grant, sample: ClockSample): L;
   /** Undo, behind it, a 'wait' script that failed without a reply (see `takeBack` in mutex.ts). */
@@ -80,7 +79,7 @@ export class Waiter<L> implements GrantReceiver {
       abandon: () => this.#end(new ClosedError('acquire'), true),
     };
     context.inFlight.add(stopper);
-    context.router.register(owner, this);
+    grantsOf(context).register(owner, this);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (wait !== Infinity) this.#timeout = context.timers.after(wait, () => this.#giveUp(new LockTimeoutError(this.#i.name, this.#i.requestedWait)));
     void this.#joinAndEnqueue();
@@ -91,8 +90,8 @@ export class Waiter<L> implements GrantReceiver {
       this.#timeout?.cancel();
       signal?.removeEventListener('abort', this.#onAbort);
       context.inFlight.delete(stopper);
-      context.router.unregister(owner, this);
-      if (this.#joined) context.router.leave(this.#i.scripts.channel);
+      grantsOf(context).unregister(owner, this);
+      if (this.#joined) grantsOf(context).leave(this.#i.scripts.channel);
     }
   }
 
@@ -116,7 +115,7 @@ export class Waiter<L> implements GrantReceiver {
 
   async #joinAndEnqueue(): Promise<void> {
     try {
-      await this.#i.context.router.join(this.#i.scripts.channel);
+      await grantsOf(this.#i.context).join(this.#i.scripts.channel);
       this.#joined = true;
     } catch (error) {
       // gave up while subscribing: #giveUp left the ending to us
@@ -174,7 +173,7 @@ export class Waiter<L> implements GrantReceiver {
   }
 
   #deliverLocal(grant: Grant | undefined): void {
-    if (grant) this.#i.context.router.deliver(grant);
+    if (grant) grantsOf(this.#i.context).deliver(grant);
   }
 
   #finish(grant: { token: number; deadline: number; owner?: string }, sample: ClockSample): void {
@@ -215,7 +214,7 @@ export class Waiter<L> implements GrantReceiver {
   #releaseGrant(grant: Grant): void {
     const { context, scripts, owner } = this.#i;
     scripts.release(owner, grant.token).then(
-      (reply) => reply.handedLocally && context.router.deliver(reply.handedLocally),
+      (reply) => reply.handedLocally && grantsOf(context).deliver(reply.handedLocally),
       () => undefined,
     );
   }
@@ -225,13 +224,13 @@ export class Waiter<L> implements GrantReceiver {
     const orphan: GrantReceiver = {
       grant: (grant) => {
         if (grant.firstInLine) return;
-        context.router.unregister(owner, orphan);
+        grantsOf(context).unregister(owner, orphan);
         this.#releaseGrant(grant);
       },
       reconnected: () => undefined,
     };
     // replaces this waiter's registration; run() unregisters only its own receiver
-    context.router.register(owner, orphan);
-    context.timers.after(ORPHAN_WATCH_MS, () => context.router.unregister(owner, orphan));
+    grantsOf(context).register(owner, orphan);
+    context.timers.after(ORPHAN_WATCH_MS, () => grantsOf(context).unregister(owner, orphan));
   }
 }

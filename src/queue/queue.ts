@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ClosedError, ConnectionError, InvalidArgumentError, JobFailedError, JobNotFoundError, WaitTimeoutError } from '../errors';
-import { tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
+import { ClaimLine } from '../core/claim-line';
+import type { Runtime } from '../core/runtime';
+import type { BlockedClaim } from '../internal/claim-loop';
 import { MAX_DURATION_MS, checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionKeys } from '../internal/arguments';
-import type { ServiceSet } from '../internal/lifecycle';
 import { newOwnerId } from '../internal/owner-id';
-import { within, type Timers } from '../internal/timers';
-import type { Keys, QueueKeys } from '../keys';
-import type { RedisClient } from '../redis/connection';
-import { EventFeed } from '../redis/event-feed';
+import type { QueueKeys } from '../keys';
+import type { EventFeed, EventShape } from '../redis/event-feed';
 import { ClaimedJob } from './claimed-job';
 import { JobProcessor, type JobHandler } from './processor';
 import { QueueScripts, type PublishArgs } from './scripts';
@@ -128,23 +127,19 @@ export interface QueueStats {
   readonly paused: boolean;
 }
 
-/** @internal What a Tusker instance lends its queues. */
-export interface QueueContext {
-  readonly client: RedisClient;
-  readonly keys: Keys;
-  readonly timers: Timers;
-  readonly inFlight: ServiceSet;
-  open(): RedisClient;
-  assertOpen(what: string): void;
-  readonly closed: boolean;
-}
+/** What a queue uses of the runtime. */
+type QueueRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared'>;
 
-interface ClaimRequest<T> {
-  readonly lease: number;
-  resolve(job: ClaimedJob<T> | null): void;
-  reject(error: unknown): void;
-  timer: { cancel(): void } | undefined;
-}
+/** How a queue's stream entries read as events. */
+const QUEUE_EVENTS: EventShape = {
+  itemField: 'id',
+  toEvent: (fields) => ({
+    id: fields.id,
+    ...(fields.result === undefined ? {} : { result: JSON.parse(fields.result) }),
+    ...(fields.error === undefined ? {} : { error: fields.error }),
+    ...(fields.attempt === undefined ? {} : { attempt: Number(fields.attempt) }),
+  }),
+};
 
 /** How long the 'someone listens to publish events' flag lives unless refreshed. */
 const PUBLISH_FLAG_MS = 30_000;
@@ -160,18 +155,16 @@ const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: t
 
 export class Queue<T = unknown> {
   readonly name: string;
-  readonly #context: QueueContext;
+  readonly #context: QueueRuntime;
   readonly #keys: QueueKeys;
   readonly #scripts: QueueScripts;
   readonly #maxDataBytes: number;
   readonly #loops = new Set<JobProcessor<T>>();
-  readonly #claims: ClaimRequest<T>[] = [];
-  #serving = false;
-  #blocking: RedisClient | undefined;
-  readonly #events: EventFeed<{ [E in keyof QueueEvents]: QueueEvents[E] }>;
+  /** Waiting `claim()` calls of every object of this queue in this process: one blocking connection. */
+  readonly #line: ClaimLine<ClaimedJob<unknown>>;
 
   /** @internal Use `tusker.queue(name, options)`. */
-  constructor(context: QueueContext, name: string, options?: QueueOptions) {
+  constructor(context: QueueRuntime, name: string, options?: QueueOptions) {
     this.name = checkName('name', name);
     const o = checkOptions<QueueOptions>('options', options, QUEUE_OPTIONS);
     this.#maxDataBytes = o.maxDataBytes === undefined ? 1_048_576 : checkInteger('options.maxDataBytes', o.maxDataBytes, 1, 2 ** 31);
@@ -187,19 +180,15 @@ export class Queue<T = unknown> {
       failedCount: keepFailed,
       failedAge: age('options.keepFailedFor', o.keepFailedFor),
     });
-    this.#events = new EventFeed({
-      open: () => context.open(),
-      stream: this.#keys.events,
-      timers: context.timers,
-      inFlight: context.inFlight,
-      itemField: 'id',
-      toEvent: (fields) => ({
-        id: fields.id,
-        ...(fields.result === undefined ? {} : { result: JSON.parse(fields.result) }),
-        ...(fields.error === undefined ? {} : { error: fields.error }),
-        ...(fields.attempt === undefined ? {} : { attempt: Number(fields.attempt) }),
-      }),
+    const keys = this.#keys;
+    this.#line = context.shared(`queue-claims:${keys.wake}`, () => {
+      return new ClaimLine<ClaimedJob<unknown>>({ runtime: context, wakeKey: keys.wake, newGuard: () => keys.claimGuard(newOwnerId()), what: 'queue.claim' });
     });
+  }
+
+  /** The event feed of this queue, shared with every object of this name (looked up per use: an idle one is forgotten). */
+  get #events(): EventFeed<{ [E in keyof QueueEvents]: QueueEvents[E] }> {
+    return this.#context.eventFeed(this.#keys.events, QUEUE_EVENTS);
   }
 
   #publishArgs(data: unknown, options: unknown, argument = 'options'): PublishArgs {
@@ -311,7 +300,7 @@ export class Queue<T = unknown> {
     this.#context.assertOpen('queue.claim');
     void this.#reapIfDue();
     // a job ready now is taken at once, without queueing behind blocked claims
-    if (this.#claims.length === 0 || timeout === 0) {
+    if (this.#line.waiting === 0 || timeout === 0) {
       let job: ClaimedJob<T> | null;
       try {
         job = await this.#claimNow(lease);
@@ -321,18 +310,8 @@ export class Queue<T = unknown> {
       if (job || timeout === 0) return job;
     }
     this.#context.assertOpen('queue.claim');
-    return new Promise<ClaimedJob<T> | null>((resolve, reject) => {
-      const request: ClaimRequest<T> = { lease, resolve, reject, timer: undefined };
-      if (timeout !== Infinity) {
-        request.timer = this.#context.timers.after(timeout, () => {
-          const i = this.#claims.indexOf(request);
-          if (i >= 0) this.#claims.splice(i, 1);
-          resolve(null);
-        });
-      }
-      this.#claims.push(request);
-      if (!this.#serving) void this.#serveClaims();
-    });
+    const request = { claim: (behind?: BlockedClaim) => this.#claimNow(lease, behind), untilReap: () => this.#reapIfDue() };
+    return (await this.#line.wait(request, timeout, this)) as ClaimedJob<T> | null;
   }
 
   async #claimNow(lease: number, behind?: BlockedClaim): Promise<ClaimedJob<T> | null> {
@@ -373,104 +352,6 @@ export class Queue<T = unknown> {
   }
 
   #reaping: Promise<void> | undefined;
-
-  #guard = '';
-  #blockedClaim: Promise<unknown> | undefined;
-
-  /**
-   * End the claim waiting behind the blocking read, if any, so that it takes nothing (its guard
-   * is tripped, then it returns; a job it took just before is handed back by the serving loop),
-   * then close the blocking connection. Each step bounded: Redis may be unreachable.
-   */
-  async #cutBlockedClaim(): Promise<void> {
-    const blocking = this.#blocking;
-    this.#blocking = undefined;
-    const blocked = this.#blockedClaim;
-    if (blocked) {
-      const { timers, client } = this.#context;
-      await within(timers, 1_000, tripClaimGuard(client, this.#guard));
-      await within(timers, 1_000, blocked);
-    }
-    blocking?.disconnect();
-  }
-
-  /** Serve waiting `claim()` calls in order on one blocking connection, until none is left. */
-  async #serveClaims(): Promise<void> {
-    this.#serving = true;
-    // tusker.close(): waiting claims reject with ClosedError and the blocking read is cut
-    const stopper = {
-      stop: async () => {
-        for (const r of this.#claims.splice(0)) {
-          r.timer?.cancel();
-          r.reject(new ClosedError('queue.claim'));
-        }
-        await this.#cutBlockedClaim();
-      },
-    };
-    this.#context.inFlight.add(stopper);
-    // this serving session's claim guard (see internal/claim-loop.ts): a new one each time, as a
-    // tripped guard stays for a while
-    const guard = this.#keys.claimGuard(newOwnerId());
-    this.#guard = guard;
-    try {
-      // after a claim found nothing, the next one waits behind a blocking read of the wake list
-      let idle = false;
-      while (this.#claims.length > 0) {
-        const head = this.#claims[0] as ClaimRequest<T>;
-        let job: ClaimedJob<T> | null;
-        if (idle) {
-          this.#blocking ??= this.#context.open();
-          const client = this.#blocking;
-          // until the next reaper pass is due (at most 5 s): claims of dead workers and delayed
-          // jobs come back even when no processor runs anywhere
-          const untilReap = await this.#reapIfDue();
-          const woke = client.blpop(this.#keys.wake, guard, Math.max(0.01, Math.min(5, untilReap / 1000)));
-          woke.catch(() => undefined);
-          const blocked = this.#claimNow(head.lease, { client, woke, guard });
-          this.#blockedClaim = blocked;
-          try {
-            job = await blocked;
-          } catch {
-            // a dropped connection is reopened by ioredis (a plain claim comes next, and reports
-            // an outage to the caller); a closed Tusker emptied the list
-            idle = false;
-            continue;
-          } finally {
-            this.#blockedClaim = undefined;
-          }
-        } else {
-          try {
-            job = await this.#claimNow(head.lease);
-          } catch (error) {
-            this.#claims.shift();
-            head.timer?.cancel();
-            head.reject(error);
-            continue;
-          }
-        }
-        idle = !job;
-        if (job) {
-          // the request may have timed out meanwhile: then the job goes to the next one
-          const i = this.#claims.indexOf(head);
-          if (i >= 0) {
-            this.#claims.splice(i, 1);
-            head.timer?.cancel();
-            head.resolve(job);
-          } else if (this.#claims[0]) {
-            const next = this.#claims.shift() as ClaimRequest<T>;
-            next.timer?.cancel();
-            next.resolve(job);
-          } else {
-            // nobody waits for it any more: back where it was, not counted as a cancel
-            await job.handBack().catch(() => undefined);
-          }
-        }
-      }
-    } finally {
-      this.#serving = false;
-      this.#context.inFlight.delete(stopper);
-    }
-  }
 
   /**
    * Process jobs with `handler`: its result finishes the job; a throw fails the attempt (retried
@@ -514,11 +395,7 @@ export class Queue<T = unknown> {
   async close(options?: { readonly timeout?: number }): Promise<void> {
     const o = checkOptions<{ timeout?: number }>('options', options, TIMEOUT_OPTIONS);
     const timeout = o.timeout === undefined ? 10_000 : checkWait('options.timeout', o.timeout);
-    for (const r of this.#claims.splice(0)) {
-      r.timer?.cancel();
-      r.reject(new ClosedError('queue.claim'));
-    }
-    await Promise.all([this.#cutBlockedClaim(), ...[...this.#loops].map((loop) => loop.stopWithin(timeout))]);
+    await Promise.all([this.#line.cancel(this), ...[...this.#loops].map((loop) => loop.stopWithin(timeout))]);
   }
 
   /** The job, or `null` when there is no such job (never published, retracted, or dropped by retention). */

@@ -5,12 +5,22 @@ import { StreamReader } from './stream-reader';
 
 /**
  * Listeners on one capped event stream (a task group's, a queue's), read through a single
- * StreamReader that opens with the first listener and closes 10 s after the last has left. Events are typed by
+ * StreamReader that opens with the first listener and closes 10 s after the last has left (waiters
+ * come and go, one per `waitFor`: the linger spares them a connection each). Events are typed by
  * their `type` field; `follow` also hands raw entries about one item (one job id) to a waiter.
- * A throwing listener never keeps an event from the others.
+ * A throwing listener never keeps an event from the others. The runtime keeps one feed per stream
+ * and instance, and forgets it through `onIdle` once its reader is closed.
  */
 /** How long the reader stays open with nobody listening. */
 const IDLE_MS = 10_000;
+
+/** How a stream's entries read as events: the same for every feed of one kind of stream. */
+export interface EventShape {
+  /** Builds the listener's argument from an entry's fields. */
+  readonly toEvent: (fields: Record<string, string>) => unknown;
+  /** The field naming the item an entry is about (e.g. 'id'), for `follow`. */
+  readonly itemField: string;
+}
 
 export class EventFeed<Events extends { [type: string]: unknown[] }> {
   readonly #open: () => RedisClient;
@@ -20,25 +30,28 @@ export class EventFeed<Events extends { [type: string]: unknown[] }> {
   /** Builds the listener's argument from an entry's fields. */
   readonly #toEvent: (fields: Record<string, string>) => unknown;
   readonly #itemField: string;
+  readonly #onIdle: () => void;
   readonly #listeners = new Map<keyof Events, Set<(event: never) => void>>();
   readonly #followers = new Map<string, Set<(fields: Record<string, string>) => void>>();
   #reader: StreamReader | undefined;
 
-  constructor(init: {
-    open: () => RedisClient;
-    stream: string;
-    timers: Timers;
-    inFlight: ServiceSet;
-    toEvent: (fields: Record<string, string>) => unknown;
-    /** The field naming the item an entry is about (e.g. 'id'), for `follow`. */
-    itemField: string;
-  }) {
+  constructor(
+    init: EventShape & {
+      open: () => RedisClient;
+      stream: string;
+      timers: Timers;
+      inFlight: ServiceSet;
+      /** The reader closed with nobody listening (or nobody listened at all): the feed may be forgotten. */
+      onIdle?: () => void;
+    },
+  ) {
     this.#open = init.open;
     this.#stream = init.stream;
     this.#timers = init.timers;
     this.#inFlight = init.inFlight;
     this.#toEvent = init.toEvent;
     this.#itemField = init.itemField;
+    this.#onIdle = init.onIdle ?? (() => undefined);
   }
 
   /** Add a listener; resolves once listening (entries added from then on are delivered). */
@@ -102,7 +115,8 @@ export class EventFeed<Events extends { [type: string]: unknown[] }> {
 
   /** Close the reader once nobody has listened for a while: waiters come and go (one per waitFor). */
   #stopIfIdle(): void {
-    if (!this.#idle() || !this.#reader || this.#linger) return;
+    if (!this.#idle() || this.#linger) return;
+    if (!this.#reader) return this.#onIdle();
     this.#linger = this.#timers.after(IDLE_MS, () => {
       this.#linger = undefined;
       if (!this.#idle() || !this.#reader) return;
@@ -110,6 +124,7 @@ export class EventFeed<Events extends { [type: string]: unknown[] }> {
       this.#reader = undefined;
       this.#inFlight.delete(reader);
       void reader.stop();
+      this.#onIdle();
     });
   }
 

@@ -8,12 +8,10 @@ import {
   optionKeys,
   checkPositiveDuration,
 } from '../internal/arguments';
-import type { ServiceSet } from '../internal/lifecycle';
+import type { Runtime } from '../core/runtime';
 import { newOwnerId } from '../internal/owner-id';
-import type { Timers } from '../internal/timers';
-import type { Keys, TaskGroupKeys } from '../keys';
-import type { RedisClient } from '../redis/connection';
-import { EventFeed } from '../redis/event-feed';
+import type { TaskGroupKeys } from '../keys';
+import type { EventFeed, EventShape } from '../redis/event-feed';
 import { checkPartLeaseOptions, PartLocks, type PartLeaseOptions } from './part-locks';
 import { TaskProcessor, type TaskHandler } from './processor';
 import { DEFAULT_IDLE_RETENTION, TaskScripts } from './scripts';
@@ -127,17 +125,19 @@ export interface TaskEvents {
   expired: [event: { task: string }];
 }
 
-/** @internal What a Tusker instance lends its task groups. */
-export interface TasksContext {
-  readonly client: RedisClient;
-  readonly keys: Keys;
-  readonly timers: Timers;
-  readonly inFlight: ServiceSet;
-  /** A new connection owned by Tusker (blocking reads, stream readers). */
-  open(): RedisClient;
-  assertOpen(what: string): void;
-  readonly closed: boolean;
-}
+/** What a task group uses of the runtime. */
+type TasksRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'eventFeed'>;
+
+/** How a task group's stream entries read as events. */
+const TASK_EVENTS: EventShape = {
+  itemField: 'task',
+  toEvent: (fields) => ({
+    task: fields.task,
+    ...(fields.part === undefined ? {} : { part: fields.part }),
+    ...(fields.error === undefined ? {} : { error: fields.error }),
+    ...(fields.attemptsLeft === undefined ? {} : { attemptsLeft: Number(fields.attemptsLeft) }),
+  }),
+};
 
 const MIB = 1_048_576;
 
@@ -149,7 +149,7 @@ const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: t
 
 export class TaskGroup {
   readonly name: string;
-  readonly #context: TasksContext;
+  readonly #context: TasksRuntime;
   readonly #keys: TaskGroupKeys;
   readonly #scripts: TaskScripts;
   readonly #maxInfoBytes: number;
@@ -157,10 +157,9 @@ export class TaskGroup {
   readonly #retention: number;
   readonly #processors = new Set<TaskProcessor>();
   readonly #partLocks = new PartLocks();
-  readonly #events: EventFeed<{ [E in keyof TaskEvents]: TaskEvents[E] }>;
 
   /** @internal Use `tusker.tasks(group, options)`. */
-  constructor(context: TasksContext, name: string, options?: TaskGroupOptions) {
+  constructor(context: TasksRuntime, name: string, options?: TaskGroupOptions) {
     this.name = checkName('group', name);
     const o = checkOptions<TaskGroupOptions>('options', options, GROUP_OPTIONS);
     this.#maxInfoBytes = o.maxInfoBytes === undefined ? MIB : checkInteger('options.maxInfoBytes', o.maxInfoBytes, 1);
@@ -170,19 +169,11 @@ export class TaskGroup {
     this.#keys = context.keys.taskGroup(this.name);
     const idleRetention = o.idleRetention === undefined ? DEFAULT_IDLE_RETENTION : checkPositiveDuration('options.idleRetention', o.idleRetention);
     this.#scripts = new TaskScripts(context.client, this.#keys, context.timers.now, idleRetention);
-    this.#events = new EventFeed({
-      open: () => context.open(),
-      stream: this.#keys.events,
-      timers: context.timers,
-      inFlight: context.inFlight,
-      itemField: 'task',
-      toEvent: (fields) => ({
-        task: fields.task,
-        ...(fields.part === undefined ? {} : { part: fields.part }),
-        ...(fields.error === undefined ? {} : { error: fields.error }),
-        ...(fields.attemptsLeft === undefined ? {} : { attemptsLeft: Number(fields.attemptsLeft) }),
-      }),
-    });
+  }
+
+  /** The group's event feed, shared with every object of this group (looked up per use: an idle one is forgotten). */
+  get #events(): EventFeed<{ [E in keyof TaskEvents]: TaskEvents[E] }> {
+    return this.#context.eventFeed(this.#keys.events, TASK_EVENTS);
   }
 
   /**
