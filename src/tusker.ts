@@ -9,7 +9,8 @@ import { runOnce, runPaired, type OnceOptions, type OnceResult, type PairedOptio
 import type { AttemptContext } from './lease/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
 import { TaskGroup, type TaskGroupOptions } from './tasks/task-group';
-import { Queue, type QueueOptions } from './queue/queue';
+import type { QueueOptions } from './queue/options';
+import { Queue } from './queue/queue';
 
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
 const CLOSE_LIMIT_MS = 5_000;

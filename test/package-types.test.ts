@@ -104,7 +104,7 @@ describe('the published declarations', () => {
       const text = readFileSync(join(app.packageDir, file), 'utf8');
       return new RegExp(`/\\*\\*((?:(?!\\*/)[^])*)\\*/\\s*${declaration.source}`).exec(text)?.[1];
     };
-    expect(doc('dist/queue/queue.d.ts', /readonly attempt: number;/)).toMatch(/exceed `attempts`[^]*maxStalls/);
+    expect(doc('dist/queue/options.d.ts', /readonly attempt: number;/)).toMatch(/exceed `attempts`[^]*maxStalls/);
     expect(doc('dist/queue/claimed-job.d.ts', /readonly attempt: number;/)).toMatch(/maxStalls/);
     const queueDoc = doc('dist/tusker.d.ts', /queue<T/);
     expect(queueDoc).toContain('job queue');

@@ -1,14 +1,29 @@
-import { randomUUID } from 'node:crypto';
-import { ClosedError, ConnectionError, InvalidArgumentError, JobFailedError, JobNotFoundError, WaitTimeoutError } from '../errors';
+import { ClosedError, ConnectionError, InvalidArgumentError } from '../errors';
 import { ClaimLine } from '../core/claim-line';
 import type { Runtime } from '../core/runtime';
 import type { BlockedClaim } from '../internal/claim-loop';
-import { MAX_DURATION_MS, checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionKeys } from '../internal/arguments';
+import { checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
 import { newOwnerId } from '../internal/owner-id';
 import type { QueueKeys } from '../keys';
-import type { EventFeed, EventShape } from '../redis/event-feed';
 import { ClaimedJob } from './claimed-job';
+import { JobEvents } from './job-events';
 import { JobProcessor, type JobHandler } from './processor';
+import {
+  CLAIM_OPTIONS,
+  PAGE_OPTIONS,
+  PROCESS_OPTIONS,
+  publishArgs,
+  QUEUE_OPTIONS,
+  TIMEOUT_OPTIONS,
+  type ClaimOptions,
+  type JobSnapshot,
+  type JobState,
+  type PublishOptions,
+  type QueueEvents,
+  type QueueOptions,
+  type QueueProcessOptions,
+  type QueueStats,
+} from './options';
 import { QueueScripts, type PublishArgs } from './scripts';
 
 /**
@@ -19,139 +34,8 @@ import { QueueScripts, type PublishArgs } from './scripts';
  * Every transition is one Lua script on the queue's hash tag. See docs/queue.md.
  */
 
-/** Options of `tusker.queue(name, options)`. */
-export interface QueueOptions {
-  /** Largest job `data` (JSON bytes). @default 1_048_576 */
-  readonly maxDataBytes?: number;
-  /** Finished jobs kept: this many (oldest dropped first, in steps: up to a tenth more may stay). @default 1_000 */
-  readonly keepFinished?: number;
-  /** Failed jobs kept: at most this many. @default 10_000 */
-  readonly keepFailed?: number;
-  /** Finished jobs older than this (ms) are dropped too. @default no age limit */
-  readonly keepFinishedFor?: number;
-  /** Failed jobs older than this (ms) are dropped too. @default no age limit */
-  readonly keepFailedFor?: number;
-  /**
-   * How often a job's claim may run out (its worker died or hung) before the job fails instead of
-   * being made available again. Each such claim also counts as an attempt. @default 2
-   */
-  readonly maxStalls?: number;
-}
-
-/** Options of `publish`. */
-export interface PublishOptions {
-  /** Job id; publishing an id whose job is not finished returns that job and changes nothing. @default a random UUID */
-  readonly id?: string;
-  /** Higher first; FIFO within one priority. An integer in [-1000, 1000]. @default 0 */
-  readonly priority?: number;
-  /** Make the job available only after this many ms (server clock). @default 0 */
-  readonly delay?: number;
-  /** Attempts before the job fails; an integer >= 1. @default 1 */
-  readonly attempts?: number;
-  /**
-   * Retry backoff: `delay` ms, multiplied by `factor` (default 2) per attempt, at most `max`, with up to 25% jitter.
-   * `delay` and `max` are at most 2^31 - 1 ms (about 24.8 days, the bound of `delay`), and so is every retry's delay.
-   */
-  readonly backoff?: { readonly delay: number; readonly factor?: number; readonly max?: number };
-  /** Per-attempt time limit for `process` handlers, in ms: the handler's signal aborts and the attempt fails. */
-  readonly timeout?: number;
-  /** Called once when the job finishes (with its result) or fails (with a JobFailedError), from any worker. */
-  readonly onFinish?: (error: Error | null, result?: unknown) => void;
-}
-
-/** Events of `on`, delivered from every process through a capped Redis Stream. */
-export interface QueueEvents {
-  publish: [event: { id: string }];
-  finish: [event: { id: string; result: unknown }];
-  failed: [event: { id: string; error: string }];
-  retry: [event: { id: string; error: string; attempt: number }];
-  stalled: [event: { id: string }];
-  cancel: [event: { id: string }];
-  retract: [event: { id: string }];
-  /** A stalled job was made available again by `retry`. */
-  'retry-stalled': [event: { id: string }];
-  /** A failed job was made available again by `retryFailed`. */
-  'retry-failed': [event: { id: string }];
-  /** A claim's lease ran out (its worker died or hung) and the job is available again. */
-  'stalled-recovered': [event: { id: string }];
-}
-
-/** Options of `claim`. */
-export interface ClaimOptions {
-  /** Wait at most this long for a job, in ms; 0 = do not wait. @default Infinity */
-  readonly timeout?: number;
-  /** The claim's lease (visibility timeout), in ms. @default 30_000 */
-  readonly lease?: number;
-}
-
-/** Options of `process`. */
-export interface QueueProcessOptions {
-  /** Handlers at the same time; an integer >= 1. @default 1 */
-  readonly concurrency?: number;
-  /** Each claim's lease, renewed while its handler runs, in ms. @default 30_000 */
-  readonly lease?: number;
-  /** How long `stop()` waits for handlers in flight, in ms. @default 10_000 */
-  readonly stopTimeout?: number;
-}
-
-export type JobState = 'available' | 'claimed' | 'stalled' | 'delayed' | 'finished' | 'failed';
-
-/** A job as `getJob` returns it. */
-export interface JobSnapshot<T = unknown> {
-  readonly id: string;
-  readonly state: JobState;
-  readonly data: T;
-  readonly priority: number;
-  /**
-   * Claims that counted so far (0 before the first; cancels and hand-backs do not count). A claim
-   * whose lease ran out (its worker died or hung) counts too, yet the job comes back after it up
-   * to `maxStalls` times whatever `attempts` says, so that a crash does not use up a job's only
-   * attempt: `attempt` can then exceed `attempts`, by at most `maxStalls`.
-   */
-  readonly attempt: number;
-  /** The `attempts` it was published with: a handler failing on attempt `attempts` or later fails the job. */
-  readonly attempts: number;
-  readonly cancelCount: number;
-  readonly result: unknown;
-  /** Why the job failed: the message its handler threw, or 'lease expired' past `maxStalls`. */
-  readonly error: string | undefined;
-}
-
-export interface QueueStats {
-  readonly available: number;
-  readonly claimed: number;
-  readonly stalled: number;
-  readonly delayed: number;
-  readonly finished: number;
-  readonly failed: number;
-  readonly paused: boolean;
-}
-
 /** What a queue uses of the runtime. */
 type QueueRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared'>;
-
-/** How a queue's stream entries read as events. */
-const QUEUE_EVENTS: EventShape = {
-  itemField: 'id',
-  toEvent: (fields) => ({
-    id: fields.id,
-    ...(fields.result === undefined ? {} : { result: JSON.parse(fields.result) }),
-    ...(fields.error === undefined ? {} : { error: fields.error }),
-    ...(fields.attempt === undefined ? {} : { attempt: Number(fields.attempt) }),
-  }),
-};
-
-/** How long the 'someone listens to publish events' flag lives unless refreshed. */
-const PUBLISH_FLAG_MS = 30_000;
-
-const QUEUE_OPTIONS = optionKeys<QueueOptions>({ maxDataBytes: true, keepFinished: true, keepFailed: true, keepFinishedFor: true, keepFailedFor: true, maxStalls: true });
-const PUBLISH_OPTIONS = optionKeys<PublishOptions>({ id: true, priority: true, delay: true, attempts: true, backoff: true, timeout: true, onFinish: true });
-const BACKOFF_OPTIONS = optionKeys<NonNullable<PublishOptions['backoff']>>({ delay: true, factor: true, max: true });
-const CLAIM_OPTIONS = optionKeys<ClaimOptions>({ timeout: true, lease: true });
-const PROCESS_OPTIONS = optionKeys<QueueProcessOptions>({ concurrency: true, lease: true, stopTimeout: true });
-const TIMEOUT_OPTIONS = optionKeys<{ timeout?: number }>({ timeout: true });
-const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: true, limit: true });
-
 
 export class Queue<T = unknown> {
   readonly name: string;
@@ -162,6 +46,7 @@ export class Queue<T = unknown> {
   readonly #loops = new Set<JobProcessor<T>>();
   /** Waiting `claim()` calls of every object of this queue in this process: one blocking connection. */
   readonly #line: ClaimLine<ClaimedJob<unknown>>;
+  readonly #jobEvents: JobEvents;
 
   /** @internal Use `tusker.queue(name, options)`. */
   constructor(context: QueueRuntime, name: string, options?: QueueOptions) {
@@ -181,56 +66,18 @@ export class Queue<T = unknown> {
       failedAge: age('options.keepFailedFor', o.keepFailedFor),
     });
     const keys = this.#keys;
+    this.#jobEvents = new JobEvents(context, keys);
     this.#line = context.shared(`queue-claims:${keys.wake}`, () => {
       return new ClaimLine<ClaimedJob<unknown>>({ runtime: context, wakeKey: keys.wake, newGuard: () => keys.claimGuard(newOwnerId()), what: 'queue.claim' });
     });
   }
 
-  /** The event feed of this queue, shared with every object of this name (looked up per use: an idle one is forgotten). */
-  get #events(): EventFeed<{ [E in keyof QueueEvents]: QueueEvents[E] }> {
-    return this.#context.eventFeed(this.#keys.events, QUEUE_EVENTS);
-  }
-
-  #publishArgs(data: unknown, options: unknown, argument = 'options'): PublishArgs {
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(data === undefined ? null : data);
-    } catch {
-      json = undefined;
-    }
-    if (json === undefined) throw new InvalidArgumentError('data', 'a JSON-serialisable value', data);
-    if (Buffer.byteLength(json) > this.#maxDataBytes) throw new InvalidArgumentError('data', `at most ${this.#maxDataBytes} bytes of JSON`, data);
-    const o = checkOptions<PublishOptions>(argument, options, PUBLISH_OPTIONS);
-    const backoff = o.backoff === undefined ? undefined : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff, BACKOFF_OPTIONS);
-    const finite = (name: string, value: unknown, optional: boolean, max = Number.MAX_VALUE) => {
-      if (optional && value === undefined) return;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
-        throw new InvalidArgumentError(`${argument}.backoff.${name}`, max === Number.MAX_VALUE ? 'a finite number >= 0' : `a number of ms in [0, ${max}]`, value);
-      }
-    };
-    if (backoff) {
-      finite('delay', backoff.delay, false, MAX_DURATION_MS);
-      finite('factor', backoff.factor, true);
-      finite('max', backoff.max, true, MAX_DURATION_MS);
-    }
-    return {
-      id: o.id === undefined ? randomUUID() : checkName(`${argument}.id`, o.id),
-      fresh: o.id === undefined,
-      data: json,
-      priority: o.priority === undefined ? 0 : checkInteger(`${argument}.priority`, o.priority, -1000, 1000),
-      delay: o.delay === undefined || o.delay === 0 ? 0 : checkPositiveDuration(`${argument}.delay`, o.delay),
-      attempts: o.attempts === undefined ? 1 : checkInteger(`${argument}.attempts`, o.attempts, 1, 1_000_000),
-      backoff: backoff && { delay: backoff.delay as number, factor: backoff.factor, max: backoff.max },
-      timeout: o.timeout === undefined ? 0 : checkPositiveDuration(`${argument}.timeout`, o.timeout),
-    };
-  }
-
   /** Add a job. Resolves with its id; `created` is false when an unfinished job with that id existed (nothing changed). */
   async publish(data: T, options?: PublishOptions): Promise<{ id: string; created: boolean }> {
-    const args = this.#publishArgs(data, options);
+    const args = publishArgs(data, options, this.#maxDataBytes);
     const onFinish = options?.onFinish === undefined ? undefined : checkFunction<(e: Error | null, r?: unknown) => void>('options.onFinish', options.onFinish);
     this.#context.assertOpen('queue.publish');
-    const unfollow = onFinish ? await this.#followFinish(args.id, onFinish) : undefined;
+    const unfollow = onFinish ? await this.#jobEvents.followFinish(args.id, onFinish) : undefined;
     let r: { created: boolean };
     try {
       r = await this.#scripts.publish(args);
@@ -245,28 +92,17 @@ export class Queue<T = unknown> {
     return { id: args.id, created: r.created };
   }
 
-  /** Call `onFinish` once, when job `id` finishes or fails (listening starts before it is published). */
-  async #followFinish(id: string, onFinish: (error: Error | null, result?: unknown) => void): Promise<() => void> {
-    const unfollow = await this.#events.follow(id, (fields) => {
-      if (fields.type !== 'finish' && fields.type !== 'failed') return;
-      unfollow();
-      if (fields.type === 'finish') onFinish(null, JSON.parse(fields.result ?? 'null'));
-      else onFinish(new JobFailedError(id, fields.error ?? ''));
-    });
-    return unfollow;
-  }
-
   /** Add many jobs in one round trip. Every item is validated before anything is sent. */
   async publishMany(items: readonly { readonly data: T; readonly options?: PublishOptions }[]): Promise<{ id: string; created: boolean }[]> {
     if (!Array.isArray(items)) throw new InvalidArgumentError('items', 'an array of { data, options }', items);
-    const args = items.map((item, i) => this.#publishArgs(item?.data, item?.options, `items[${i}].options`));
+    const args = items.map((item, i) => publishArgs(item?.data, item?.options, this.#maxDataBytes, `items[${i}].options`));
     const finishes = items.map((item, i) =>
       item?.options?.onFinish === undefined ? undefined : checkFunction<(e: Error | null, r?: unknown) => void>(`items[${i}].options.onFinish`, item.options.onFinish),
     );
     this.#context.assertOpen('queue.publishMany');
     if (args.length === 0) return [];
     const unfollows: (() => void)[] = [];
-    for (const [i, onFinish] of finishes.entries()) if (onFinish) unfollows.push(await this.#followFinish((args[i] as PublishArgs).id, onFinish));
+    for (const [i, onFinish] of finishes.entries()) if (onFinish) unfollows.push(await this.#jobEvents.followFinish((args[i] as PublishArgs).id, onFinish));
     const results: { id: string; created: boolean }[] = [];
     try {
       // batches of 250, sent back to back: each one script call, short enough not to stall Redis
@@ -503,42 +339,7 @@ export class Queue<T = unknown> {
     const o = checkOptions<{ timeout?: number }>('options', options, TIMEOUT_OPTIONS);
     const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
     this.#context.assertOpen('queue.waitFor');
-    // listen first, then look: a finish between the two cannot be missed
-    let listener!: (fields: Record<string, string>) => void;
-    const outcome = new Promise<R>((resolve, reject) => {
-      listener = (fields) => {
-        if (fields.type === 'finish') resolve(JSON.parse(fields.result ?? 'null') as R);
-        else if (fields.type === 'failed') reject(new JobFailedError(id, fields.error ?? ''));
-        else if (fields.type === 'retract') reject(new JobNotFoundError(id));
-      };
-    });
-    // an event may settle it while the look-up below is in flight: never an unhandled rejection
-    outcome.catch(() => undefined);
-    const unfollow = await this.#events.follow(id, listener);
-    let timer: { cancel(): void } | undefined;
-    // tusker.close() ends the wait: no event can arrive any more
-    let closed!: (error: unknown) => void;
-    const closing = new Promise<never>((_, reject) => (closed = reject));
-    closing.catch(() => undefined); // it may be closed during the look-up, before the race below listens
-    const stopper = { stop: async () => closed(new ClosedError('queue.waitFor')) };
-    this.#context.inFlight.add(stopper);
-    try {
-      const job = await this.getJob(id);
-      if (job?.state === 'finished') return job.result as R;
-      if (job?.state === 'failed') throw new JobFailedError(id, job.error ?? '');
-      if (!job) throw new JobNotFoundError(id);
-      const limit =
-        timeout === Infinity
-          ? new Promise<never>(() => undefined)
-          : new Promise<never>((_, reject) => {
-              timer = this.#context.timers.after(timeout, () => reject(new WaitTimeoutError(`job '${id}'`, timeout)));
-            });
-      return await Promise.race([outcome, limit, closing]);
-    } finally {
-      this.#context.inFlight.delete(stopper);
-      timer?.cancel();
-      unfollow();
-    }
+    return this.#jobEvents.waitFor<R>(id, timeout, () => this.getJob(id));
   }
 
   /**
@@ -549,36 +350,11 @@ export class Queue<T = unknown> {
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {
     checkFunction('listener', listener);
     this.#context.assertOpen('queue.on');
-    // 'publish' events are written only while someone listens (they are what publishing costs
-    // most): raise the flag before listening, and keep it up while listeners remain
-    if (event === 'publish') await this.#announcePublishListener();
-    await this.#events.on(event, listener);
-  }
-
-  #publishListeners = 0;
-  #announce: { cancel(): void } | undefined;
-
-  async #announcePublishListener(): Promise<void> {
-    this.#publishListeners += 1;
-    const refresh = async () => {
-      await this.#context.client.set(this.#keys.publishListeners, '1', 'PX', PUBLISH_FLAG_MS);
-    };
-    await refresh();
-    if (!this.#announce) {
-      const tick = () => {
-        this.#announce = this.#context.timers.after(PUBLISH_FLAG_MS / 3, () => {
-          if (this.#publishListeners === 0 || this.#context.closed) return void (this.#announce = undefined);
-          refresh().catch(() => undefined);
-          tick();
-        });
-      };
-      tick();
-    }
+    await this.#jobEvents.on(event, listener);
   }
 
   /** Stop listening; the last listener leaving closes the event connection. */
   off<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): void {
-    if (event === 'publish' && this.#publishListeners > 0) this.#publishListeners -= 1;
-    this.#events.off(event, listener);
+    this.#jobEvents.off(event, listener);
   }
 }

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidArgumentError } from '../errors';
+import { MAX_DURATION_MS, checkInteger, checkName, checkOptions, checkPositiveDuration, optionKeys } from '../internal/arguments';
+import type { PublishArgs } from './scripts';
+
+/**
+ * The job queue's options and public shapes (the reference docs: each option says its limits and
+ * default), the lists of keys each options object accepts, and the checks of a publish's
+ * arguments — all done before any Redis call.
+ */
+
+/** Options of `tusker.queue(name, options)`. */
+export interface QueueOptions {
+  /** Largest job `data` (JSON bytes). @default 1_048_576 */
+  readonly maxDataBytes?: number;
+  /** Finished jobs kept: this many (oldest dropped first, in steps: up to a tenth more may stay). @default 1_000 */
+  readonly keepFinished?: number;
+  /** Failed jobs kept: at most this many. @default 10_000 */
+  readonly keepFailed?: number;
+  /** Finished jobs older than this (ms) are dropped too. @default no age limit */
+  readonly keepFinishedFor?: number;
+  /** Failed jobs older than this (ms) are dropped too. @default no age limit */
+  readonly keepFailedFor?: number;
+  /**
+   * How often a job's claim may run out (its worker died or hung) before the job fails instead of
+   * being made available again. Each such claim also counts as an attempt. @default 2
+   */
+  readonly maxStalls?: number;
+}
+
+/** Options of `publish`. */
+export interface PublishOptions {
+  /** Job id; publishing an id whose job is not finished returns that job and changes nothing. @default a random UUID */
+  readonly id?: string;
+  /** Higher first; FIFO within one priority. An integer in [-1000, 1000]. @default 0 */
+  readonly priority?: number;
+  /** Make the job available only after this many ms (server clock). @default 0 */
+  readonly delay?: number;
+  /** Attempts before the job fails; an integer >= 1. @default 1 */
+  readonly attempts?: number;
+  /**
+   * Retry backoff: `delay` ms, multiplied by `factor` (default 2) per attempt, at most `max`, with up to 25% jitter.
+   * `delay` and `max` are at most 2^31 - 1 ms (about 24.8 days, the bound of `delay`), and so is every retry's delay.
+   */
+  readonly backoff?: { readonly delay: number; readonly factor?: number; readonly max?: number };
+  /** Per-attempt time limit for `process` handlers, in ms: the handler's signal aborts and the attempt fails. */
+  readonly timeout?: number;
+  /** Called once when the job finishes (with its result) or fails (with a JobFailedError), from any worker. */
+  readonly onFinish?: (error: Error | null, result?: unknown) => void;
+}
+
+/** Events of `on`, delivered from every process through a capped Redis Stream. */
+export interface QueueEvents {
+  publish: [event: { id: string }];
+  finish: [event: { id: string; result: unknown }];
+  failed: [event: { id: string; error: string }];
+  retry: [event: { id: string; error: string; attempt: number }];
+  stalled: [event: { id: string }];
+  cancel: [event: { id: string }];
+  retract: [event: { id: string }];
+  /** A stalled job was made available again by `retry`. */
+  'retry-stalled': [event: { id: string }];
+  /** A failed job was made available again by `retryFailed`. */
+  'retry-failed': [event: { id: string }];
+  /** A claim's lease ran out (its worker died or hung) and the job is available again. */
+  'stalled-recovered': [event: { id: string }];
+}
+
+/** Options of `claim`. */
+export interface ClaimOptions {
+  /** Wait at most this long for a job, in ms; 0 = do not wait. @default Infinity */
+  readonly timeout?: number;
+  /** The claim's lease (visibility timeout), in ms. @default 30_000 */
+  readonly lease?: number;
+}
+
+/** Options of `process`. */
+export interface QueueProcessOptions {
+  /** Handlers at the same time; an integer >= 1. @default 1 */
+  readonly concurrency?: number;
+  /** Each claim's lease, renewed while its handler runs, in ms. @default 30_000 */
+  readonly lease?: number;
+  /** How long `stop()` waits for handlers in flight, in ms. @default 10_000 */
+  readonly stopTimeout?: number;
+}
+
+export type JobState = 'available' | 'claimed' | 'stalled' | 'delayed' | 'finished' | 'failed';
+
+/** A job as `getJob` returns it. */
+export interface JobSnapshot<T = unknown> {
+  readonly id: string;
+  readonly state: JobState;
+  readonly data: T;
+  readonly priority: number;
+  /**
+   * Claims that counted so far (0 before the first; cancels and hand-backs do not count). A claim
+   * whose lease ran out (its worker died or hung) counts too, yet the job comes back after it up
+   * to `maxStalls` times whatever `attempts` says, so that a crash does not use up a job's only
+   * attempt: `attempt` can then exceed `attempts`, by at most `maxStalls`.
+   */
+  readonly attempt: number;
+  /** The `attempts` it was published with: a handler failing on attempt `attempts` or later fails the job. */
+  readonly attempts: number;
+  readonly cancelCount: number;
+  readonly result: unknown;
+  /** Why the job failed: the message its handler threw, or 'lease expired' past `maxStalls`. */
+  readonly error: string | undefined;
+}
+
+export interface QueueStats {
+  readonly available: number;
+  readonly claimed: number;
+  readonly stalled: number;
+  readonly delayed: number;
+  readonly finished: number;
+  readonly failed: number;
+  readonly paused: boolean;
+}
+
+/** The keys each options object accepts (an unknown key is an InvalidArgumentError naming the nearest). */
+export const QUEUE_OPTIONS = optionKeys<QueueOptions>({ maxDataBytes: true, keepFinished: true, keepFailed: true, keepFinishedFor: true, keepFailedFor: true, maxStalls: true });
+const PUBLISH_OPTIONS = optionKeys<PublishOptions>({ id: true, priority: true, delay: true, attempts: true, backoff: true, timeout: true, onFinish: true });
+const BACKOFF_OPTIONS = optionKeys<NonNullable<PublishOptions['backoff']>>({ delay: true, factor: true, max: true });
+export const CLAIM_OPTIONS = optionKeys<ClaimOptions>({ timeout: true, lease: true });
+export const PROCESS_OPTIONS = optionKeys<QueueProcessOptions>({ concurrency: true, lease: true, stopTimeout: true });
+export const TIMEOUT_OPTIONS = optionKeys<{ timeout?: number }>({ timeout: true });
+export const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: true, limit: true });
+
+/** A publish's data and options, checked and with their defaults: what the publish script receives. */
+export function publishArgs(data: unknown, options: unknown, maxDataBytes: number, argument = 'options'): PublishArgs {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data === undefined ? null : data);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) throw new InvalidArgumentError('data', 'a JSON-serialisable value', data);
+  if (Buffer.byteLength(json) > maxDataBytes) throw new InvalidArgumentError('data', `at most ${maxDataBytes} bytes of JSON`, data);
+  const o = checkOptions<PublishOptions>(argument, options, PUBLISH_OPTIONS);
+  const backoff = o.backoff === undefined ? undefined : checkOptions<{ delay: number; factor?: number; max?: number }>(`${argument}.backoff`, o.backoff, BACKOFF_OPTIONS);
+  const finite = (name: string, value: unknown, optional: boolean, max = Number.MAX_VALUE) => {
+    if (optional && value === undefined) return;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+      throw new InvalidArgumentError(`${argument}.backoff.${name}`, max === Number.MAX_VALUE ? 'a finite number >= 0' : `a number of ms in [0, ${max}]`, value);
+    }
+  };
+  if (backoff) {
+    finite('delay', backoff.delay, false, MAX_DURATION_MS);
+    finite('factor', backoff.factor, true);
+    finite('max', backoff.max, true, MAX_DURATION_MS);
+  }
+  return {
+    id: o.id === undefined ? randomUUID() : checkName(`${argument}.id`, o.id),
+    fresh: o.id === undefined,
+    data: json,
+    priority: o.priority === undefined ? 0 : checkInteger(`${argument}.priority`, o.priority, -1000, 1000),
+    delay: o.delay === undefined || o.delay === 0 ? 0 : checkPositiveDuration(`${argument}.delay`, o.delay),
+    attempts: o.attempts === undefined ? 1 : checkInteger(`${argument}.attempts`, o.attempts, 1, 1_000_000),
+    backoff: backoff && { delay: backoff.delay as number, factor: backoff.factor, max: backoff.max },
+    timeout: o.timeout === undefined ? 0 : checkPositiveDuration(`${argument}.timeout`, o.timeout),
+  };
+}
