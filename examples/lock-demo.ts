@@ -3,6 +3,7 @@
 // and the others carry on once its lease ends. Run: npm run demo:lock
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import IORedis from 'ioredis';
 import { Tusker } from '../src/index';
 import { redisForExample } from './support/redis';
 
@@ -17,7 +18,7 @@ type Report = { worker: number; pid: number; token: number; start: number; end: 
 async function worker(id: number): Promise<void> {
   const tusker = new Tusker({ connection: process.env.DEMO_URL, prefix: process.env.DEMO_PREFIX });
   const mutex = tusker.mutex(LOCK, { ttl: TTL });
-  // every worker starts contending at the same moment, so the first holder finds the others in line
+  // every worker starts contending at the same moment
   process.send?.({ type: 'ready' });
   await new Promise((resolve) => process.once('message', resolve));
   for (let round = 0; round < ROUNDS; round++) {
@@ -25,6 +26,9 @@ async function worker(id: number): Promise<void> {
     const lease = await mutex.acquire({ wait: 30_000 });
     const start = Date.now();
     process.send?.({ type: 'holding', worker: id, pid: process.pid, token: lease.fencingToken });
+    // the first holder waits until every other worker is in the line in Redis, so the run shows
+    // the hand-over to the oldest waiter rather than a releaser that was simply quicker to ask again
+    if (lease.fencingToken === 1) await new Promise((resolve) => process.once('message', resolve));
     // the work: a real system would pass lease.fencingToken to the storage it writes to
     await new Promise((resolve) => setTimeout(resolve, WORK_MS));
     const report: Report = { worker: id, pid: process.pid, token: lease.fencingToken, start, end: Date.now() };
@@ -51,6 +55,13 @@ async function main(): Promise<void> {
   const line = new Set<number>();
   const children: ReturnType<typeof fork>[] = [];
   let ready = 0;
+  const admin = new IORedis(redis.url);
+  const waitForLine = async (length: number) => {
+    const deadline = Date.now() + 10_000;
+    while ((await admin.llen(`${prefix}:{l:${LOCK}}:waiters`)) < length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
   const exits = Array.from({ length: WORKERS }, (_, i) => {
     const id = i + 1;
     const child = fork(__filename, ['worker', String(id)], {
@@ -65,9 +76,20 @@ async function main(): Promise<void> {
         line.add(m.worker);
       } else if (m.type === 'holding') {
         line.delete(m.worker);
-        const others = [...line].sort((a, b) => a - b).map((w) => `worker ${w}`);
-        const waiting = others.length === 0 ? 'nobody waits' : `waiting: ${others.join(', ')}`;
-        console.log(`  ${time()}  worker ${m.worker} (pid ${m.pid}) holds the lock · fencing token ${m.token} · ${waiting}`);
+        const say = () => {
+          const others = [...line].sort((a, b) => a - b).map((w) => `worker ${w}`);
+          const waiting = others.length === 0 ? 'nobody waits' : `waiting: ${others.join(', ')}`;
+          console.log(`  ${time()}  worker ${m.worker} (pid ${m.pid}) holds the lock · fencing token ${m.token} · ${waiting}`);
+        };
+        if (m.token === 1) {
+          // the others' lines in Redis (the lock's documented waiters list, docs/keys.md), then go on
+          void waitForLine(WORKERS - 1).then(() => {
+            say();
+            child.send('proceed');
+          });
+          return;
+        }
+        say();
         // the second lock holder of the run crashes while it holds the lock
         if (m.token === 2 && !killed) {
           killed = { worker: m.worker, token: m.token };
@@ -81,6 +103,7 @@ async function main(): Promise<void> {
     return new Promise<void>((resolve) => child.once('exit', () => resolve()));
   });
   await Promise.all(exits);
+  admin.disconnect();
 
   reports.sort((a, b) => a.start - b.start);
   const overlaps = reports.filter((r, i) => i > 0 && r.start < (reports[i - 1] as Report).end).length;
