@@ -2,8 +2,9 @@ import { Service } from './lifecycle';
 import type { TimerHandle, Timers } from './timers';
 
 /**
- * Keeps one lease alive and says when it can no longer be guaranteed. Any lease (a lock, later a
- * claimed job, a processing task, a run-once attempt) uses it the same way.
+ * Keeps one lease alive and says when it can no longer be guaranteed. Any lease (a lock, a claimed
+ * job, a processing task, a run-once attempt) uses it the same way; handlers get it through
+ * core/run-under-lease.ts.
  *
  * - Renews about every ttl/3 (when two thirds of the lease remain), if `autoExtend`.
  * - Gives up at the local deadline minus a safety margin of ttl/10: the holder is told to stop

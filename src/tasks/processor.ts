@@ -14,8 +14,9 @@ import type { Claimed, TaskScripts } from './scripts';
  * Claiming: a claim script takes the oldest released task and gives it a processing lease in one
  * step, so a task is never in no state if the process dies.
  *
- * Handling: the lease is renewed while the handler runs (unless `autoExtend` is off); the
- * handler's `signal` aborts if the lease is lost (TaskLostError) or the processor stops. The
+ * Handling (core/run-under-lease.ts): the lease is renewed while the handler runs (unless
+ * `autoExtend` is off); the handler's `signal` aborts if the lease is lost (TaskLostError) or the
+ * processor stops, and the attempt then ends as failed without waiting for the handler. The
  * outcome is recorded only while this claim still owns the task.
  */
 
