@@ -12,11 +12,11 @@ import type { ClaimedRow, QueueScripts } from './scripts';
  * (src/internal/claim-loop.ts), and recovers claims of dead workers and promotes delayed jobs
  * while it runs.
  *
- * Handling (core/run-under-lease.ts): the claim's lease is renewed while the handler runs; the job's `signal` aborts when
- * the lease is lost, the job's `timeout` passes or the processor stops. The handler's result
- * finishes the job, a throw fails the attempt (its message becomes the job's `error`), and a
- * handler the processor stopped hands its job back unused. Outcomes are recorded only while the
- * claim still owns the job.
+ * Handling (core/run-under-lease.ts): the claim's lease is renewed while the handler runs; the
+ * job's `signal` aborts when the lease is lost, the job's `timeout` passes or the processor stops.
+ * The handler's result finishes the job, a throw fails the attempt (its message becomes the job's
+ * `error`), and a handler the processor stopped hands its job back unused. Outcomes are recorded
+ * only while the claim still owns the job.
  */
 
 /** What `queue.process(handler)` runs for each job. */
