@@ -1,6 +1,6 @@
 import { fromRedisError } from '../errors';
-import { LeaseWatchdog } from '../internal/lease-watchdog';
-import type { Timers } from '../internal/timers';
+import { LeaseWatchdog, type LeaseWatchdogOptions } from '../internal/lease-watchdog';
+import type { TimerHandle, Timers } from '../internal/timers';
 import type { HeldLease } from './held-lease';
 
 /**
@@ -25,18 +25,11 @@ import type { HeldLease } from './held-lease';
  * lease, where the write was refused on purpose — is never retried and reaches the caller.
  */
 
-export interface LeaseRunInit {
-  readonly timers: Timers;
+/** The watchdog's options (ttl, autoExtend, timers, renew, isLost: see internal/lease-watchdog.ts) and the run's. */
+export interface LeaseRunInit extends Omit<LeaseWatchdogOptions, 'onLost'> {
   readonly lease: HeldLease;
-  /** Lease length in ms (the watchdog renews at about a third, gives up a tenth before the end). */
-  readonly ttl: number;
-  readonly autoExtend: boolean;
   /** Local deadline (see `localDeadline`). */
   readonly deadline: number;
-  /** Renew the lease; resolves with the new local deadline. */
-  renew(): Promise<number>;
-  /** True when a renewal error means the lease is gone. */
-  isLost(error: unknown): boolean;
   /** The reason the lease aborts with once lost (`error`: the renewal's, undefined at the deadline). */
   lostError(error: unknown): unknown;
   /** ms; 0 or undefined: none. */
@@ -52,50 +45,47 @@ export const WRITE_TRIES = 10;
 
 export function runUnderLease<R>(init: LeaseRunInit, handler: () => R | PromiseLike<R>): LeaseRunResult<R> | Promise<LeaseRunResult<R>> {
   const { timers, lease } = init;
-  const watchdog = new LeaseWatchdog(
-    {
-      ttl: init.ttl,
-      autoExtend: init.autoExtend,
-      timers,
-      renew: init.renew,
-      isLost: init.isLost,
-      onLost: (_, error) => lease.abort(init.lostError(error)),
-    },
-    init.deadline,
-  );
+  const watchdog = new LeaseWatchdog(init, init.deadline, (_, error) => lease.abort(init.lostError(error)));
   lease.watchedBy(watchdog);
   watchdog.start();
   const ms = init.timeLimit ?? 0;
   const limit = ms > 0 ? timers.after(ms, () => lease.abort(init.timeLimitError?.() ?? new Error(`timed out after ${ms} ms`))) : undefined;
-  const end = <T extends LeaseRunResult<R>>(result: T): T => {
-    limit?.cancel();
-    void watchdog.stop();
-    return result;
-  };
   let ran: R | PromiseLike<R>;
   try {
     ran = handler();
   } catch (error) {
-    return end({ failed: true, error });
+    return ended(watchdog, limit, { failed: true, error });
   }
-  if (typeof (ran as Partial<PromiseLike<R>> | null | undefined)?.then !== 'function') return end({ failed: false, value: ran as R });
+  if (typeof (ran as Partial<PromiseLike<R>> | null | undefined)?.then !== 'function') return ended(watchdog, limit, { failed: false, value: ran as R });
   return lease.race(ran as PromiseLike<R>).then(
-    (value) => end({ failed: false, value }),
-    (error: unknown) => end({ failed: true, error }),
+    (value) => ended(watchdog, limit, { failed: false, value }),
+    (error: unknown) => ended(watchdog, limit, { failed: true, error }),
   );
+}
+
+function ended<T>(watchdog: LeaseWatchdog, limit: TimerHandle | undefined, result: T): T {
+  limit?.cancel();
+  void watchdog.stop();
+  return result;
 }
 
 /**
  * Write an outcome; retried on ConnectionError only (see the opening note). The first try is sent
  * synchronously, so it is queued before anything the caller sends next.
  */
-export async function writeOutcome<T>(timers: Timers, write: () => Promise<T>): Promise<T> {
+export function writeOutcome<T>(timers: Timers, write: () => Promise<T>): Promise<T> {
+  // the usual case (written at first try) costs one promise, no async frame: the queue's hot path
+  return write().catch((error: unknown) => retryWrite(timers, write, error));
+}
+
+async function retryWrite<T>(timers: Timers, write: () => Promise<T>, error: unknown): Promise<T> {
   for (let tries = 1; ; tries++) {
+    if (tries >= WRITE_TRIES || fromRedisError(error).code !== 'ERR_CONNECTION') throw error;
+    await new Promise<void>((resolve) => timers.after(WRITE_RETRY_MS, resolve));
     try {
       return await write();
-    } catch (error) {
-      if (tries >= WRITE_TRIES || fromRedisError(error).code !== 'ERR_CONNECTION') throw error;
-      await new Promise<void>((resolve) => timers.after(WRITE_RETRY_MS, resolve));
+    } catch (next) {
+      error = next;
     }
   }
 }

@@ -26,22 +26,27 @@ export interface LeaseWatchdogOptions {
   renew(): Promise<number>;
   /** True when a renewal error means the lease is gone (no point retrying). */
   isLost(error: unknown): boolean;
-  /** Called once, when the lease can no longer be guaranteed. */
-  onLost(reason: 'not-owner' | 'deadline', error: unknown): void;
+  /** Called once, when the lease can no longer be guaranteed (or given to the constructor). */
+  readonly onLost?: OnLeaseLost;
 }
+
+export type OnLeaseLost = (reason: 'not-owner' | 'deadline', error: unknown) => void;
 
 const ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get as (this: AbortSignal) => boolean;
 const REASON = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')?.get as (this: AbortSignal) => unknown;
 
 export class LeaseWatchdog extends Service {
   readonly #o: LeaseWatchdogOptions;
+  readonly #onLost: OnLeaseLost;
   #deadline: number;
   /** One timer at a time: the next renewal, a retry, or the give-up time, whichever comes first. */
   #timer: TimerHandle | undefined;
 
-  constructor(options: LeaseWatchdogOptions, deadline: number) {
+  /** `onLost` beside the options lets a caller pass options it shares with others (core/run-under-lease). */
+  constructor(options: LeaseWatchdogOptions, deadline: number, onLost: OnLeaseLost = options.onLost ?? (() => undefined)) {
     super();
     this.#o = options;
+    this.#onLost = onLost;
     this.#deadline = deadline;
   }
 
@@ -107,7 +112,7 @@ export class LeaseWatchdog extends Service {
   #lose(reason: 'not-owner' | 'deadline', error: unknown): void {
     if (!this.running) return;
     void this.stop();
-    this.#o.onLost(reason, error);
+    this.#onLost(reason, error);
   }
 
   protected onStart(): void {
