@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, Tusker } from '../../src/index';
+import { Tusker } from '../../src/index';
+import { expectInvalidArgument } from '../support/invalid';
 import { freePort } from '../support/redis-server';
 
 /**
@@ -13,16 +14,9 @@ describe('unknown option keys', async () => {
   afterAll(() => tusker.close());
 
   const refused = async (argument: string, suggestion: string | undefined, run: () => unknown) => {
-    let error: unknown;
-    try {
-      await run();
-    } catch (e) {
-      error = e;
-    }
-    expect(error, argument).toBeInstanceOf(InvalidArgumentError);
-    expect(error, argument).toMatchObject({ argument });
-    if (suggestion) expect((error as Error).message, argument).toContain(`did you mean '${suggestion}'?`);
-    else expect((error as Error).message, argument).not.toContain('did you mean');
+    const error = await expectInvalidArgument(argument, run);
+    if (suggestion) expect(error.message, argument).toContain(`did you mean '${suggestion}'?`);
+    else expect(error.message, argument).not.toContain('did you mean');
   };
   const handler = () => undefined;
 

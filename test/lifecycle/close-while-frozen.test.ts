@@ -21,11 +21,7 @@ function outcome(call: Promise<unknown>, ms = 20_000): Promise<unknown> {
  * wait for their 10 s timeout, longer than close() waits.
  */
 describe('close() while Redis is frozen', () => {
-  let frozen: number | undefined;
-  afterEach(() => {
-    if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
-    frozen = undefined;
-  });
+  afterEach(() => redis.server.thaw());
 
   it('a queued acquire and a running once (whose fn ignores its signal) settle with ClosedError before close() resolves', async () => {
     const t = redis.tusker();
@@ -43,8 +39,7 @@ describe('close() while Redis is frozen', () => {
     });
     await started;
 
-    frozen = Number(/process_id:(\d+)/.exec(await raw.info('server'))?.[1]);
-    process.kill(frozen, 'SIGSTOP');
+    redis.server.freeze();
     let closed = false;
     const closing = t.close().then(() => (closed = true));
     const settled = await Promise.all([outcome(waiting), outcome(once)]);

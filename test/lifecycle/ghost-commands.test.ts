@@ -11,16 +11,8 @@ const redis = useRedis();
  * caller was promised it holds nothing afterwards.
  */
 describe('ghost commands: a lock call that rejected leaves nothing behind once a frozen Redis resumes', () => {
-  let frozen: number | undefined;
-  const freeze = async () => {
-    const info = await redis.redis().info('server');
-    frozen = Number(/process_id:(\d+)/.exec(info)?.[1]);
-    process.kill(frozen, 'SIGSTOP');
-  };
-  const thaw = () => {
-    if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
-    frozen = undefined;
-  };
+  const freeze = async () => redis.server.freeze();
+  const thaw = () => redis.server.thaw();
   afterEach(thaw);
 
   /** A Tusker whose commands time out after 300 ms (the default is 10 s), closed after the test. */
@@ -75,24 +67,18 @@ describe('ghost commands: a lock call that rejected leaves nothing behind once a
 });
 
 describe('ghost commands: a publish that rejected says which job may exist', () => {
-  let frozen: number | undefined;
-  afterEach(() => {
-    if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
-    frozen = undefined;
-  });
+  afterEach(() => redis.server.thaw());
 
   it('the ConnectionError names the job id; publishing again with it does not create a second job', async () => {
     const t = new Tusker({ connection: { host: '127.0.0.1', port: redis.server.port, commandTimeout: 300 }, prefix: redis.prefix });
     try {
       const q = t.queue<{ n: number }>('ghosts');
       await q.publish({ n: 0 }); // connected, the script loaded (else the late command meets NOSCRIPT)
-      frozen = Number(/process_id:(\d+)/.exec(await redis.redis().info('server'))?.[1]);
-      process.kill(frozen, 'SIGSTOP');
+      redis.server.freeze();
       const failure = (await q.publish({ n: 1 }).catch((error: unknown) => error)) as ConnectionError;
       expect(failure).toBeInstanceOf(ConnectionError);
       expect(typeof failure.jobId).toBe('string');
-      process.kill(frozen, 'SIGCONT');
-      frozen = undefined;
+      redis.server.thaw();
       // the command ran when Redis resumed: the job exists although publish() rejected
       expect(await q.getJob(failure.jobId as string)).toMatchObject({ state: 'available', data: { n: 1 } });
       expect(await q.publish({ n: 1 }, { id: failure.jobId })).toEqual({ id: failure.jobId, created: false });

@@ -20,6 +20,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Start the server again on the same port (after `kill`), with an empty dataset. */
   restart(): Promise<void>;
+  /** Pause the server (SIGSTOP): it keeps its connections and answers nothing, as a frozen host would. */
+  freeze(): void;
+  /** Let a frozen server go on (SIGCONT). Safe to call when it is not frozen. */
+  thaw(): void;
 }
 
 const running = new Set<ChildProcess>();
@@ -56,12 +60,18 @@ export async function startRedisServer(): Promise<RedisServer> {
     try {
       let child = await launch(binary, port, dir);
       let stopped = false;
+      let frozen = false;
+      const thaw = () => {
+        if (frozen) child.kill('SIGCONT');
+        frozen = false;
+      };
       return {
         port,
         url: `redis://127.0.0.1:${port}`,
         async stop() {
           if (stopped) return;
           stopped = true;
+          thaw(); // a stopped process would not see SIGTERM
           await terminate(child);
           rmSync(dir, { recursive: true, force: true });
         },
@@ -70,8 +80,14 @@ export async function startRedisServer(): Promise<RedisServer> {
         },
         async restart() {
           await terminate(child, 'SIGKILL');
+          frozen = false;
           child = await launch(binary, port, dir);
         },
+        freeze() {
+          child.kill('SIGSTOP');
+          frozen = true;
+        },
+        thaw,
       };
     } catch (error) {
       // another process may have taken the port between our probe and redis-server's bind
