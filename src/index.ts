@@ -7,7 +7,7 @@ export { Lease } from './lock/lease';
 export type { OnceOptions, OnceResult, PairedOptions, PairedResult } from './lease/once';
 export type { AttemptContext, AttemptEvent } from './lease/attempt-run';
 export { TaskGroup } from './tasks/task-group';
-export type { TaskGroupOptions, CloseOptions, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TaskEvents } from './tasks/task-group';
+export type { TaskGroupOptions, CloseOptions, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TaskEvents } from './tasks/options';
 export type { PartLeaseOptions } from './tasks/part-locks';
 export { TaskProcessor } from './tasks/processor';
 export type { TaskHandler, TaskHandlerContext } from './tasks/processor';

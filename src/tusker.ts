@@ -8,7 +8,8 @@ import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
 import { runOnce, runPaired, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './lease/once';
 import type { AttemptContext } from './lease/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
-import { TaskGroup, type TaskGroupOptions } from './tasks/task-group';
+import type { TaskGroupOptions } from './tasks/options';
+import { TaskGroup } from './tasks/task-group';
 import type { QueueOptions } from './queue/options';
 import { Queue } from './queue/queue';
 
