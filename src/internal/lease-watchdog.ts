@@ -2,9 +2,8 @@ import { Service } from './lifecycle';
 import type { TimerHandle, Timers } from './timers';
 
 /**
- * Keeps one lease alive and says when it can no longer be guaranteed. Any lease (a lock, a claimed
- * job, a processing task, a run-once attempt) uses it the same way; handlers get it through
- * core/run-under-lease.ts.
+ * Keeps one lease alive and says when it can no longer be guaranteed. Any lease (a lock, later a
+ * claimed job, a processing task, a run-once attempt) uses it the same way.
  *
  * - Renews about every ttl/3 (when two thirds of the lease remain), if `autoExtend`.
  * - Gives up at the local deadline minus a safety margin of ttl/10: the holder is told to stop
@@ -26,27 +25,22 @@ export interface LeaseWatchdogOptions {
   renew(): Promise<number>;
   /** True when a renewal error means the lease is gone (no point retrying). */
   isLost(error: unknown): boolean;
-  /** Called once, when the lease can no longer be guaranteed (or given to the constructor). */
-  readonly onLost?: OnLeaseLost;
+  /** Called once, when the lease can no longer be guaranteed. */
+  onLost(reason: 'not-owner' | 'deadline', error: unknown): void;
 }
-
-export type OnLeaseLost = (reason: 'not-owner' | 'deadline', error: unknown) => void;
 
 const ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get as (this: AbortSignal) => boolean;
 const REASON = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')?.get as (this: AbortSignal) => unknown;
 
 export class LeaseWatchdog extends Service {
   readonly #o: LeaseWatchdogOptions;
-  readonly #onLost: OnLeaseLost;
   #deadline: number;
   /** One timer at a time: the next renewal, a retry, or the give-up time, whichever comes first. */
   #timer: TimerHandle | undefined;
 
-  /** `onLost` beside the options lets a caller pass options it shares with others (core/run-under-lease). */
-  constructor(options: LeaseWatchdogOptions, deadline: number, onLost: OnLeaseLost = options.onLost ?? (() => undefined)) {
+  constructor(options: LeaseWatchdogOptions, deadline: number) {
     super();
     this.#o = options;
-    this.#onLost = onLost;
     this.#deadline = deadline;
   }
 
@@ -112,7 +106,7 @@ export class LeaseWatchdog extends Service {
   #lose(reason: 'not-owner' | 'deadline', error: unknown): void {
     if (!this.running) return;
     void this.stop();
-    this.#onLost(reason, error);
+    this.#o.onLost(reason, error);
   }
 
   protected onStart(): void {

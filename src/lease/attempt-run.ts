@@ -1,6 +1,5 @@
-import { HeldLease, localDeadline } from '../core/held-lease';
-import { runUnderLease, writeOutcome } from '../core/run-under-lease';
-import { AttemptLostError, ClosedError, fromRedisError } from '../errors';
+import { AttemptLostError, ClosedError, TuskerError, fromRedisError } from '../errors';
+import { LeaseWatchdog } from '../internal/lease-watchdog';
 import { newOwnerId } from '../internal/owner-id';
 import type { ServiceSet } from '../internal/lifecycle';
 import type { TimerHandle, Timers } from '../internal/timers';
@@ -81,6 +80,9 @@ const OWN_RETRY_DELAY_MS = 250;
 /** A standby's claim that cannot reach Redis is retried this often, this many times (about 5 s). */
 const CLAIM_RETRY_MS = 250;
 const CLAIM_TRIES = 20;
+/** How often a failed `finish` is retried while Redis is unreachable. */
+const FINISH_RETRY_MS = 200;
+const FINISH_TRIES = 10;
 
 export class AttemptRun {
   readonly #i: AttemptRunInit;
@@ -95,8 +97,9 @@ export class AttemptRun {
   #watching = -1;
   readonly #mine = new Set<number>();
   #settle!: { resolve(result: AttemptRunResult): void; reject(error: unknown): void };
-  /** The running attempt's lease: aborted when the caller gives up. */
-  #attemptLease: HeldLease | undefined;
+  #attemptWatchdog: LeaseWatchdog | undefined;
+  /** Aborts the running attempt when the caller gives up. */
+  #callerGaveUp: AbortController | undefined;
   #leaving: unknown;
   readonly #onEvent = (message: string): void => this.#event(message);
   readonly #onAbort = (): void => this.#leave(this.#i.signal?.reason);
@@ -117,7 +120,7 @@ export class AttemptRun {
         await done.then(noop, noop);
       },
       abandon: () => {
-        this.#attemptLease?.abort(new ClosedError('once'));
+        void this.#attemptWatchdog?.stop();
         this.#fail(new ClosedError('once'));
       },
     };
@@ -174,7 +177,7 @@ export class AttemptRun {
   #leave(reason: unknown): void {
     if (this.#state === 'over') return;
     this.#leaving = reason;
-    if (this.#state === 'running') this.#attemptLease?.abort(reason);
+    if (this.#state === 'running') this.#callerGaveUp?.abort(reason);
     else this.#fail(reason);
   }
 
@@ -265,37 +268,48 @@ export class AttemptRun {
     const lastAttempt = maxAttempts > 0 && attempt >= maxAttempts;
     this.#emit({ type: 'acquired', attempt, lastAttempt, tookOver: reply.tookOver });
 
-    const lease = new HeldLease();
-    this.#attemptLease = lease;
-    const context: AttemptContext = {
-      attempt,
-      lastAttempt,
-      get signal() {
-        return lease.signal;
-      },
-      fencingToken: reply.token,
-    };
-    const ran = await runUnderLease(
+    const controller = new AbortController();
+    this.#callerGaveUp = controller;
+    let onLost!: () => void;
+    const lost = new Promise<'lost'>((resolve) => (onLost = () => resolve('lost')));
+    const watchdog = new LeaseWatchdog(
       {
-        timers,
-        lease,
         ttl: leaseMs,
         autoExtend,
-        deadline: localDeadline(reply, reply.deadline),
+        timers,
         renew: async () => {
           const r = await scripts.renew(owner, attempt);
-          return localDeadline(r, r.deadline);
+          return r.sentAt + (r.deadline - r.serverNow);
         },
         isLost: (error) => error instanceof AttemptLostError,
-        lostError: () => new AttemptLostError(key, attempt),
+        onLost: () => {
+          controller.abort(new AttemptLostError(key, attempt));
+          onLost();
+        },
       },
-      // a claim read after a pause may be past its deadline already: then fn does not start
-      () => (lease.aborted ? Promise.reject(lease.reason) : this.#i.fn(context)),
+      reply.sentAt + (reply.deadline - reply.serverNow),
     );
-    this.#attemptLease = undefined;
-    const wasLost = ran.failed && lease.reason instanceof AttemptLostError;
-    const outcome = ran.failed ? 'failed' : 'done';
-    const error = ran.failed && !wasLost ? ran.error : undefined;
+    watchdog.start();
+    this.#attemptWatchdog = watchdog;
+
+    let outcome: 'done' | 'failed' = 'failed';
+    let error: unknown;
+    let wasLost = false;
+    try {
+      const context: AttemptContext = { attempt, lastAttempt, signal: watchdog.watch(controller.signal), fencingToken: reply.token };
+      // a claim read after a pause may be past its deadline already: then fn does not start
+      const ran = Promise.resolve().then(async () => {
+        if (watchdog.check()) return 'lost' as const;
+        await this.#i.fn(context);
+        return 'ok' as const;
+      });
+      const settled = await Promise.race([ran, lost]);
+      if (settled === 'lost') wasLost = true;
+      else outcome = 'done';
+    } catch (e) {
+      error = e;
+    }
+    await watchdog.stop();
     if (this.#leaving !== undefined && outcome !== 'done') {
       // the caller gave up during the attempt: hand it back so a standby can go on
       await this.#finish(owner, attempt, 'failed').catch(() => undefined);
@@ -325,8 +339,16 @@ export class AttemptRun {
     this.#scheduleCheck(Math.min(OWN_RETRY_DELAY_MS, leaseMs / 4), 'failed');
   }
 
-  /** `finish`, retried while Redis is unreachable (the outcome matters to the others). */
-  #finish(owner: string, attempt: number, outcome: 'done' | 'failed'): Promise<'done' | 'run' | 'max'> {
-    return writeOutcome(this.#i.timers, () => this.#i.scripts.finish(owner, attempt, outcome));
+  /** `finish`, retried for a while when Redis is unreachable (the outcome matters to the others). */
+  async #finish(owner: string, attempt: number, outcome: 'done' | 'failed'): Promise<'done' | 'run' | 'max'> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.#i.scripts.finish(owner, attempt, outcome);
+      } catch (error) {
+        if (error instanceof TuskerError && error.code !== 'ERR_CONNECTION') throw error;
+        if (tries >= FINISH_TRIES) throw error;
+        await new Promise<void>((resolve) => this.#i.timers.after(FINISH_RETRY_MS, resolve));
+      }
+    }
   }
 }
