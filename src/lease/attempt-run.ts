@@ -93,7 +93,6 @@ export class AttemptRun {
   #checkAgain = false;
   #recheck: TimerHandle | undefined;
   /** Owner id of the latest claim: a fresh one per attempt. */
-  #owner = '';
   #watching = -1;
   readonly #mine = new Set<number>();
   #settle!: { resolve(result: AttemptRunResult): void; reject(error: unknown): void };
@@ -199,7 +198,10 @@ export class AttemptRun {
   /** Claim the next attempt, or learn who runs it, or learn that the task is over. One at a time. */
   async #check(reason?: 'failed' | 'lease-ended' | 'reconnected', attempt?: number): Promise<void> {
     if (this.#state === 'over' || this.#state === 'running') return;
-    if (this.#state === 'checking' && reason !== undefined && this.#busyChecking) {
+    // one claim in flight at a time: a second one would take a new owner id while the first's
+    // reply (possibly ACQUIRED) is on its way, and that attempt would then renew and finish under
+    // the wrong owner (lost, and run again elsewhere)
+    if (this.#busyChecking) {
       this.#checkAgain = true;
       return;
     }
@@ -207,8 +209,9 @@ export class AttemptRun {
     this.#state = 'checking';
     this.#busyChecking = true;
     let reply: ClaimReply;
+    const owner = newOwnerId();
     try {
-      reply = await this.#i.scripts.claim(this.#nextOwner());
+      reply = await this.#i.scripts.claim(owner);
     } catch (error) {
       this.#busyChecking = false;
       const failure = fromRedisError(error);
@@ -223,7 +226,7 @@ export class AttemptRun {
     this.#claimFailures = 0;
     if (this.#over) {
       // the caller left while the claim was in flight; an attempt it won is handed back at once
-      if (reply.state === 'ACQUIRED') void this.#finish(this.#owner, reply.attempt, 'failed').catch(() => undefined);
+      if (reply.state === 'ACQUIRED') void this.#finish(owner, reply.attempt, 'failed').catch(() => undefined);
       return;
     }
     switch (reply.state) {
@@ -243,7 +246,8 @@ export class AttemptRun {
         }
         return;
       case 'ACQUIRED':
-        return this.#runAttempt(reply);
+        this.#checkAgain = false; // events while it runs are about this attempt, or ignored
+        return this.#runAttempt(reply, owner);
     }
   }
 
@@ -252,14 +256,8 @@ export class AttemptRun {
     return this.#state === 'over';
   }
 
-  #nextOwner(): string {
-    this.#owner = newOwnerId();
-    return this.#owner;
-  }
-
-  async #runAttempt(reply: Extract<ClaimReply, { state: 'ACQUIRED' }>): Promise<void> {
+  async #runAttempt(reply: Extract<ClaimReply, { state: 'ACQUIRED' }>, owner: string): Promise<void> {
     const { scripts, timers, leaseMs, maxAttempts, autoExtend, key } = this.#i;
-    const owner = this.#owner;
     const { attempt } = reply;
     this.#state = 'running';
     this.#checkAgain = false;
