@@ -2,8 +2,9 @@ import { Service } from './lifecycle';
 import type { TimerHandle, Timers } from './timers';
 
 /**
- * Keeps one lease alive and says when it can no longer be guaranteed. Any lease (a lock, later a
- * claimed job, a processing task, a run-once attempt) uses it the same way.
+ * Keeps one lease alive and says when it can no longer be guaranteed. Any lease (a lock, a claimed
+ * job, a processing task, a run-once attempt) uses it the same way; handlers get it through
+ * core/run-under-lease.ts.
  *
  * - Renews about every ttl/3 (when two thirds of the lease remain), if `autoExtend`.
  * - Gives up at the local deadline minus a safety margin of ttl/10: the holder is told to stop
@@ -25,22 +26,27 @@ export interface LeaseWatchdogOptions {
   renew(): Promise<number>;
   /** True when a renewal error means the lease is gone (no point retrying). */
   isLost(error: unknown): boolean;
-  /** Called once, when the lease can no longer be guaranteed. */
-  onLost(reason: 'not-owner' | 'deadline', error: unknown): void;
+  /** Called once, when the lease can no longer be guaranteed (or given to the constructor). */
+  readonly onLost?: OnLeaseLost;
 }
+
+export type OnLeaseLost = (reason: 'not-owner' | 'deadline', error: unknown) => void;
 
 const ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get as (this: AbortSignal) => boolean;
 const REASON = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')?.get as (this: AbortSignal) => unknown;
 
 export class LeaseWatchdog extends Service {
   readonly #o: LeaseWatchdogOptions;
+  readonly #onLost: OnLeaseLost;
   #deadline: number;
   /** One timer at a time: the next renewal, a retry, or the give-up time, whichever comes first. */
   #timer: TimerHandle | undefined;
 
-  constructor(options: LeaseWatchdogOptions, deadline: number) {
+  /** `onLost` beside the options lets a caller pass options it shares with others (core/run-under-lease). */
+  constructor(options: LeaseWatchdogOptions, deadline: number, onLost: OnLeaseLost = options.onLost ?? (() => undefined)) {
     super();
     this.#o = options;
+    this.#onLost = onLost;
     this.#deadline = deadline;
   }
 
@@ -106,7 +112,7 @@ export class LeaseWatchdog extends Service {
   #lose(reason: 'not-owner' | 'deadline', error: unknown): void {
     if (!this.running) return;
     void this.stop();
-    this.#o.onLost(reason, error);
+    this.#onLost(reason, error);
   }
 
   protected onStart(): void {

@@ -1,5 +1,6 @@
-import { AttemptLostError, ClosedError, TuskerError, fromRedisError } from '../errors';
-import { LeaseWatchdog } from '../internal/lease-watchdog';
+import { HeldLease, localDeadline } from '../core/held-lease';
+import { runUnderLease, writeOutcome } from '../core/run-under-lease';
+import { AttemptLostError, ClosedError, fromRedisError } from '../errors';
 import { newOwnerId } from '../internal/owner-id';
 import type { ServiceSet } from '../internal/lifecycle';
 import type { TimerHandle, Timers } from '../internal/timers';
@@ -80,9 +81,6 @@ const OWN_RETRY_DELAY_MS = 250;
 /** A standby's claim that cannot reach Redis is retried this often, this many times (about 5 s). */
 const CLAIM_RETRY_MS = 250;
 const CLAIM_TRIES = 20;
-/** How often a failed `finish` is retried while Redis is unreachable. */
-const FINISH_RETRY_MS = 200;
-const FINISH_TRIES = 10;
 
 export class AttemptRun {
   readonly #i: AttemptRunInit;
@@ -96,9 +94,8 @@ export class AttemptRun {
   #watching = -1;
   readonly #mine = new Set<number>();
   #settle!: { resolve(result: AttemptRunResult): void; reject(error: unknown): void };
-  #attemptWatchdog: LeaseWatchdog | undefined;
-  /** Aborts the running attempt when the caller gives up. */
-  #callerGaveUp: AbortController | undefined;
+  /** The running attempt's lease: aborted when the caller gives up. */
+  #attemptLease: HeldLease | undefined;
   #leaving: unknown;
   readonly #onEvent = (message: string): void => this.#event(message);
   readonly #onAbort = (): void => this.#leave(this.#i.signal?.reason);
@@ -119,7 +116,7 @@ export class AttemptRun {
         await done.then(noop, noop);
       },
       abandon: () => {
-        void this.#attemptWatchdog?.stop();
+        this.#attemptLease?.abort(new ClosedError('once'));
         this.#fail(new ClosedError('once'));
       },
     };
@@ -176,7 +173,7 @@ export class AttemptRun {
   #leave(reason: unknown): void {
     if (this.#state === 'over') return;
     this.#leaving = reason;
-    if (this.#state === 'running') this.#callerGaveUp?.abort(reason);
+    if (this.#state === 'running') this.#attemptLease?.abort(reason);
     else this.#fail(reason);
   }
 
@@ -266,48 +263,37 @@ export class AttemptRun {
     const lastAttempt = maxAttempts > 0 && attempt >= maxAttempts;
     this.#emit({ type: 'acquired', attempt, lastAttempt, tookOver: reply.tookOver });
 
-    const controller = new AbortController();
-    this.#callerGaveUp = controller;
-    let onLost!: () => void;
-    const lost = new Promise<'lost'>((resolve) => (onLost = () => resolve('lost')));
-    const watchdog = new LeaseWatchdog(
+    const lease = new HeldLease();
+    this.#attemptLease = lease;
+    const context: AttemptContext = {
+      attempt,
+      lastAttempt,
+      get signal() {
+        return lease.signal;
+      },
+      fencingToken: reply.token,
+    };
+    const ran = await runUnderLease(
       {
+        timers,
+        lease,
         ttl: leaseMs,
         autoExtend,
-        timers,
+        deadline: localDeadline(reply, reply.deadline),
         renew: async () => {
           const r = await scripts.renew(owner, attempt);
-          return r.sentAt + (r.deadline - r.serverNow);
+          return localDeadline(r, r.deadline);
         },
         isLost: (error) => error instanceof AttemptLostError,
-        onLost: () => {
-          controller.abort(new AttemptLostError(key, attempt));
-          onLost();
-        },
+        lostError: () => new AttemptLostError(key, attempt),
       },
-      reply.sentAt + (reply.deadline - reply.serverNow),
-    );
-    watchdog.start();
-    this.#attemptWatchdog = watchdog;
-
-    let outcome: 'done' | 'failed' = 'failed';
-    let error: unknown;
-    let wasLost = false;
-    try {
-      const context: AttemptContext = { attempt, lastAttempt, signal: watchdog.watch(controller.signal), fencingToken: reply.token };
       // a claim read after a pause may be past its deadline already: then fn does not start
-      const ran = Promise.resolve().then(async () => {
-        if (watchdog.check()) return 'lost' as const;
-        await this.#i.fn(context);
-        return 'ok' as const;
-      });
-      const settled = await Promise.race([ran, lost]);
-      if (settled === 'lost') wasLost = true;
-      else outcome = 'done';
-    } catch (e) {
-      error = e;
-    }
-    await watchdog.stop();
+      () => (lease.aborted ? Promise.reject(lease.reason) : this.#i.fn(context)),
+    );
+    this.#attemptLease = undefined;
+    const wasLost = ran.failed && lease.reason instanceof AttemptLostError;
+    const outcome = ran.failed ? 'failed' : 'done';
+    const error = ran.failed && !wasLost ? ran.error : undefined;
     if (this.#leaving !== undefined && outcome !== 'done') {
       // the caller gave up during the attempt: hand it back so a standby can go on
       await this.#finish(owner, attempt, 'failed').catch(() => undefined);
@@ -337,16 +323,8 @@ export class AttemptRun {
     this.#scheduleCheck(Math.min(OWN_RETRY_DELAY_MS, leaseMs / 4), 'failed');
   }
 
-  /** `finish`, retried for a while when Redis is unreachable (the outcome matters to the others). */
-  async #finish(owner: string, attempt: number, outcome: 'done' | 'failed'): Promise<'done' | 'run' | 'max'> {
-    for (let tries = 1; ; tries++) {
-      try {
-        return await this.#i.scripts.finish(owner, attempt, outcome);
-      } catch (error) {
-        if (error instanceof TuskerError && error.code !== 'ERR_CONNECTION') throw error;
-        if (tries >= FINISH_TRIES) throw error;
-        await new Promise<void>((resolve) => this.#i.timers.after(FINISH_RETRY_MS, resolve));
-      }
-    }
+  /** `finish`, retried while Redis is unreachable (the outcome matters to the others). */
+  #finish(owner: string, attempt: number, outcome: 'done' | 'failed'): Promise<'done' | 'run' | 'max'> {
+    return writeOutcome(this.#i.timers, () => this.#i.scripts.finish(owner, attempt, outcome));
   }
 }

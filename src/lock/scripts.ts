@@ -1,3 +1,4 @@
+import type { ClockSample } from '../core/held-lease';
 import { scriptFailure, type ScriptContext } from '../errors';
 import type { LockKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
@@ -7,21 +8,10 @@ import type { Timers } from '../internal/timers';
 /**
  * Typed wrappers of the lock scripts (src/lua/lock/*.lua). Every reply carries the server time,
  * which with the local send time bounds the server/local clock offset: a lease's local deadline
- * is `sentAt + (deadline - serverNow)`, never later than the real one.
+ * is `sentAt + (deadline - serverNow)`, never later than the real one (core/held-lease's one conversion).
  */
 
-/** A pairing of local send time and server time from one reply: the clock-offset bound. */
-export interface ClockSample {
-  /** Local monotonic ms when the command was sent. */
-  readonly sentAt: number;
-  /** Server ms when the script ran. */
-  readonly serverNow: number;
-}
-
-/** Convert a server deadline to a local monotonic one that is never later than the real one. */
-export function localDeadline(sample: ClockSample, serverDeadline: number): number {
-  return sample.sentAt + (serverDeadline - sample.serverNow);
-}
+export { localDeadline, type ClockSample } from '../core/held-lease';
 
 /**
  * The lock was handed to a waiter of this instance: the call's reply carries the grant. With

@@ -1,6 +1,6 @@
 import { JobLostError } from '../errors';
 import { checkPositiveDuration } from '../internal/arguments';
-import type { LeaseWatchdog } from '../internal/lease-watchdog';
+import { HeldLease } from '../core/held-lease';
 import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
 
 /**
@@ -29,11 +29,8 @@ export class ClaimedJob<T = unknown> {
   readonly #owner: string;
   readonly #scripts: QueueScripts;
   readonly #lease: number;
-  // made only when someone reads `signal`: most handlers never do
-  #controller: AbortController | undefined;
-  #aborted = false;
-  #abortReason: unknown;
-  #onAbort: ((reason: unknown) => void) | undefined;
+  /** @internal The claim's signal (made only when read: most handlers never do), kept by a processor's watchdog. */
+  readonly held = new HeldLease();
   #expiresAt: number;
   #settled = false;
 
@@ -56,20 +53,7 @@ export class ClaimedJob<T = unknown> {
    * after this process was paused and before any timer ran.
    */
   get signal(): AbortSignal {
-    this.#watchdog?.check();
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#abortReason);
-      this.#watchdog?.watch(this.#controller.signal);
-    }
-    return this.#controller.signal;
-  }
-
-  #watchdog: LeaseWatchdog | undefined;
-
-  /** @internal The watchdog keeping this claim's lease (a processor's): `signal` checks its deadline on every read. */
-  watchedBy(watchdog: LeaseWatchdog): void {
-    this.#watchdog = watchdog;
+    return this.held.signal;
   }
 
   /** When the lease ends unless extended (server clock). */
@@ -115,24 +99,6 @@ export class ClaimedJob<T = unknown> {
     this.#expiresAt = Number(outcome[1]);
   }
 
-  /** @internal The lease cannot be kept any more: tell the handler to stop. */
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#abortReason = reason;
-    this.#controller?.abort(reason);
-    this.#onAbort?.(reason);
-  }
-
-  /** @internal Settles as `work` does, or rejects with the reason once the claim aborts. */
-  race<R>(work: PromiseLike<R>): Promise<R> {
-    if (this.#aborted) return Promise.reject(this.#abortReason);
-    return new Promise<R>((resolve, reject) => {
-      this.#onAbort = reject;
-      work.then(resolve, reject);
-    });
-  }
-
   async #settle(verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'return', arg: string = ''): Promise<{ outcome: unknown[]; serverNow: number }> {
     if (this.#settled) throw new JobLostError(this.id);
     const r = await this.#call(verb, arg);
@@ -146,7 +112,7 @@ export class ClaimedJob<T = unknown> {
     } catch (error) {
       if (error instanceof JobLostError) {
         this.#settled = true;
-        this.abort(error);
+        this.held.abort(error);
       }
       throw error;
     }

@@ -1,6 +1,7 @@
 import { JobLostError } from '../errors';
 import { ClaimLoop } from '../internal/claim-loop';
-import { LeaseWatchdog } from '../internal/lease-watchdog';
+import { localDeadline } from '../core/held-lease';
+import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { Timers } from '../internal/timers';
 import type { RedisClient } from '../redis/connection';
 import { ClaimedJob } from './claimed-job';
@@ -11,11 +12,11 @@ import type { ClaimedRow, QueueScripts } from './scripts';
  * (src/internal/claim-loop.ts), and recovers claims of dead workers and promotes delayed jobs
  * while it runs.
  *
- * Handling: the claim's lease is renewed while the handler runs; the job's `signal` aborts when
- * the lease is lost, the job's `timeout` passes or the processor stops. The handler's result
- * finishes the job, a throw fails the attempt (its message becomes the job's `error`), and a
- * handler the processor stopped hands its job back unused. Outcomes are recorded only while the
- * claim still owns the job.
+ * Handling (core/run-under-lease.ts): the claim's lease is renewed while the handler runs; the
+ * job's `signal` aborts when the lease is lost, the job's `timeout` passes or the processor stops.
+ * The handler's result finishes the job, a throw fails the attempt (its message becomes the job's
+ * `error`), and a handler the processor stopped hands its job back unused. Outcomes are recorded
+ * only while the claim still owns the job.
  */
 
 /** What `queue.process(handler)` runs for each job. */
@@ -84,41 +85,36 @@ export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> {
     if (!this.#watchingStop) {
       this.#watchingStop = true;
       stopping.addEventListener('abort', () => {
-        for (const j of inFlight) j.abort(stopping.reason);
+        for (const j of inFlight) j.held.abort(stopping.reason);
       }, { once: true });
     }
     inFlight.add(job);
-    const watchdog = new LeaseWatchdog(
+    const running = runUnderLease(
       {
+        timers,
+        lease: job.held,
         ttl: lease,
         autoExtend: true,
-        timers,
+        deadline: localDeadline(row, row.deadline),
         renew: async () => {
           const sent = timers.now();
           await job.extend(lease);
           return sent + lease; // from the send time: never later than the server's deadline
         },
         isLost: (error) => error instanceof JobLostError,
-        onLost: (_, error) => job.abort(error ?? new JobLostError(job.id)),
+        lostError: (error) => error ?? new JobLostError(job.id),
+        timeLimit: row.timeout,
+        timeLimitError: () => new Error(`job timed out after ${row.timeout} ms`),
       },
-      row.sentAt + (row.deadline - row.serverNow),
+      () => handler(job),
     );
-    job.watchedBy(watchdog);
-    watchdog.start();
-    const limit = row.timeout > 0 ? timers.after(row.timeout, () => job.abort(new Error(`job timed out after ${row.timeout} ms`))) : undefined;
+    // a handler that returned at once costs no await here
+    const ran = running instanceof Promise ? await running : running;
+    inFlight.delete(job);
     let result: unknown;
     let failed: unknown;
-    try {
-      const ran = handler(job);
-      // a handler that returns at once costs no promise; one still running loses the race
-      // when its job aborts (lost lease, timeout, stopping processor)
-      result = typeof (ran as Partial<PromiseLike<unknown>> | null | undefined)?.then === 'function' ? await job.race(ran as PromiseLike<unknown>) : ran;
-    } catch (error) {
-      failed = error ?? new Error('handler failed');
-    }
-    inFlight.delete(job);
-    limit?.cancel();
-    void watchdog.stop();
+    if (ran.failed) failed = ran.error ?? new Error('handler failed');
+    else result = ran.value;
     let json = '';
     if (failed === undefined) {
       try {
@@ -127,29 +123,31 @@ export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> {
         failed = new Error(`the handler's result is not JSON-serialisable: ${String(error)}`);
       }
     }
-    let outcome: Promise<unknown>;
+    let outcome: () => Promise<unknown>;
     if (failed instanceof JobLostError) {
       // the lease could not be kept (this process or Redis stalled, or another worker has the
       // job): the attempt did not fail. Left to the reaper, as a dead worker's claim would be,
       // counted against maxStalls — a handler that itself blocks the process cannot loop for ever.
-      outcome = Promise.resolve();
+      outcome = () => Promise.resolve();
     } else if (stopping.aborted && failed !== undefined) {
       // the processor stopped the handler: hand the job back, it did not fail
-      outcome = job.handBack();
-    } else if (failed === undefined) outcome = job.finishSerialized(json);
+      outcome = () => job.handBack();
+    } else if (failed === undefined) outcome = () => job.finishSerialized(json);
     else {
       // the message, as users read it in getJob().error, 'failed' events and JobFailedError: a
       // stack would be mostly this library's frames
-      outcome = job.fail(failed instanceof Error ? failed.message : String(failed)).then((r) => {
+      const message = failed instanceof Error ? failed.message : String(failed);
+      outcome = () => job.fail(message).then((r) => {
         // the retry is due after its backoff: promote it then, not at the next periodic pass
         if (r.state === 'delayed') this.#p.onRetryDue(r.due, r.serverNow);
       });
     }
     // the handler returned: its slot takes the next job while the outcome is written (the
     // outcome is queued first, so it reaches Redis before that claim)
+    const written = writeOutcome(timers, outcome);
     done();
     try {
-      await outcome;
+      await written;
     } catch {
       // JobLostError: the claim was recovered meanwhile — nothing is recorded twice, by design.
       // Other errors: the lease will run out and the job is recovered by a reaper.

@@ -1,6 +1,7 @@
 import { TaskLostError } from '../errors';
 import { ClaimLoop } from '../internal/claim-loop';
-import { LeaseWatchdog } from '../internal/lease-watchdog';
+import { HeldLease, localDeadline } from '../core/held-lease';
+import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { Timers } from '../internal/timers';
 import type { RedisClient } from '../redis/connection';
 import type { Claimed, TaskScripts } from './scripts';
@@ -13,8 +14,9 @@ import type { Claimed, TaskScripts } from './scripts';
  * Claiming: a claim script takes the oldest released task and gives it a processing lease in one
  * step, so a task is never in no state if the process dies.
  *
- * Handling: the lease is renewed while the handler runs (unless `autoExtend` is off); the
- * handler's `signal` aborts if the lease is lost (TaskLostError) or the processor stops. The
+ * Handling (core/run-under-lease.ts): the lease is renewed while the handler runs (unless
+ * `autoExtend` is off); the handler's `signal` aborts if the lease is lost (TaskLostError) or the
+ * processor stops, and the attempt then ends as failed without waiting for the handler. The
  * outcome is recorded only while this claim still owns the task.
  */
 
@@ -58,8 +60,6 @@ export interface TaskProcessorInit {
   readonly onFinished: ((event: { task: string; outcome: 'completed' | 'released' | 'failed' | 'lost'; error?: unknown }) => void) | undefined;
 }
 
-const RETRY_MS = 500;
-
 export class TaskProcessor extends ClaimLoop<Claimed> {
   readonly #t: TaskProcessorInit;
 
@@ -88,43 +88,38 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
     const { scripts, timers, autoExtend, retention } = this.#t;
     const { name } = claimed;
     const ttl = Math.max(1, claimed.deadline - claimed.serverNow);
-    const controller = new AbortController();
-    const onStopping = () => controller.abort(stopping.reason);
+    const lease = new HeldLease();
+    const onStopping = () => lease.abort(stopping.reason);
     stopping.addEventListener('abort', onStopping, { once: true });
-    const watchdog = new LeaseWatchdog(
+    const context: TaskHandlerContext = {
+      name,
+      info: parseInfo(claimed.info),
+      attempt: claimed.attempt,
+      attemptsLeft: claimed.attemptsLeft,
+      fencingToken: claimed.token,
+      get signal() {
+        return lease.signal;
+      },
+    };
+    const ran = await runUnderLease(
       {
+        timers,
+        lease,
         ttl,
         autoExtend,
-        timers,
+        deadline: localDeadline(claimed, claimed.deadline),
         renew: async () => {
           const r = await scripts.renew(name, owner, claimed.token, ttl);
-          return r.sentAt + (r.deadline - r.serverNow);
+          return localDeadline(r, r.deadline);
         },
         isLost: (error) => error instanceof TaskLostError,
-        onLost: () => controller.abort(new TaskLostError(name)),
+        lostError: () => new TaskLostError(name),
       },
-      claimed.sentAt + ttl,
+      () => this.#t.handler(context),
     );
-    watchdog.start();
-    let outcome: 'completed' | 'failed' = 'completed';
-    let errorText = '';
-    let thrown: unknown;
-    try {
-      await this.#t.handler({
-        name,
-        info: parseInfo(claimed.info),
-        attempt: claimed.attempt,
-        attemptsLeft: claimed.attemptsLeft,
-        fencingToken: claimed.token,
-        signal: watchdog.watch(controller.signal),
-      });
-    } catch (error) {
-      outcome = 'failed';
-      thrown = error;
-      errorText = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    }
-    await watchdog.stop();
     stopping.removeEventListener('abort', onStopping);
+    const thrown = ran.failed ? ran.error : undefined;
+    const errorText = !ran.failed ? '' : thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
     const report = (result: 'completed' | 'released' | 'failed' | 'lost') => {
       try {
         this.#t.onFinished?.({ task: name, outcome: result, ...(thrown === undefined ? {} : { error: thrown }) });
@@ -132,15 +127,16 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
         // a throwing callback must not stop the processor
       }
     };
-    for (let tries = 0; tries < 10; tries++) {
-      try {
-        return report((await scripts.finish(name, owner, claimed.token, outcome, errorText, retention)) as 'completed' | 'released' | 'failed');
-      } catch (error) {
-        // the lease ran out and the task moved on: this result is not recorded, by design
-        if (error instanceof TaskLostError) return report('lost');
-        await new Promise<void>((resolve) => timers.after(RETRY_MS, resolve));
-      }
+    let recorded: 'completed' | 'released' | 'failed';
+    try {
+      recorded = await writeOutcome(timers, () => scripts.finish(name, owner, claimed.token, ran.failed ? 'failed' : 'completed', errorText, retention)) as typeof recorded;
+    } catch (error) {
+      // the lease ran out and the task moved on: this result is not recorded, by design. Other
+      // errors: the processing lease runs out and the reaper hands the task out again.
+      if (error instanceof TaskLostError) report('lost');
+      return;
     }
+    report(recorded);
   }
 }
 
