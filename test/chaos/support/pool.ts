@@ -62,6 +62,14 @@ export class Pool {
     });
   }
 
+  /** Send a message to the worker in `slot`; false when none is there to take it. */
+  send(slot: number, message: unknown): boolean {
+    const c = this.#slots[slot];
+    if (!c?.connected) return false;
+    c.send(message as never);
+    return true;
+  }
+
   /** Send a message to every live worker. */
   broadcast(message: unknown): void {
     for (const c of this.#slots) if (c?.connected) c.send(message as never);
