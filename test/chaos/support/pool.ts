@@ -62,6 +62,11 @@ export class Pool {
     });
   }
 
+  /** The pid of the process in `slot` now (undefined while it is being replaced). */
+  pid(slot: number): number | undefined {
+    return this.#slots[slot]?.pid;
+  }
+
   /** Send a message to the worker in `slot`; false when none is there to take it. */
   send(slot: number, message: unknown): boolean {
     const c = this.#slots[slot];
