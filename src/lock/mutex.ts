@@ -144,15 +144,26 @@ export class Mutex {
 
 /**
  * @internal
- * An acquire that failed without a reply (timed out, connection dropped) may still run: a frozen
- * Redis runs it when it resumes, and would grant the lock to an owner nobody has for a whole ttl
- * (or queue a waiter nobody is). The cancel sent behind it on the same connection runs after it
- * and undoes either, so the caller holds nothing, as promised. Best effort: if it cannot be sent
- * either, the lease runs out.
+ * An acquire that failed without a reply (timed out, connection dropped) may still have run, or
+ * may still run: a frozen Redis runs it when it resumes, and a Redis that went down just after
+ * running it keeps the grant (AOF, a replica) for a whole ttl, to an owner nobody has (or a
+ * waiter nobody is). The cancel sent behind it on the same connection runs after it and undoes
+ * either, so the caller holds nothing, as promised. A cancel that cannot reach Redis is sent
+ * again until it does, or until the ttl has passed (the lease has run out by then), or the
+ * instance closes. Cancelling is idempotent: sending it twice is harmless.
  */
 export function takeBack(context: LockRuntime, scripts: LockScripts, owner: string, ttl: number): void {
-  scripts.cancel(owner, ttl).then(
-    (reply) => reply.handedLocally && grantsOf(context).deliver(reply.handedLocally),
-    () => undefined,
-  );
+  const giveUpAt = context.timers.now() + ttl;
+  const send = (): void => {
+    scripts.cancel(owner, ttl).then(
+      (reply) => reply.handedLocally && grantsOf(context).deliver(reply.handedLocally),
+      () => {
+        if (!context.closed && context.timers.now() < giveUpAt) context.timers.after(TAKE_BACK_RETRY_MS, send);
+      },
+    );
+  };
+  send();
 }
+
+/** How often a take-back that could not reach Redis is sent again. */
+const TAKE_BACK_RETRY_MS = 250;

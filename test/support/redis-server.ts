@@ -22,8 +22,9 @@ export interface RedisServer {
    * Start the server again on the same port. By default it is killed first (if running) and comes
    * back with an empty dataset — or, when started with `appendonly`, with what its AOF had synced.
    * `graceful`: shut it down with SIGTERM instead, so an AOF holds every write acknowledged before.
+   * `downFor`: stay down this long (ms) before starting again.
    */
-  restart(options?: { readonly graceful?: boolean }): Promise<void>;
+  restart(options?: { readonly graceful?: boolean; readonly downFor?: number }): Promise<void>;
   /** Pause the server (SIGSTOP): it keeps its connections and answers nothing, as a frozen host would. */
   freeze(): void;
   /** Let a frozen server go on (SIGCONT). Safe to call when it is not frozen. */
@@ -91,6 +92,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         async restart(how = {}) {
           thaw();
           await terminate(child, how.graceful ? 'SIGTERM' : 'SIGKILL');
+          if (how.downFor) await new Promise((resolve) => setTimeout(resolve, how.downFor));
           child = await launch(binary, port, dir, extra);
         },
         freeze() {
