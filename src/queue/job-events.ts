@@ -2,7 +2,9 @@ import { ClosedError, JobFailedError, JobNotFoundError, WaitTimeoutError } from 
 import type { Runtime } from '../core/runtime';
 import type { QueueKeys } from '../keys';
 import type { EventFeed, EventShape } from '../redis/event-feed';
-import type { JobSnapshot, QueueEvents } from './options';
+import { InvalidArgumentError } from '../errors';
+import { deprecated } from '../internal/deprecation';
+import { DEPRECATED_QUEUE_EVENTS, QUEUE_EVENT_TYPES, type JobSnapshot, type QueueEvents } from './options';
 
 /**
  * A queue's events as one object of a queue sees them: listeners, `waitFor`, a publish's
@@ -94,15 +96,24 @@ export class JobEvents {
     }
   }
 
+  /** Listen to `event` (a current or deprecated name; the stream entries carry the older type names). */
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {
+    if (typeof event !== 'string' || !Object.hasOwn(QUEUE_EVENT_TYPES, event)) {
+      throw new InvalidArgumentError('event', `one of ${Object.keys(QUEUE_EVENT_TYPES).filter((e) => !Object.hasOwn(DEPRECATED_QUEUE_EVENTS, e)).join(', ')}`, event);
+    }
+    const current = DEPRECATED_QUEUE_EVENTS[event];
+    if (current !== undefined) deprecated(`TUSKER_DEP_QUEUE_EVENT_${event.toUpperCase().replace(/-/g, '_')}`, `Tusker: queue event '${event}' is deprecated; listen to '${current}' (same event)`);
+    const type = QUEUE_EVENT_TYPES[event] as keyof QueueEvents;
     // raise the flag before listening, and keep it up while listeners remain
-    if (event === 'publish') await this.#announcePublishListener();
-    await this.#feed.on(event, listener);
+    if (type === 'publish') await this.#announcePublishListener();
+    await this.#feed.on(type, listener as never);
   }
 
   off<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): void {
-    if (event === 'publish' && this.#publishListeners > 0) this.#publishListeners -= 1;
-    this.#feed.off(event, listener);
+    if (!Object.hasOwn(QUEUE_EVENT_TYPES, event)) return;
+    const type = QUEUE_EVENT_TYPES[event] as keyof QueueEvents;
+    if (type === 'publish' && this.#publishListeners > 0) this.#publishListeners -= 1;
+    this.#feed.off(type, listener as never);
   }
 
   async #announcePublishListener(): Promise<void> {
