@@ -123,7 +123,7 @@ export function checkOptions<T extends object>(argument: string, value: unknown,
         throw new InvalidArgumentError(`${argument}.${name}`, `one value: '${name}' and its deprecated alias '${key}' were both given, with different values`, given[name]);
       }
       const where = allowed.label === undefined ? '' : ` of ${allowed.label}`;
-      deprecated(`TUSKER_DEP_${(allowed.label ?? argument).replace(/\W+/g, '_').toUpperCase()}_${key.toUpperCase()}`, `Tusker: option '${key}'${where} is deprecated; use '${name}' (same meaning)`);
+      deprecated(`TUSKER_DEP_${(allowed.label ?? argument).replace(/\W+/g, ' ').trim().replace(/ /g, '_').toUpperCase()}_${key.toUpperCase()}`, `Tusker: option '${key}'${where} is deprecated; use '${name}' (same meaning)`);
       resolved ??= { ...given };
       delete resolved[key];
       resolved[name] = given[key];
