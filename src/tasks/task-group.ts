@@ -72,7 +72,7 @@ function streamType(event: string): keyof TaskEvents {
     throw new InvalidArgumentError('event', `one of ${Object.keys(TASK_EVENT_TYPES).filter((e) => !Object.hasOwn(DEPRECATED_TASK_EVENTS, e)).join(', ')}`, event);
   }
   const current = DEPRECATED_TASK_EVENTS[event];
-  if (current !== undefined) deprecated(`TUSKER_DEP_TASKS_EVENT_${event.toUpperCase()}`, `Tusker: task event '${event}' is deprecated; listen to '${current}' (same event)`);
+  if (current !== undefined) deprecated(`TUSKER_DEP_TASKS_EVENT_${event.toUpperCase().replace(/-/g, '_')}`, `Tusker: task event '${event}' is deprecated; listen to '${current}' (same event)`);
   return TASK_EVENT_TYPES[event as keyof TaskEvents] as keyof TaskEvents;
 }
 
@@ -315,8 +315,8 @@ export class TaskGroup {
   }
 
   /**
-   * Listen to the group's events, from every process: released, completed, failed, retry,
-   * part-timeout. Events are read from a capped Redis Stream, so a listener whose connection
+   * Listen to the group's events, from every process: released, completed, failed,
+   * retry-scheduled, part-timed-out, expired (see TaskEvents). Events are read from a capped Redis Stream, so a listener whose connection
    * drops catches up when it is back. Resolves once listening (events from then on are delivered).
    */
   async on<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): Promise<void> {
