@@ -129,7 +129,8 @@ export function checkOptions<T extends object>(argument: string, value: unknown,
       resolved[name] = given[key];
       // a bad value is reported under the name the caller wrote
       const spelled = (resolved as { [SPELLED]?: Record<string, string> })[SPELLED] ?? {};
-      Object.defineProperty(resolved, SPELLED, { value: { ...spelled, [name]: key }, enumerable: false, configurable: true });
+      // enumerable, so a spread of the options (withLock hands its mutex options on) keeps it; Object.keys skips symbols
+      Object.defineProperty(resolved, SPELLED, { value: { ...spelled, [name]: key }, enumerable: true, configurable: true });
       continue;
     }
     if (current.includes(key)) continue;

@@ -158,6 +158,8 @@ describe('old and new name together', () => {
   it('a bad value given under an old name is reported under that name', async () => {
     const t = redis.tusker();
     await expectInvalidArgument('options.ttl', () => t.mutex('bad', { ttl: -1 }));
+    await expectInvalidArgument('options.ttl', () => t.withLock('bad', () => undefined, { ttl: -1 }));
+    await expectInvalidArgument('options.ttl', () => t.tasks('bad').lock('x', 'p', { ttl: 0 }));
     await expectInvalidArgument('options.partTtl', () => t.tasks('bad', { partTtl: 0 }));
     await expectInvalidArgument('options.timeout', () => t.tasks('bad').closeTask('x', null, { timeout: 0 }));
     await expectInvalidArgument('options.maxAttempts', () => t.once('bad', () => undefined, { maxAttempts: 0 }));
