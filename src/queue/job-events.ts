@@ -2,8 +2,7 @@ import { ClosedError, JobFailedError, JobNotFoundError, WaitTimeoutError } from 
 import type { Runtime } from '../core/runtime';
 import type { QueueKeys } from '../keys';
 import type { EventFeed, EventShape } from '../redis/event-feed';
-import { InvalidArgumentError } from '../errors';
-import { deprecated } from '../internal/deprecation';
+import { eventType } from '../internal/deprecation';
 import { DEPRECATED_QUEUE_EVENTS, QUEUE_EVENT_TYPES, type JobSnapshot, type QueueEvents } from './options';
 
 /**
@@ -98,12 +97,7 @@ export class JobEvents {
 
   /** Listen to `event` (a current or deprecated name; the stream entries carry the older type names). */
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {
-    if (typeof event !== 'string' || !Object.hasOwn(QUEUE_EVENT_TYPES, event)) {
-      throw new InvalidArgumentError('event', `one of ${Object.keys(QUEUE_EVENT_TYPES).filter((e) => !Object.hasOwn(DEPRECATED_QUEUE_EVENTS, e)).join(', ')}`, event);
-    }
-    const current = DEPRECATED_QUEUE_EVENTS[event];
-    if (current !== undefined) deprecated(`TUSKER_DEP_QUEUE_EVENT_${event.toUpperCase().replace(/-/g, '_')}`, `Tusker: queue event '${event}' is deprecated; listen to '${current}' (same event)`);
-    const type = QUEUE_EVENT_TYPES[event] as keyof QueueEvents;
+    const type = eventType('queue', event, QUEUE_EVENT_TYPES, DEPRECATED_QUEUE_EVENTS) as keyof QueueEvents;
     // raise the flag before listening, and keep it up while listeners remain
     if (type === 'publish') await this.#announcePublishListener();
     await this.#feed.on(type, listener as never);

@@ -9,7 +9,7 @@ import {
   checkWait,
   optionName,
 } from '../internal/arguments';
-import { deprecated } from '../internal/deprecation';
+import { deprecated, eventType } from '../internal/deprecation';
 import type { Runtime } from '../core/runtime';
 import { newOwnerId } from '../internal/owner-id';
 import type { TaskGroupKeys } from '../keys';
@@ -65,16 +65,6 @@ const TASK_EVENTS: EventShape = {
 };
 
 const MIB = 1_048_576;
-
-/** The stream entry type of an event name (a deprecated name warns once). Unknown names: InvalidArgumentError. */
-function streamType(event: string): keyof TaskEvents {
-  if (typeof event !== 'string' || !Object.hasOwn(TASK_EVENT_TYPES, event)) {
-    throw new InvalidArgumentError('event', `one of ${Object.keys(TASK_EVENT_TYPES).filter((e) => !Object.hasOwn(DEPRECATED_TASK_EVENTS, e)).join(', ')}`, event);
-  }
-  const current = DEPRECATED_TASK_EVENTS[event];
-  if (current !== undefined) deprecated(`TUSKER_DEP_TASKS_EVENT_${event.toUpperCase().replace(/-/g, '_')}`, `Tusker: task event '${event}' is deprecated; listen to '${current}' (same event)`);
-  return TASK_EVENT_TYPES[event as keyof TaskEvents] as keyof TaskEvents;
-}
 
 export class TaskGroup {
   readonly name: string;
@@ -321,7 +311,7 @@ export class TaskGroup {
    */
   async on<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): Promise<void> {
     checkFunction('listener', listener);
-    const type = streamType(event);
+    const type = eventType('task', event, TASK_EVENT_TYPES, DEPRECATED_TASK_EVENTS) as keyof TaskEvents;
     this.#context.assertOpen('tasks.on');
     await this.#events.on(type, listener as never);
   }
