@@ -17,7 +17,7 @@ import { Queue } from './queue/queue';
 const CLOSE_LIMIT_MS = 5_000;
 
 const TUSKER_OPTIONS = optionKeys<TuskerOptions>({ connection: true, prefix: true });
-const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ ttl: true, group: true, autoExtend: true, wait: true, signal: true });
+const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ lease: true, ttl: 'lease', group: true, autoExtend: true, wait: true, signal: true }, 'tusker.withLock()');
 
 /** Options of `new Tusker(options)`. */
 export interface TuskerOptions {
@@ -48,7 +48,7 @@ export interface TuskerEvents {
  *
  * @example
  * const tusker = new Tusker({ connection: 'redis://127.0.0.1:6379' });
- * await tusker.withLock('invoice-42', async (lease) => charge(lease.fencingToken), { ttl: 5_000 });
+ * await tusker.withLock('invoice-42', async (lease) => charge(lease.fencingToken), { lease: 5_000 });
  * await tusker.close();
  */
 export class Tusker {
@@ -87,8 +87,8 @@ export class Tusker {
 
   /**
    * Run `fn` once across every process that calls `once` with the same `key`: one of them runs it
-   * at a time; if it throws, or its process dies (its lease is not renewed within `lockTimeout`),
-   * another caller runs the next attempt, up to `maxAttempts`. Every caller resolves with the same
+   * at a time; if it throws, or its process dies (its lease is not renewed within `lease`),
+   * another caller runs the next attempt, up to `attempts`. Every caller resolves with the same
    * outcome: `{ status: 'done', ranHere, attempt }` once an attempt succeeded anywhere, or
    * `{ status: 'max-attempts', attempt }`. The outcome is remembered for `retention`, so
    * late callers get it without running the work again.
