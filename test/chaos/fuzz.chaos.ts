@@ -61,7 +61,7 @@ const CALLS: Record<string, { call: Call; b?: readonly string[]; c?: readonly st
   'new Tusker': { call: (_t, a) => new Tusker(a as any).close(), b: [] },
   mutex: { call: (t, a, b) => t.mutex(a as any, b as any), b: ['ttl', 'group', 'autoExtend', 'lease'] },
   'mutex.tryAcquire': { call: (t, a) => t.mutex(a as any).tryAcquire() },
-  'mutex.acquire': { call: (t, a, b) => t.mutex(a as any, { ttl: 1_000 }).acquire(b as any), b: ['wait', 'signal'] },
+  'mutex.acquire': { call: (t, a, b) => t.mutex(a as any, { lease: 1_000 }).acquire(b as any), b: ['wait', 'signal'] },
   withLock: { call: (t, a, b) => t.withLock(a as any, noop, b as any), b: ['ttl', 'group', 'autoExtend', 'wait', 'signal', 'lease'] },
   once: { call: (t, a, b) => t.once(a as any, noop, b as any), b: ['maxAttempts', 'lockTimeout', 'retention', 'group', 'autoExtend', 'signal', 'onProgress', 'attempts', 'lease'] },
   paired: { call: (t, a, b) => t.paired(a as any, noop, b as any), b: ['lockTimeout', 'retention', 'group', 'autoExtend', 'signal', 'onProgress', 'lease'] },

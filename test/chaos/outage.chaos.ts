@@ -78,7 +78,7 @@ describe(`chaos: Redis unreachable (seed ${seed})`, () => {
       ...[0, 1, 2, 3].map(async () => {
         while (running) {
           const name = random.pick(lockNames);
-          const lease = await track(() => tusker.mutex(name, { ttl: 60_000 }).acquire({ wait: 2_000 }));
+          const lease = await track(() => tusker.mutex(name, { lease: 60_000 }).acquire({ wait: 2_000 }));
           if (lease) {
             await new Promise((resolve) => setTimeout(resolve, random.int(1, 20)));
             // a release that meets the outage rejects; Tusker sends it again by itself
@@ -89,7 +89,7 @@ describe(`chaos: Redis unreachable (seed ${seed})`, () => {
       // once() calls
       (async () => {
         for (let i = 0; running; i++) {
-          await track(() => tusker.once(`once-${i}`, async () => new Promise((resolve) => setTimeout(resolve, 20)), { lockTimeout: 1_000 }));
+          await track(() => tusker.once(`once-${i}`, async () => new Promise((resolve) => setTimeout(resolve, 20)), { lease: 1_000 }));
         }
       })(),
     ];
@@ -121,7 +121,7 @@ describe(`chaos: Redis unreachable (seed ${seed})`, () => {
     const checker = new Tusker({ connection: server.url, prefix: 'chaos' });
     let ghosts = 0;
     for (const name of lockNames) {
-      const lease = await checker.mutex(name, { ttl: 1_000 }).acquire({ wait: 5_000 }).catch(() => null);
+      const lease = await checker.mutex(name, { lease: 1_000 }).acquire({ wait: 5_000 }).catch(() => null);
       if (lease) await lease.release();
       else ghosts += 1;
     }

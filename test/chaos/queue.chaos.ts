@@ -40,7 +40,7 @@ describe(`chaos: job queue (seed ${seed})`, () => {
     const tusker = new Tusker({ connection: server.url, prefix: 'chaos' });
     const queue = tusker.queue<number>('chaos', { maxStalls: 100, keepFinished: 1_000_000 });
     const finishes = new Map<string, number>();
-    await queue.on('finish', ({ id }) => finishes.set(id, (finishes.get(id) ?? 0) + 1));
+    await queue.on('finished', ({ id }) => finishes.set(id, (finishes.get(id) ?? 0) + 1));
 
     const pool = new Pool({
       worker: 'queue-worker.mjs',

@@ -104,7 +104,7 @@ describe(`chaos: task barriers (seed ${seed})`, () => {
       for (const part of parts) dispatch(task, part);
       for (;;) {
         try {
-          await group.close(task, { n: task }, { attempts: ATTEMPTS, timeout: 2_000, expectParts: PARTS });
+          await group.closeTask(task, { n: task }, { attempts: ATTEMPTS, lease: 2_000, expectParts: PARTS });
           break;
         } catch {
           await new Promise((resolve) => setTimeout(resolve, 200));

@@ -22,7 +22,7 @@ describe('a release that meets an outage', () => {
   it('rejects, and is sent again by itself once Redis is back', async () => {
     const holder = new Tusker({ connection: server.url, prefix: 'r' });
     const other = new Tusker({ connection: server.url, prefix: 'r' });
-    const lease = await holder.mutex('report', { ttl: 60_000 }).acquire();
+    const lease = await holder.mutex('report', { lease: 60_000 }).acquire();
     const watcher = new IORedis(server.url, { retryStrategy: () => 50 });
     watcher.on('error', () => undefined);
     // Redis goes down (cleanly: the AOF keeps the lock) and comes back 2 s later
@@ -32,7 +32,7 @@ describe('a release that meets an outage', () => {
     await expect(lease.release()).rejects.toBeInstanceOf(ConnectionError);
     await restarted;
     // free long before its 60 s ttl, without the holder doing anything
-    const next = await other.mutex('report', { ttl: 60_000 }).acquire({ wait: 10_000 });
+    const next = await other.mutex('report', { lease: 60_000 }).acquire({ wait: 10_000 });
     expect(next.fencingToken).toBeGreaterThan(lease.fencingToken);
     // releasing again waits for the release that got through
     await expect(lease.release()).resolves.toBeUndefined();

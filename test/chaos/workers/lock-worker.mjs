@@ -15,7 +15,7 @@ async function client(i) {
     const name = `n${Math.floor(rnd() * names)}`;
     let lease;
     try {
-      lease = await t.mutex(name, { ttl }).acquire({ wait: 10_000 });
+      lease = await t.mutex(name, { lease: ttl }).acquire({ wait: 10_000 });
     } catch (error) {
       record({ t: 'acquire-failed', name, code: error.code });
       continue;

@@ -18,7 +18,7 @@ async function lane() {
           if (rnd() < Number(env.FAIL)) throw new Error('failed on purpose');
           record({ t: 'success', key, attempt, token: fencingToken });
         },
-        { lockTimeout: Number(env.LEASE), maxAttempts: Number(env.ATTEMPTS) },
+        { lease: Number(env.LEASE), attempts: Number(env.ATTEMPTS) },
       );
       record({ t: 'result', key, status: result.status, attempt: result.attempt, ranHere: result.status === 'done' && result.ranHere });
     } catch (error) {

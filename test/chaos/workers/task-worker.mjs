@@ -12,7 +12,7 @@ process.on('message', async (m) => {
   if (!m || m.type !== 'part') return;
   const { task, part, id } = m;
   try {
-    const { fencingToken } = await group.lock(task, part, { ttl: partTtl });
+    const { fencingToken } = await group.lock(task, part, { lease: partTtl });
     record({ t: 'lock', task, part, token: fencingToken });
     // a slow part: past its lease, so it times out and its unlock is late
     await sleep(rnd() < Number(env.LATE) ? partTtl * 1.5 : rnd() * 5);
