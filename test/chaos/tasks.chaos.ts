@@ -92,7 +92,7 @@ describe(`chaos: task barriers (seed ${seed})`, () => {
     });
     const counts: NemesisCounts = { kills: 0, pauses: 0 };
     pool.start();
-    const stopNemesis = pool.nemesis(random, { every: [700, 1_500], killChance: 0.5, pause: [800, 1_500] }, counts);
+    const stopNemesis = pool.nemesis(random, { every: [300, 900], killChance: 0.5, pause: [800, 1_500] }, counts);
 
     const names = Array.from({ length: TASKS }, (_, i) => `task-${i}`);
     // 20 tasks at a time: each task's parts go out, the task is closed, and the next one starts
