@@ -70,12 +70,17 @@ export async function connect(flags: GlobalFlags): Promise<IORedis> {
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  client.on('error', () => undefined); // the failure is reported once, by connect()'s rejection
+  // the cause (ECONNREFUSED, ETIMEDOUT, WRONGPASS…) arrives as an 'error' event; connect() then
+  // rejects with a bare "Connection is closed": report the cause, once
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => {
+    cause ??= error;
+  });
   try {
     await client.connect();
   } catch (error) {
     client.disconnect();
-    throw error;
+    throw cause ?? error;
   }
   return client;
 }
