@@ -156,6 +156,28 @@ describe('tusker CLI: actions', () => {
   });
 });
 
+describe('tusker CLI: task actions', () => {
+  it('tasks <group> retry-failed <task> releases a failed task again; a task that has not failed exits 1', async () => {
+    const group = tusker.tasks('merge');
+    await group.lock('t1', 'p1');
+    await group.close('t1', undefined, { attempts: 1 });
+    await group.unlock('t1', 'p1');
+    let failed!: () => void;
+    const failedOnce = new Promise<void>((resolve) => (failed = resolve));
+    group.on('failed', () => failed());
+    const processor = group.process(() => {
+      throw new Error('merge broke');
+    });
+    await failedOnce;
+    await processor.stop();
+    expect(await json(['tasks', 'merge'])).toMatchObject({ failed: 1, failedTasks: ['t1'] });
+    expect(await json(['tasks', 'merge', 'show', 't1'])).toMatchObject({ state: 'failed', error: expect.stringContaining('merge broke') });
+    expect(await json(['tasks', 'merge', 'retry-failed', 't1'])).toEqual({ ok: true, group: 'merge', task: 't1', action: 'retry-failed' });
+    expect((await group.get('t1'))?.state).toBe('released');
+    expect((await cli(['tasks', 'merge', 'retry-failed', 't1'])).code).toBe(1);
+  });
+});
+
 describe('tusker CLI: connection and usage', () => {
   it('cannot connect: one line naming the address and the cause, exit 2', async () => {
     const port = await freePort();
