@@ -5,7 +5,7 @@
  * (context, arguments) resolving with its exit code (see context.ts and docs/cli.md).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { TuskerError, InvalidArgumentError, ConnectionError } from '../errors';
@@ -24,6 +24,15 @@ function integer(value: string): number {
   return n;
 }
 
+/** The version of the package this CLI belongs to (dist/cli/ → package.json two levels up). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Parse `argv` (without node and the script), run the command, resolve with the exit code. */
 export async function main(argv: readonly string[], out: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let code: number = EXIT.ok;
@@ -33,6 +42,7 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
     .option('--prefix <prefix>', 'key prefix', 'tusker')
     .option('--json', 'print stable JSON instead of tables', false)
     .option('-y, --yes', 'do destructive actions without asking', false)
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.line(s.trimEnd()), writeErr: (s) => out.note(s.trimEnd()) })
     .showHelpAfterError();
@@ -146,7 +156,9 @@ if (require.main === module) {
   const out: Output = { line: (text) => process.stdout.write(`${text}\n`), note: (text) => process.stderr.write(`${text}\n`) };
   main(process.argv.slice(2), out).then(
     (code) => {
-      process.exitCode = code;
+      // everything is closed by now, but a failed ioredis connect leaves a 2 s timer behind:
+      // exit once the output is written rather than wait for it
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
     },
     (error: unknown) => {
       process.stderr.write(`tusker: ${(error as Error)?.stack ?? String(error)}\n`);
