@@ -1,6 +1,7 @@
 /** `tusker stats`: one screen of everything the registry lists. */
 import { EXIT, type CliContext } from '../context';
-import { attemptTable, lockTable } from './leases';
+import { lockTable } from './locks';
+import { attemptTable } from './once';
 import { queueTable } from './queue';
 import { groupTable } from './tasks';
 
