@@ -6,8 +6,10 @@
  * it only lists).
  *
  * Cost: one ZADD per name per instance, sent without waiting for it (it travels with the
- * primitive's first command; its reply, or a failure, is ignored), with a trim that keeps the
- * newest `MAX_NAMES` of a kind so that names drawn from an unbounded set cannot grow it for ever.
+ * primitive's first command; its reply, or a failure, is ignored); every 64th write also trims
+ * its kind to the newest `MAX_NAMES`, so that names drawn from an unbounded set (a once key per
+ * job) cannot grow Redis, and this instance forgets what it wrote past `MAX_NAMES` names, so they
+ * cannot grow its memory either.
  * A name registered by an older Tusker, or trimmed away, is simply not listed; nothing depends on
  * the registry being complete.
  */
@@ -21,12 +23,15 @@ export type RegistryKind = keyof RegistryKeys;
 /** How many names of one kind the registry keeps (the most recently first-used). */
 export const MAX_NAMES = 10_000;
 
+const TRIM_EVERY = 64;
+
 /** @internal One per runtime: remembers what it already wrote. */
 export class Registry {
   readonly #client: RedisClient;
   readonly #keys: RegistryKeys;
   readonly #closed: () => boolean;
   readonly #noted = new Set<string>();
+  #writes = 0;
 
   constructor(client: RedisClient, keys: Keys, closed: () => boolean) {
     this.#client = client;
@@ -44,14 +49,15 @@ export class Registry {
     }
     const id = `${kind}\n${name}`;
     if (this.#noted.has(id)) return;
+    // names drawn from an unbounded set (a once key per job) must not grow this process's memory:
+    // forgetting costs only a repeated, idempotent ZADD
+    if (this.#noted.size >= MAX_NAMES) this.#noted.clear();
     this.#noted.add(id);
     const key = this.#keys[kind];
-    this.#client
-      .pipeline()
-      .zadd(key, Date.now(), name)
-      .zremrangebyrank(key, 0, -MAX_NAMES - 1)
-      .exec()
-      .catch(() => undefined);
+    const write = this.#client.pipeline().zadd(key, Date.now(), name);
+    // trimming now and then is enough to keep a kind near MAX_NAMES
+    if (++this.#writes % TRIM_EVERY === 0) write.zremrangebyrank(key, 0, -MAX_NAMES - 1);
+    write.exec().catch(() => undefined);
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { MAX_NAMES } from '../../src/inspect/registry';
 import { Keys } from '../../src/keys';
 import { useRedis } from '../support/fixture';
 
@@ -73,6 +74,16 @@ describe('registry of names', () => {
     expect((await t.inspect.names('queues')).map((n) => n.name)).toEqual(['real']);
     expect(await t.inspect.names('once')).toEqual([]);
     expect(await t.inspect.names('locks')).toEqual([]);
+  });
+
+  it('names from an unbounded set keep a kind near its cap', async () => {
+    const t = redis.tusker();
+    for (let i = 0; i < MAX_NAMES + 500; i++) t.mutex(`request-${i}`);
+    await t.mutex('last').tryAcquire().then((lease) => lease?.release()); // after every registry write on this connection
+    const count = await redis.redis().zcard(new Keys(redis.prefix).registry().locks);
+    expect(count).toBeGreaterThanOrEqual(MAX_NAMES);
+    expect(count).toBeLessThan(MAX_NAMES + 100);
+    expect((await t.inspect.names('locks', { limit: 1 })).map((n) => n.name)).toHaveLength(1);
   });
 
   it('docs/keys.md documents every registry key', () => {
