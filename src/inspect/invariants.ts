@@ -119,28 +119,39 @@ async function checkLockGroup(client: RedisClient, keys: Keys, group: string): P
   return problems;
 }
 
+/** Every attempt takes a token from a counter that never expires: attempt n implies a counter ≥ n. */
+function attemptProblem(kind: 'once' | 'paired', name: string, item: string | undefined, state: unknown, fence: unknown): InvariantProblem[] {
+  const m = typeof state === 'string' ? /^(\S+) (\d+) (\S+) (\d+)$/.exec(state) : null;
+  if (!m || Number(m[2]) <= Number(fence ?? 0)) return [];
+  return [{ kind, name, item, invariant: 'fence', detail: `attempt ${m[2]} started but the fencing counter is ${fence ?? 'missing'}` }];
+}
+
 async function checkAttempt(client: RedisClient, keys: Keys, kind: 'once' | 'paired', key: string): Promise<InvariantProblem[]> {
   const k = keys.attempts(kind === 'once' ? 'o' : 'p', key);
   const [state, fence] = await execAll(client.multi().get(k.state).get(k.fence));
-  const m = typeof state === 'string' ? /^(\S+) (\d+) (\S+) (\d+)$/.exec(state) : null;
-  if (!m) return [];
-  // every attempt takes a token from a counter that never expires: attempt n implies a counter ≥ n
-  if (Number(m[2]) > Number(fence ?? 0)) {
-    return [{ kind, name: key, item: undefined, invariant: 'fence', detail: `attempt ${m[2]} started but the fencing counter is ${fence ?? 'missing'}` }];
-  }
-  return [];
+  return attemptProblem(kind, key, undefined, state, fence);
+}
+
+async function checkAttemptGroup(client: RedisClient, keys: Keys, kind: 'once' | 'paired', group: string, sample: number): Promise<InvariantProblem[]> {
+  const k = keys.attempts(kind === 'once' ? 'o' : 'p', '', group);
+  const fields = (await client.hkeys(k.state)).slice(0, sample);
+  if (fields.length === 0) return [];
+  const [states, fences] = (await execAll(client.multi().hmget(k.state, ...fields).hmget(k.fence, ...fields))) as (string | null)[][];
+  return fields.flatMap((field, i) => attemptProblem(kind, group, field, states?.[i], fences?.[i]));
 }
 
 /** Every invariant problem over the registered names (at most `limit` names per kind and items per state). */
 export async function checkInvariants(inspector: Inspector, client: RedisClient, keys: Keys, limit: number): Promise<InvariantProblem[]> {
   const options = { limit };
-  const [queues, groups, locks, lockGroups, once, paired] = await Promise.all([
+  const [queues, groups, locks, lockGroups, once, paired, onceGroups, pairedGroups] = await Promise.all([
     inspector.names('queues', options),
     inspector.names('taskGroups', options),
     inspector.names('locks', options),
     inspector.names('lockGroups', options),
     inspector.names('once', options),
     inspector.names('paired', options),
+    inspector.names('onceGroups', options),
+    inspector.names('pairedGroups', options),
   ]);
   const found = await Promise.all([
     ...queues.map((n) => checkQueue(client, keys, n.name, limit)),
@@ -149,6 +160,8 @@ export async function checkInvariants(inspector: Inspector, client: RedisClient,
     ...lockGroups.map((n) => checkLockGroup(client, keys, n.name)),
     ...once.map((n) => checkAttempt(client, keys, 'once', n.name)),
     ...paired.map((n) => checkAttempt(client, keys, 'paired', n.name)),
+    ...onceGroups.map((n) => checkAttemptGroup(client, keys, 'once', n.name, limit)),
+    ...pairedGroups.map((n) => checkAttemptGroup(client, keys, 'paired', n.name, limit)),
   ]);
   return found.flat();
 }

@@ -60,6 +60,8 @@ describe('inspect.invariants', () => {
     await raw.zrem(keys.groupLock('users', 'a').expiries, 'a');
     await t.once('nightly', () => 'ok');
     await raw.del(keys.attempts('o', 'nightly').fence);
+    await t.once('r1', () => 'ok', { group: 'reports' });
+    await raw.hdel(keys.attempts('o', 'r1', 'reports').fence, 'r1');
 
     const problems = (await t.inspect.invariants()).map((p) => [p.kind, p.name, p.item, p.invariant]);
     expect(problems.sort()).toEqual(
@@ -69,6 +71,7 @@ describe('inspect.invariants', () => {
         ['task-group', 'merge', 't1', 'released-without-parts'],
         ['lock-group', 'users', 'a', 'lease-deadline'],
         ['once', 'nightly', undefined, 'fence'],
+        ['once', 'reports', 'r1', 'fence'],
       ].sort(),
     );
     await job?.finish().catch(() => undefined);
