@@ -39,7 +39,7 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
   let code: number = EXIT.ok;
   const program = new Command('tusker')
     .description('Look at and operate Tusker (locks, task barriers, job queues, run-once) in Redis')
-    .addOption(new Option('--redis <url>', 'Redis URL').default(env.REDIS_URL ?? DEFAULT_URL, '$REDIS_URL, then redis://127.0.0.1:6379'))
+    .addOption(new Option('--redis <url>', 'Redis URL').default(env.REDIS_URL || DEFAULT_URL, '$REDIS_URL, then redis://127.0.0.1:6379'))
     .option('--prefix <prefix>', 'key prefix', 'tusker')
     .option('--json', 'print stable JSON instead of tables', false)
     .option('-y, --yes', 'do destructive actions without asking', false)
