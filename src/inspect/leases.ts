@@ -12,8 +12,8 @@ export interface LockWaiter {
   /** The Tusker instance that waits (its grants travel on a channel named after it). */
   readonly instance: string;
   readonly owner: string;
-  /** The lease (ms) it asked for. */
-  readonly ttl: number;
+  /** The lease length (ms) it asked for. */
+  readonly lease: number;
 }
 
 /** A lock as `tusker.inspect.lock(name)` sees it. */
@@ -79,8 +79,8 @@ export function serverMs(time: unknown): number {
 }
 
 function waiterOf(entry: string): LockWaiter {
-  const [instance = '', owner = '', ttl = '0'] = entry.split(' ');
-  return { instance, owner, ttl: Number(ttl) };
+  const [instance = '', owner = '', lease = '0'] = entry.split(' ');
+  return { instance, owner, lease: Number(lease) };
 }
 
 /** One lock's state; `group` selects the grouped layout. */

@@ -49,11 +49,11 @@ beforeAll(async () => {
   tusker = new Tusker({ connection: redis.url, prefix: PREFIX });
   const q = tusker.queue<{ to: string }>('emails');
   for (const id of ['a', 'b', 'c']) await q.publish({ to: `${id}@example.com` }, { id });
-  const job = await q.claim({ timeout: 0 });
+  const job = await q.claim({ wait: 0 });
   expect(job?.id).toBe('a');
   expect((await job?.fail('smtp said no'))?.state).toBe('failed');
-  lease = await tusker.mutex('invoice-42', { ttl: 60_000 }).acquire();
-  await tusker.tasks('encode').lock('stream-1', 'chunk-1', { ttl: 60_000 });
+  lease = await tusker.mutex('invoice-42', { lease: 60_000 }).acquire();
+  await tusker.tasks('encode').lock('stream-1', 'chunk-1', { lease: 60_000 });
   await tusker.once('nightly', () => 'ok');
 });
 
@@ -148,7 +148,7 @@ describe('tusker CLI: actions', () => {
     expect((await tusker.queue('emails').stats()).paused).toBe(false);
 
     const q = tusker.queue('emails');
-    for (let job = await q.claim({ timeout: 0 }); job; job = await q.claim({ timeout: 0 })) await job.fail('down');
+    for (let job = await q.claim({ wait: 0 }); job; job = await q.claim({ wait: 0 })) await job.fail('down');
     expect((await q.stats()).failed).toBe(2);
     expect((await cli(['queue', 'emails', 'retry-failed'])).code).toBe(2);
     expect(await json(['queue', 'emails', 'retry-failed', '--yes'])).toMatchObject({ ok: true, retried: 2 });
@@ -160,7 +160,7 @@ describe('tusker CLI: task actions', () => {
   it('tasks <group> retry-failed <task> releases a failed task again; a task that has not failed exits 1', async () => {
     const group = tusker.tasks('merge');
     await group.lock('t1', 'p1');
-    await group.close('t1', undefined, { attempts: 1 });
+    await group.closeTask('t1', undefined, { attempts: 1 });
     await group.unlock('t1', 'p1');
     let failed!: () => void;
     const failedOnce = new Promise<void>((resolve) => (failed = resolve));

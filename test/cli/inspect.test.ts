@@ -42,7 +42,7 @@ describe('inspect.invariants', () => {
     // a claimed job whose claim lost its deadline, and whose token is above the counter
     const q = t.queue('orders');
     await q.publish('x', { id: 'j1' });
-    const job = await q.claim({ timeout: 0, lease: 60_000 });
+    const job = await q.claim({ wait: 0, lease: 60_000 });
     expect(job?.id).toBe('j1');
     await raw.hdel(keys.queue('orders').job('j1'), 'deadline');
     await raw.set(keys.queue('orders').fence, '0');
@@ -50,7 +50,7 @@ describe('inspect.invariants', () => {
     // a released task with a part in flight
     const tasks = t.tasks('merge');
     await tasks.lock('t1', 'p1');
-    await tasks.close('t1');
+    await tasks.closeTask('t1');
     await tasks.unlock('t1', 'p1');
     expect((await tasks.get('t1'))?.state).toBe('released');
     await raw.hset(keys.taskGroup('merge').task('t1').parts, 'p2', `${Date.now() + 60_000}:1`);
@@ -81,7 +81,7 @@ describe('inspect.invariants', () => {
 describe('inspect views', () => {
   it('lock: holder, token, expiry and waiters in order; a lock group lists its held locks', async () => {
     const t = redis.tusker();
-    const lease = await t.mutex('door', { ttl: 30_000 }).acquire();
+    const lease = await t.mutex('door', { lease: 30_000 }).acquire();
     const waiting = t.mutex('door').acquire({ wait: 20_000 });
     const other = redis.tusker();
     const waitingToo = other.mutex('door').acquire({ wait: 20_000 });

@@ -24,7 +24,7 @@ export async function locksCommand(ctx: CliContext, name: string | undefined, gr
   ctx.print(lock, () => {
     const { waiters, ...rest } = lock;
     ctx.out.line(fields([...Object.entries(rest), ['expires', relative(lock.expiresAt)]]));
-    if (waiters.length) ctx.out.line(`\n${table(['waiter (oldest first)', 'instance', 'ttl ms'], waiters.map((w) => [w.owner, w.instance, w.ttl]))}`);
+    if (waiters.length) ctx.out.line(`\n${table(['waiter (oldest first)', 'instance', 'lease ms'], waiters.map((w) => [w.owner, w.instance, w.lease]))}`);
   });
   return EXIT.ok;
 }
