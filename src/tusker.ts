@@ -174,7 +174,12 @@ export class Tusker {
 
   /** Record a name in the registry: a grouped one by its group (`options.group`, checked by the primitive). */
   #note(kind: 'once' | 'paired' | 'locks', name: string, options: { readonly group?: unknown } | undefined): void {
-    const group = typeof options === 'object' && options !== null ? options.group : undefined;
+    let group: unknown;
+    try {
+      group = typeof options === 'object' && options !== null ? options.group : undefined;
+    } catch {
+      return; // a hostile getter: the primitive reports the bad options, the registry stays out of it
+    }
     if (group === undefined) this.#runtime.registry.note(kind, name);
     else this.#runtime.registry.note(kind === 'locks' ? 'lockGroups' : kind === 'once' ? 'onceGroups' : 'pairedGroups', group);
   }
