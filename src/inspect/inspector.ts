@@ -50,6 +50,16 @@ export interface ListOptions {
 
 const JOB_STATES: Readonly<Record<JobState, true>> = { available: true, claimed: true, stalled: true, delayed: true, finished: true, failed: true };
 const DEFAULT_LIMIT = 1000;
+const REGISTRY_KINDS: Readonly<Record<RegistryKind, true>> = {
+  queues: true,
+  taskGroups: true,
+  locks: true,
+  lockGroups: true,
+  once: true,
+  onceGroups: true,
+  paired: true,
+  pairedGroups: true,
+};
 
 /** `tusker.inspect`: see the module comment. */
 export class Inspector {
@@ -65,7 +75,8 @@ export class Inspector {
   }
 
   /** Names of `kind` in the registry, most recently seen first. */
-  names(kind: RegistryKind, options?: ListOptions): Promise<RegisteredName[]> {
+  async names(kind: RegistryKind, options?: ListOptions): Promise<RegisteredName[]> {
+    checkChoice('kind', kind, REGISTRY_KINDS);
     const limit = this.#limit(options);
     this.#runtime.assertOpen('inspect.names');
     return registeredNames(this.#runtime.client, this.#runtime.keys, kind, limit);
@@ -83,7 +94,7 @@ export class Inspector {
     return {
       name,
       stats: () => queue.stats(),
-      list: (state, options) => {
+      list: async (state, options) => {
         checkChoice('state', state, JOB_STATES);
         return queue.list(state, options);
       },
@@ -115,7 +126,7 @@ export class Inspector {
   }
 
   /** One lock: holder, fencing token, expiry, waiters. `options.group` for a lock of a group. */
-  lock(name: string, options?: { readonly group?: string }): Promise<LockView> {
+  async lock(name: string, options?: { readonly group?: string }): Promise<LockView> {
     checkName('name', name);
     const group = options?.group === undefined ? undefined : checkName('options.group', options.group);
     this.#runtime.assertOpen('inspect.lock');
@@ -142,7 +153,7 @@ export class Inspector {
   }
 
   /** One run-once task (`options.kind: 'paired'` for a paired one; `options.group` for one in a group). */
-  once(key: string, options?: { readonly group?: string; readonly kind?: 'once' | 'paired' }): Promise<AttemptView> {
+  async once(key: string, options?: { readonly group?: string; readonly kind?: 'once' | 'paired' }): Promise<AttemptView> {
     checkName('key', key);
     const group = options?.group === undefined ? undefined : checkName('options.group', options.group);
     const kind = checkChoice('options.kind', options?.kind ?? 'once', { once: 'once', paired: 'paired' } as const);
@@ -155,7 +166,7 @@ export class Inspector {
    * a job in exactly one state, no claim without a lease deadline, a released task with no part
    * in flight, no fencing counter below a live token. Resolves with the problems found (none: []).
    */
-  invariants(options?: ListOptions): Promise<InvariantProblem[]> {
+  async invariants(options?: ListOptions): Promise<InvariantProblem[]> {
     const limit = this.#limit(options);
     this.#runtime.assertOpen('inspect.invariants');
     return checkInvariants(this, this.#runtime.client, this.#runtime.keys, limit);

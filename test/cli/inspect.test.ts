@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../src/keys';
 import { useRedis } from '../support/fixture';
+import { expectInvalidArguments } from '../support/invalid';
 
 /**
  * tusker.inspect.invariants(): silent on live traffic (its decisions come from one snapshot per
@@ -103,5 +104,25 @@ describe('inspect views', () => {
       ['a', 'users', true],
     ]);
     await a.release();
+  });
+});
+
+describe('inspect: bad input', () => {
+  it('is an InvalidArgumentError naming the argument, before any Redis call', async () => {
+    const t = redis.tusker();
+    await expectInvalidArguments([
+      ['name', () => t.inspect.lock('')],
+      ['options.group', () => t.inspect.lock('a', { group: '' })],
+      ['key', () => t.inspect.once('')],
+      ['options.kind', () => t.inspect.once('a', { kind: 'twice' as never })],
+      ['kind', () => t.inspect.names('jobs' as never)],
+      ['options.limit', () => t.inspect.queues({ limit: 0 })],
+      ['options.limit', () => t.inspect.invariants({ limit: 1.5 })],
+      ['name', () => t.inspect.queue('')],
+      ['state', () => t.inspect.queue('q').list('sleeping' as never)],
+      ['id', () => t.inspect.queue('q').job('')],
+      ['group', () => t.inspect.group('')],
+      ['task', () => t.inspect.group('g').task('')],
+    ]);
   });
 });
