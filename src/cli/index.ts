@@ -112,8 +112,9 @@ async function withContext(flags: GlobalFlags, out: Output, command: (ctx: CliCo
     out.note(`tusker: cannot connect to ${displayAddress(flags.redis)}: ${(error as Error).message}`);
     return EXIT.unusable;
   }
-  const ctx = contextFor(flags, client, out);
+  let ctx: CliContext | undefined;
   try {
+    ctx = contextFor(flags, client, out); // a bad --prefix is refused here, by Tusker itself
     return await command(ctx);
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidArgumentError) {
@@ -121,7 +122,7 @@ async function withContext(flags: GlobalFlags, out: Output, command: (ctx: CliCo
       return EXIT.unusable;
     }
     if (error instanceof ConnectionError) {
-      out.note(`tusker: lost ${ctx.address}: ${error.message}`);
+      out.note(`tusker: lost ${displayAddress(flags.redis)}: ${error.message}`);
       return EXIT.unusable;
     }
     if (error instanceof TuskerError) {
@@ -130,7 +131,7 @@ async function withContext(flags: GlobalFlags, out: Output, command: (ctx: CliCo
     }
     throw error;
   } finally {
-    await ctx.tusker.close();
+    await ctx?.tusker.close();
     client.disconnect();
   }
 }

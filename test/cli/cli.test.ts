@@ -194,6 +194,9 @@ describe('tusker CLI: connection and usage', () => {
   it('bad usage exits 2', async () => {
     expect((await cli(['no-such-command'])).code).toBe(2);
     expect((await cli(['queue', 'emails', 'explode'])).code).toBe(2);
+    const badPrefix = await cli(['stats'], { prefix: 'a{b' });
+    expect(badPrefix.code).toBe(2);
+    expect(badPrefix.stderr).toContain('prefix');
   });
 });
 
