@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tusker, type Lease } from '../../src/index';
@@ -31,6 +31,23 @@ function cli(args: readonly string[], options: { url?: string; prefix?: string }
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** util-linux `script` gives the CLI a pseudo-terminal, so it asks instead of refusing. */
+const hasScript = spawnSync('sh', ['-c', 'command -v script'], { encoding: 'utf8' }).status === 0;
+
+/** Run the CLI on a pseudo-terminal, typing `input`; the terminal's output (question included) is `stdout`. */
+function onTerminal(args: readonly string[], input: string): Promise<Run> {
+  const command = [process.execPath, BIN, '--redis', redis.url, '--prefix', PREFIX, ...args].map((a) => `'${a}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+    child.stdin.end(input);
   });
 }
 
@@ -137,6 +154,19 @@ describe('tusker CLI: actions', () => {
     expect(await tusker.queue('emails').getJob('c')).not.toBeNull();
     expect(await json(['queue', 'emails', 'retract', 'c', '--yes'])).toEqual({ ok: true, queue: 'emails', id: 'c', action: 'retract' });
     expect(await tusker.queue('emails').getJob('c')).toBeNull();
+  });
+
+  it.skipIf(!hasScript)('on a terminal, retract asks: y goes ahead, anything else keeps the job', async () => {
+    const q = tusker.queue('emails');
+    await q.publish({ to: 'tty' }, { id: 'tty-1' });
+    const no = await onTerminal(['queue', 'emails', 'retract', 'tty-1'], 'n\n');
+    expect(no.code).toBe(2);
+    expect(no.stdout).toContain('retract (delete) job tty-1 of queue emails? [y/N]');
+    expect(await q.getJob('tty-1')).not.toBeNull();
+    const yes = await onTerminal(['queue', 'emails', 'retract', 'tty-1'], 'y\n');
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toContain('job tty-1 retracted');
+    expect(await q.getJob('tty-1')).toBeNull();
   });
 
   it('pause needs --yes; pause and resume change the queue; retry-failed retries every failed job', async () => {
