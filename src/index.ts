@@ -18,6 +18,7 @@ export { ClaimedJob } from './queue/claimed-job';
 export { JobProcessor } from './queue/processor';
 export type { JobHandler } from './queue/processor';
 export type { ConnectionInput } from './redis/connection';
+export type { Inspector, QueueView, TaskGroupView, RegisteredName, ListOptions, LockView, LockWaiter, AttemptView, AttemptStatus, InvariantProblem, RegistryKind } from './inspect/inspector';
 export {
   TuskerError,
   InvalidArgumentError,
