@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   const tasks = tusker.tasks(GROUP);
   const tty = Boolean(process.stdout.isTTY);
   console.log(`Tusker stream demo: ${STREAMS} streams × ${CHUNKS} chunks, ${WORKERS} worker processes, chunk leases ${PART_TTL} ms.`);
-  console.log(`Redis: ${redis.url}${process.env.REDIS_URL ? ' (REDIS_URL)' : ' (a private redis-server for this demo)'}\n`);
+  console.log(`Redis: ${redis.url}${process.env.REDIS_URL ? ' (REDIS_URL)' : ' (a private redis-server for this demo)'}`);
+  console.log(`Watch it from another terminal: npx tusker tasks ${GROUP} --redis ${redis.url} --prefix ${prefix}\n`);
 
   // In a TTY one progress bar for the whole run stays on the last line, and the story is printed
   // above it; elsewhere the same lines are printed without the bar.
