@@ -16,7 +16,7 @@ export type { QueueOptions, PublishOptions, ClaimOptions, QueueProcessOptions, J
 export { ClaimedJob } from './queue/claimed-job';
 export { JobProcessor } from './queue/processor';
 export type { JobHandler } from './queue/processor';
-export type { ConnectionInput } from './redis/connection';
+export type { ConnectionInput, ClusterSpec, ClusterNodeAddress } from './redis/connection';
 export {
   TuskerError,
   InvalidArgumentError,
