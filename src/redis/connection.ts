@@ -42,14 +42,14 @@ const OWN_DEFAULTS: RedisOptions = {
 };
 
 /** Defaults for a Cluster Tusker creates; options the user gives win. */
-function clusterDefaults(addresses: string): ClusterOptions {
+function clusterDefaults(address: string): ClusterOptions {
   return {
     // the same bound as OWN_DEFAULTS.maxRetriesPerRequest, which a Cluster does not apply to the
     // commands it holds while no node answers: from the third failed attempt to reach the
     // cluster on, each attempt rejects what waits (the cluster keeps trying, so background work
     // resumes by itself once it is back)
-    clusterRetryStrategy(this: Cluster, times: number, reason?: Error) {
-      if (times >= 3) rejectWaiting(this, reason, addresses);
+    clusterRetryStrategy(this: Cluster, times: number) {
+      if (times >= 3) rejectWaiting(this, address);
       return Math.min(times * 100, 1000);
     },
     redisOptions: { commandTimeout: OWN_DEFAULTS.commandTimeout },
@@ -57,9 +57,10 @@ function clusterDefaults(addresses: string): ClusterOptions {
 }
 
 /** Reject the commands a Cluster holds until it is ready (ioredis internals; nothing where they are missing). */
-function rejectWaiting(cluster: Cluster, reason: Error | undefined, addresses: string): void {
-  const cause = (reason as { lastNodeError?: Error } | undefined)?.lastNodeError ?? reason ?? new Error('no node answered');
-  (cluster as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.call(cluster, new ConnectionError(cause, addresses));
+function rejectWaiting(cluster: Cluster, address: string): void {
+  const last = lastConnectionErrors.get(cluster) as (Error & { lastNodeError?: Error }) | undefined;
+  const error = new ConnectionError(last?.lastNodeError ?? last ?? new Error('no node answered'), address);
+  (cluster as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.call(cluster, error);
 }
 
 function isClient(input: unknown): input is RedisClient {
@@ -108,9 +109,9 @@ function isClusterSpec(input: unknown): input is ClusterSpec {
   return isPlainObject(input) && 'cluster' in input;
 }
 
-/** The addresses of a cluster's startup nodes, for error messages: `127.0.0.1:7000, 127.0.0.1:7001`. */
-function clusterAddresses(nodes: readonly unknown[]): string {
-  return nodes
+/** A cluster's startup nodes, for error messages: `127.0.0.1:7000, 127.0.0.1:7001 (Redis Cluster)`. */
+function clusterAddress(nodes: readonly unknown[]): string {
+  const addresses = nodes
     .map((n) => {
       if (typeof n === 'object' && n !== null) {
         const { host = 'localhost', port = 6379 } = n as { host?: string; port?: number };
@@ -119,6 +120,7 @@ function clusterAddresses(nodes: readonly unknown[]): string {
       return String(n);
     })
     .join(', ');
+  return `${addresses} (Redis Cluster)`;
 }
 
 /**
@@ -172,8 +174,18 @@ function watch(connection: RedisClient): void {
   // ioredis emits 'error' on every failed reconnect; the calls that fail report it, so the event
   // must not crash a process that has no listener — and it is the real cause behind the
   // "max retries per request" error those calls get.
-  connection.on('error', (error: Error) => lastConnectionErrors.set(connection, error));
+  connection.on('error', (error: Error) => {
+    // a Cluster's own error ("Failed to refresh slots cache") hides the socket error of its nodes
+    if (!(connection instanceof Cluster && isSocketError(lastConnectionErrors.get(connection)))) lastConnectionErrors.set(connection, error);
+  });
+  connection.on('node error', (error: Error) => {
+    if (isSocketError(error)) lastConnectionErrors.set(connection, error);
+  });
   connection.on('ready', () => lastConnectionErrors.delete(connection));
+}
+
+function isSocketError(error: unknown): boolean {
+  return typeof (error as { syscall?: unknown } | undefined)?.syscall === 'string';
 }
 
 /**
@@ -187,7 +199,7 @@ export function redisFailure(client: RedisClient, error: unknown): TuskerError {
   if (client instanceof Cluster) {
     const nodes = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
     const cause = (last as { lastNodeError?: Error } | undefined)?.lastNodeError ?? last ?? error;
-    return new ConnectionError(cause, `Redis Cluster ${clusterAddresses(nodes)}`);
+    return new ConnectionError(cause, clusterAddress(nodes));
   }
   return new ConnectionError(last ?? error, addressOf(client.options));
 }
@@ -244,7 +256,7 @@ export class Connections {
 function create(options: RedisOptions | ClusterSpec): RedisClient {
   if (!('cluster' in options)) return new IORedis({ ...OWN_DEFAULTS, ...options });
   const { cluster: nodes, ...clusterOptions } = options;
-  const defaults = clusterDefaults(clusterAddresses(nodes));
+  const defaults = clusterDefaults(clusterAddress(nodes));
   return new Cluster([...nodes], {
     ...defaults,
     ...clusterOptions,

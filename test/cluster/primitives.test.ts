@@ -1,6 +1,7 @@
+import { Cluster } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { Keys } from '../../src/keys';
-import type { AttemptContext } from '../../src/index';
+import { Tusker, type AttemptContext } from '../../src/index';
 import { useCluster } from './use-cluster';
 
 /**
@@ -141,5 +142,22 @@ describe('on Redis Cluster', () => {
         expect(await backupRun).toEqual({ status: 'done', ranHere: true, attempt: 2 });
       }),
     );
+  });
+
+  it('an ioredis Cluster passed in is used as it is, and close() leaves it open', async () => {
+    const client = new Cluster([...redis.cluster.startupNodes]);
+    const t = new Tusker({ connection: client, prefix: redis.prefix });
+    try {
+      const [name] = await redis.spread('passed', (n) => keys().lock(n).owners, 1);
+      const lease = await t.mutex(name as string).acquire();
+      const waiting = t.mutex(name as string).acquire({ wait: 10_000 });
+      await lease.release();
+      expect((await waiting).fencingToken).toBe(lease.fencingToken + 1);
+    } finally {
+      await t.close();
+    }
+    expect(client.status).toBe('ready');
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
   });
 });
