@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis';
+import IORedis, { Cluster } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { Keys } from '../../src/keys';
 import { Tusker, type AttemptContext } from '../../src/index';
@@ -159,5 +159,31 @@ describe('on Redis Cluster', () => {
     expect(client.status).toBe('ready');
     expect(await client.ping()).toBe('PONG');
     client.disconnect();
+  });
+
+  it('loads each script once per master connection, not once per call', async () => {
+    const masters = (await redis.cluster.roles()).filter((r) => r.role === 'master').map((r) => r.node.port);
+    const counts = async () => {
+      let loads = 0;
+      let calls = 0;
+      for (const port of masters) {
+        const raw = new IORedis({ host: '127.0.0.1', port });
+        const stats = await raw.info('commandstats');
+        raw.disconnect();
+        loads += Number(/cmdstat_script\|load:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+        calls += Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      }
+      return { loads, calls };
+    };
+    const names = await redis.spread('counted', (n) => keys().lock(n).owners);
+    const t = redis.tusker();
+    const before = await counts();
+    for (let i = 0; i < 30; i++) {
+      for (const name of names) await (await t.mutex(name).acquire()).release();
+    }
+    const after = await counts();
+    expect(after.calls - before.calls).toBeGreaterThanOrEqual(150);
+    // two scripts (acquire, release) on three masters
+    expect(after.loads - before.loads).toBeLessThanOrEqual(6);
   });
 });
