@@ -85,6 +85,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       ['--cluster', 'create', ...members.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '1', '--cluster-yes'],
       { encoding: 'utf8', timeout: SETTLE_TIMEOUT_MS },
     );
+    if (created.error) throw new Error(`redis-cli could not be run (${created.error.message}); it comes with Redis (Debian/Ubuntu: redis-tools)`);
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}\n${created.stderr}`);
     await settle(members);
     await replicasInSync(members);
