@@ -41,6 +41,9 @@ const OWN_DEFAULTS: RedisOptions = {
   commandTimeout: 10_000,
 };
 
+/** How often a sharded subscriber re-reads the cluster's slot map (see Connections.open). */
+const SLOTS_REFRESH_MS = 2_000;
+
 /** Defaults for a Cluster Tusker creates; options the user gives win. */
 function clusterDefaults(address: string): ClusterOptions {
   return {
@@ -236,13 +239,24 @@ export class Connections {
   open(options: { sharded?: boolean } = {}): RedisClient {
     const connection =
       this.client instanceof Cluster
-        ? this.client.duplicate(undefined, { shardedSubscribers: options.sharded === true })
+        ? this.client.duplicate(undefined, options.sharded ? this.#shardedOptions(this.client) : { shardedSubscribers: false })
         : this.client.duplicate({ ...OWN_DEFAULTS });
     watch(connection);
     this.#extra.add(connection);
     // a connection closed for good (disconnect(), quit) is not Tusker's to close any more
     connection.once('end', () => this.#extra.delete(connection));
     return connection;
+  }
+
+  /**
+   * A sharded subscriber sends nothing that could meet MOVED: after a manual failover its old master
+   * (now a replica, still up) just drops the channels of the slots it lost, and no 'end' or MOVED
+   * tells ioredis the slot map changed. So its Cluster re-reads the slot map every few seconds
+   * (unless the user chose an interval): a change rebuilds the subscribers and re-subscribes, and
+   * the waiters re-check (Subscriber's `subscribersReady` hook).
+   */
+  #shardedOptions(cluster: Cluster): ClusterOptions {
+    return { shardedSubscribers: true, slotsRefreshInterval: cluster.options.slotsRefreshInterval ?? SLOTS_REFRESH_MS };
   }
 
   /** Close every connection Tusker opened; a client passed in by the user stays open. */
