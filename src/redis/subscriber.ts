@@ -143,18 +143,40 @@ export class Subscriber extends Service {
       };
       connection.on('message', deliver);
       connection.on('smessage', deliver);
-      // a Cluster's sharded subscribers are rebuilt after a node failed or the slot map changed
-      connection.on(connection instanceof Cluster ? 'subscribersReady' : 'ready', () => {
-        const reconnected = this.#connectedOnce;
-        this.#connectedOnce = true;
-        if (!reconnected) return;
+      const reconnected = () => {
         void this.#resubscribe(connection).then(() => {
           for (const hook of [...this.#reconnectHooks]) hook();
         });
-      });
+      };
+      if (connection instanceof Cluster) this.#onRebuilt(connection, reconnected);
+      else {
+        connection.on('ready', () => {
+          const again = this.#connectedOnce;
+          this.#connectedOnce = true;
+          if (again) reconnected();
+        });
+      }
       this.#connection = connection;
     }
     return this.#connection;
+  }
+
+  /**
+   * Call `rebuilt` each time a Cluster's sharded subscribers were rebuilt (a node failed, the slot
+   * map changed) once the Cluster was ready: ioredis announces every rebuild with
+   * 'subscribersReady', also the ones it makes while starting, and the rebuilds that changed
+   * nothing; only those that made a new subscriber ('+subscriber') count.
+   */
+  #onRebuilt(connection: Cluster, rebuilt: () => void): void {
+    let ready = false;
+    let made = false;
+    connection.on('ready', () => (ready = true));
+    connection.on('+subscriber', () => (made = true));
+    connection.on('subscribersReady', () => {
+      const counts = ready && made;
+      made = false;
+      if (counts) rebuilt();
+    });
   }
 
   /**
