@@ -3,6 +3,7 @@ import { ClosedError, type LockLostError } from '../errors';
 import { ServiceSet } from '../internal/lifecycle';
 import type { Timers } from '../internal/timers';
 import { Keys } from '../keys';
+import { Registry } from '../inspect/registry';
 import type { Connections, RedisClient } from '../redis/connection';
 import { EventFeed, type EventShape } from '../redis/event-feed';
 import { Subscriber } from '../redis/subscriber';
@@ -36,6 +37,8 @@ export class Runtime {
   readonly inFlight = new ServiceSet();
   /** The one pub/sub connection of this instance. */
   readonly subscriber: Subscriber;
+  /** Notes each name the first time this instance uses it, so that tools can list them (inspect/registry.ts). */
+  readonly registry: Registry;
   /** Report a lease that stopped being guaranteed (the `lockLost` event of Tusker). */
   readonly lockLost: (error: LockLostError) => void;
   readonly #connections: Connections;
@@ -51,6 +54,7 @@ export class Runtime {
     this.lockLost = init.lockLost;
     // on Cluster: ioredis's sharded subscribers, one connection per master (see Connections.open)
     this.subscriber = new Subscriber(() => this.#connections.open({ sharded: true }), init.timers);
+    this.registry = new Registry(this.client, this.keys, () => this.closed);
   }
 
   /** True once `close()` was called. */
