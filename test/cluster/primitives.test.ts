@@ -186,4 +186,20 @@ describe('on Redis Cluster', () => {
     // two scripts (acquire, release) on three masters
     expect(after.loads - before.loads).toBeLessThanOrEqual(6);
   });
+
+  it('the inspection API reads every primitive across masters (the registry is one slot of its own)', async () => {
+    const t = redis.tusker();
+    const [queue] = await redis.spread('seen-q', (n) => keys().queue(n).available, 1);
+    const [lock] = await redis.spread('seen-l', (n) => keys().lock(n).owners, 1);
+    const lease = await t.mutex(lock as string).acquire();
+    await t.queue(queue as string).publish(1, { id: 'one' });
+    await t.tasks('seen-g').lock('a', 'p');
+    await t.once('seen-o', () => 1);
+    expect(await t.inspect.queues()).toMatchObject([{ name: queue, stats: { available: 1 } }]);
+    expect(await t.inspect.groups()).toMatchObject([{ name: 'seen-g', stats: { open: 1 } }]);
+    expect(await t.inspect.locks()).toMatchObject([{ name: lock, held: true, fencingToken: lease.fencingToken }]);
+    expect(await t.inspect.onceKeys()).toMatchObject([{ key: 'seen-o', status: 'done' }]);
+    expect(await t.inspect.invariants()).toEqual([]);
+    await lease.release();
+  });
 });
