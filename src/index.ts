@@ -17,7 +17,7 @@ export type { QueueOptions, PublishOptions, ClaimOptions, WaitForOptions, QueueC
 export { ClaimedJob } from './queue/claimed-job';
 export { JobProcessor } from './queue/processor';
 export type { JobHandler } from './queue/processor';
-export type { ConnectionInput } from './redis/connection';
+export type { ConnectionInput, ClusterSpec, ClusterNodeAddress } from './redis/connection';
 export type { Inspector, QueueView, TaskGroupView, RegisteredName, ListOptions, LockView, LockWaiter, AttemptView, AttemptStatus, InvariantProblem, RegistryKind } from './inspect/inspector';
 export {
   TuskerError,

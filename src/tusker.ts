@@ -23,10 +23,12 @@ const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ lease: true, ttl: 'lease
 /** Options of `new Tusker(options)`. */
 export interface TuskerOptions {
   /**
-   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, an ioredis `Redis` instance
-   * (never closed by Tusker), or a node-redis v4/v5 client (Tusker connects to its address,
-   * database and user with its own connection). Not supported yet (refused with
-   * InvalidArgumentError): Redis Cluster, and ioredis `keyPrefix` (use `prefix`).
+   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options (Sentinel too:
+   * `{ sentinels: [{ host, port }], name }`), a Redis Cluster spec
+   * (`{ cluster: [{ host, port }, …], …ioredis ClusterOptions }`), an ioredis `Redis` or `Cluster`
+   * instance (never closed by Tusker), or a node-redis v4/v5 client (Tusker connects to its
+   * address, database and user with its own connection). Refused with InvalidArgumentError:
+   * ioredis `keyPrefix` (use `prefix`).
    * @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
    */
   readonly connection?: ConnectionInput;

@@ -19,7 +19,9 @@ import { Subscriber } from '../redis/subscriber';
  * - one object per `shared` key (a queue name's blocking line for `claim()`), so that fresh
  *   `tusker.queue(name)` objects do not each open connections of their own;
  * - one blocking connection per processor, through `open()`: a blocking read holds its connection.
- * Later, Cluster and Sentinel are known here and nowhere else.
+ * On Redis Cluster each of these is a Cluster of its own (a duplicate of the command one), which
+ * routes a blocking read to the master serving its key's slot; the subscriber's uses sharded
+ * subscribers (one connection per master). Sentinel is ioredis's business: a plain connection.
  *
  * States: open → closing (`closed` is true, `assertOpen` throws) → closed (connections ended).
  */
@@ -50,7 +52,8 @@ export class Runtime {
     this.keys = new Keys(init.prefix);
     this.timers = init.timers;
     this.lockLost = init.lockLost;
-    this.subscriber = new Subscriber(() => this.open(), init.timers);
+    // on Cluster: ioredis's sharded subscribers, one connection per master (see Connections.open)
+    this.subscriber = new Subscriber(() => this.#connections.open({ sharded: true }), init.timers);
     this.registry = new Registry(this.client, this.keys, () => this.closed);
   }
 

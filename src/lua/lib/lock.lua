@@ -9,6 +9,7 @@
 --
 -- Callers pass `k`, a table of the keys: owners, expiries, fence, waiters. Needs lib/clock.lua
 -- and lib/group.lua.
+--@include lib/publish.lua
 
 local single = {}
 function single.holder(k, field) return redis.call('GET', k.owners) end
@@ -69,7 +70,7 @@ local function notify_head(k, channel_prefix, deadline)
     local entry = redis.call('LINDEX', k.waiters, 0)
     if not entry then return end
     local instance, owner = string.match(entry, '^(%S+) (%S+) %d+$')
-    if instance and redis.call('PUBLISH', channel_prefix .. instance, owner .. ' 0 ' .. deadline) > 0 then return end
+    if instance and publish(channel_prefix .. instance, owner .. ' 0 ' .. deadline) > 0 then return end
     redis.call('LPOP', k.waiters)
   end
 end
@@ -92,7 +93,7 @@ local function hand_off(store, k, field, channel_prefix, local_instance)
         return owner, token, deadline, true
       end
       local message = owner .. ' ' .. token .. ' ' .. deadline
-      if redis.call('PUBLISH', channel_prefix .. instance, message) > 0 then
+      if publish(channel_prefix .. instance, message) > 0 then
         notify_head(k, channel_prefix, deadline)
         return owner, token, deadline, false
       end
