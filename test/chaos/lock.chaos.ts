@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { readHistory, type Entry } from './support/history';
 import { Pool, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
+import { startTopology, TOPOLOGIES, type Topology, type TopologyName } from './support/topology';
 
 /*
  * Locks under kill -9 and SIGSTOP (pauses longer than the lease): 16 clients in 4 processes on 8
@@ -24,22 +24,23 @@ import { ok, writeRows, type Row } from './support/results';
 const SCENARIO = 'locks';
 const GRANTS = Number(process.env.CHAOS_LOCK_GRANTS ?? 5_000);
 const seed = runSeed();
-let server: RedisServer;
-let history: string;
 
-beforeAll(async () => {
-  server = await startRedisServer();
-  history = mkdtempSync(join(tmpdir(), 'tusker-chaos-locks-'));
-});
-afterAll(async () => {
-  await server?.stop();
-  rmSync(history, { recursive: true, force: true });
-});
+describe.each(TOPOLOGIES)(`chaos: locks on %s (seed ${seed})`, (topologyName) => {
+  let topology: Topology;
+  let history: string;
+  beforeAll(async () => {
+    topology = await startTopology(topologyName);
+    history = mkdtempSync(join(tmpdir(), 'tusker-chaos-locks-'));
+  });
+  afterAll(async () => {
+    await topology?.stop();
+    rmSync(history, { recursive: true, force: true });
+  });
 
-describe(`chaos: locks (seed ${seed})`, () => {
   it('exclusion and fencing hold through kills and pauses', async () => {
     const random = seeded(seed);
     const highest = new Map<string, number>();
+    storeLog.length = 0;
     let grants = 0;
     let refused = 0;
     let enough!: () => void;
@@ -47,7 +48,7 @@ describe(`chaos: locks (seed ${seed})`, () => {
     const pool = new Pool({
       worker: 'lock-worker.mjs',
       size: 4,
-      env: () => ({ URL: server.url, PREFIX: 'chaos', HISTORY: history, SEED: String(seed), CLIENTS: '4', NAMES: '8', TTL: '300' }),
+      env: () => ({ ...topology.workerEnv, PREFIX: 'chaos', HISTORY: history, SEED: String(seed), CLIENTS: '4', NAMES: '8', TTL: '300' }),
       onMessage: (_slot, m, reply) => {
         const message = m as { type: string; id?: number; name?: string; token?: number };
         if (message.type === 'grant' && ++grants >= GRANTS) enough();
@@ -69,8 +70,8 @@ describe(`chaos: locks (seed ${seed})`, () => {
     await pool.close();
 
     const entries = readHistory(history);
-    const rows = check(entries, counts, refused);
-    writeRows(SCENARIO, seed, rows);
+    const rows = check(topologyName, entries, counts, refused);
+    writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     for (const row of rows) expect(ok(row), `${row.check}: ${row.value}`).toBe(true);
   });
 });
@@ -88,8 +89,8 @@ function staleAccepted(): number {
 }
 const storeLog: { name: string; token: number; accepted: boolean }[] = [];
 
-function check(entries: Entry[], counts: NemesisCounts, refused: number): Row[] {
-  const row = (check: string, value: number, expected?: number, atLeast?: boolean): Row => ({ scenario: SCENARIO, topology: 'standalone', check, value, expected, atLeast });
+function check(topology: TopologyName, entries: Entry[], counts: NemesisCounts, refused: number): Row[] {
+  const row = (check: string, value: number, expected?: number, atLeast?: boolean): Row => ({ scenario: SCENARIO, topology, check, value, expected, atLeast });
   const grants = entries.filter((e) => e.t === 'grant');
   const seen = new Set<string>();
   let duplicateTokens = 0;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tusker } from '../../src/index';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { readHistory } from './support/history';
 import { Pool, until, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
+import { startTopology, TOPOLOGIES, type Topology } from './support/topology';
 
 /*
  * Task barriers: 500 tasks × 20 parts over 4 worker processes with kill -9, pauses, parts that
@@ -26,22 +26,22 @@ const TASKS = Number(process.env.CHAOS_TASKS ?? 500);
 const PARTS = 20;
 const ATTEMPTS = 3;
 const seed = runSeed();
-let server: RedisServer;
-let history: string;
 
-beforeAll(async () => {
-  server = await startRedisServer();
-  history = mkdtempSync(join(tmpdir(), 'tusker-chaos-tasks-'));
-});
-afterAll(async () => {
-  await server?.stop();
-  rmSync(history, { recursive: true, force: true });
-});
+describe.each(TOPOLOGIES)(`chaos: task barriers on %s (seed ${seed})`, (topologyName) => {
+  let topology: Topology;
+  let history: string;
+  beforeAll(async () => {
+    topology = await startTopology(topologyName);
+    history = mkdtempSync(join(tmpdir(), 'tusker-chaos-tasks-'));
+  });
+  afterAll(async () => {
+    await topology?.stop();
+    rmSync(history, { recursive: true, force: true });
+  });
 
-describe(`chaos: task barriers (seed ${seed})`, () => {
   it('every task is released exactly once, never with a part in flight', async () => {
     const random = seeded(seed);
-    const tusker = new Tusker({ connection: server.url, prefix: 'chaos' });
+    const tusker = new Tusker({ connection: topology.connection, prefix: 'chaos' });
     const group = tusker.tasks('chaos', { retention: 3_600_000 });
     const completed = new Map<string, number>();
     const failedEvents = new Map<string, number>();
@@ -71,7 +71,7 @@ describe(`chaos: task barriers (seed ${seed})`, () => {
     const pool = new Pool({
       worker: 'task-worker.mjs',
       size: 4,
-      env: () => ({ URL: server.url, PREFIX: 'chaos', HISTORY: history, SEED: String(seed), PART_TTL: '600', LATE: '0.01', FAIL: '0.15' }),
+      env: () => ({ ...topology.workerEnv, PREFIX: 'chaos', HISTORY: history, SEED: String(seed), PART_TTL: '600', LATE: '0.01', FAIL: '0.15' }),
       onMessage: (_slot, m) => {
         const message = m as { type: string; id: number; task: string; part: string; result: string };
         if (message.type !== 'done') return;
@@ -141,7 +141,7 @@ describe(`chaos: task barriers (seed ${seed})`, () => {
     for (const e of entries) if (e.t === 'unlock' && e.result === 'unlocked' && (e.s as number) > (firstHandle.get(e.task as string) ?? Infinity)) inFlightAtRelease += 1;
     const completedTasks = names.filter((n) => states.get(n) === 'completed');
     const failedTasks = names.filter((n) => states.get(n) === 'failed');
-    const row = (check: string, value: number, expected?: number, atLeast?: boolean): Row => ({ scenario: SCENARIO, topology: 'standalone', check, value, expected, atLeast });
+    const row = (check: string, value: number, expected?: number, atLeast?: boolean): Row => ({ scenario: SCENARIO, topology: topologyName, check, value, expected, atLeast });
     const rows = [
       row('tasks × parts', TASKS * PARTS, TASKS * PARTS, true),
       row('kill -9', counts.kills),
@@ -155,7 +155,7 @@ describe(`chaos: task barriers (seed ${seed})`, () => {
       row('failed with attempts left', failedTasks.filter((n) => (handlerFailures.get(n) ?? 0) < ATTEMPTS).length, 0),
       row('failed after all attempts failed', failedTasks.length),
     ];
-    writeRows(SCENARIO, seed, rows);
+    writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     for (const r of rows) expect(ok(r), `${r.check}: ${r.value}`).toBe(true);
   });
 });

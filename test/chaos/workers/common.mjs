@@ -8,6 +8,8 @@ export const tusker = require('../../../dist/index.js');
 export const IORedis = require('ioredis');
 
 export const env = process.env;
+/** The connection spec the parent passed (a URL, or { cluster: [...] }). */
+export const connection = JSON.parse(env.CONNECTION);
 export const slot = env.SLOT;
 const worker = `w${slot}`;
 mkdirSync(env.HISTORY, { recursive: true });
@@ -33,7 +35,10 @@ export function random() {
 let clockClient;
 /** The Redis server's clock in µs (a TIME round trip on a connection of its own). */
 export async function serverMicros() {
-  clockClient ??= new IORedis(env.URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  clockClient ??=
+    typeof connection === 'string'
+      ? new IORedis(connection, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+      : new IORedis.Cluster(connection.cluster, { redisOptions: { maxRetriesPerRequest: 1 } });
   const [s, us] = await clockClient.time();
   return Number(s) * 1e6 + Number(us);
 }

@@ -1,6 +1,6 @@
 // Chaos worker for locks: CLIENTS Tusker instances, each taking random locks of NAMES in a loop,
 // writing to the parent's fenced store, with every step in the history.
-import { env, tusker as T, record, random, serverMicros, sleep, ask, stopped } from './common.mjs';
+import { connection, env, tusker as T, record, random, serverMicros, sleep, ask, stopped } from './common.mjs';
 
 const rnd = random();
 const clients = Number(env.CLIENTS);
@@ -10,7 +10,7 @@ let stopping = false;
 void stopped.then(() => (stopping = true));
 
 async function client(i) {
-  const t = new T.Tusker({ connection: env.URL, prefix: env.PREFIX });
+  const t = new T.Tusker({ connection, prefix: env.PREFIX });
   while (!stopping) {
     const name = `n${Math.floor(rnd() * names)}`;
     let lease;

@@ -1,9 +1,9 @@
 // Chaos worker for run-once: races every key (in its own random order, a few at a time); attempts
 // fail now and then; every attempt, success and outcome in the history.
-import { env, tusker as T, record, random, sleep, stopped } from './common.mjs';
+import { connection, env, tusker as T, record, random, sleep, stopped } from './common.mjs';
 
 const rnd = random();
-const t = new T.Tusker({ connection: env.URL, prefix: env.PREFIX });
+const t = new T.Tusker({ connection, prefix: env.PREFIX });
 const keys = Array.from({ length: Number(env.KEYS) }, (_, i) => `k${i}`).sort(() => rnd() - 0.5);
 let cursor = 0;
 async function lane() {

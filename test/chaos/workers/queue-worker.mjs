@@ -1,8 +1,8 @@
 // Chaos worker for the job queue: one processor, every handler start and end in the history.
-import { env, tusker as T, record, random, sleep, stopped } from './common.mjs';
+import { connection, env, tusker as T, record, random, sleep, stopped } from './common.mjs';
 
 const rnd = random();
-const t = new T.Tusker({ connection: env.URL, prefix: env.PREFIX });
+const t = new T.Tusker({ connection, prefix: env.PREFIX });
 const queue = t.queue('chaos', { maxStalls: Number(env.MAX_STALLS), keepFinished: 1_000_000 });
 const processor = queue.process(
   async (job) => {

@@ -1,10 +1,10 @@
 // Chaos worker for task barriers: locks and unlocks the parts the parent sends it (now and then
 // past the part's lease, so its unlock comes late), and handles released tasks (now and then
 // failing), every step in the history.
-import { env, tusker as T, record, random, serverMicros, sleep, stopped } from './common.mjs';
+import { connection, env, tusker as T, record, random, serverMicros, sleep, stopped } from './common.mjs';
 
 const rnd = random();
-const t = new T.Tusker({ connection: env.URL, prefix: env.PREFIX });
+const t = new T.Tusker({ connection, prefix: env.PREFIX });
 const group = t.tasks('chaos', { retention: 3_600_000 });
 const partTtl = Number(env.PART_TTL);
 
