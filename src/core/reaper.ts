@@ -101,7 +101,10 @@ export class Reaper {
   /** One pass now (after the one in flight, if any), whatever the schedule; rejects if it fails. For tests and explicit calls. */
   async runOnce(): Promise<ReapReport> {
     if (this.#passing) await this.#passing;
-    return this.#pass();
+    const run = this.#pass();
+    // resolves once the next pass is scheduled from this one's report
+    await this.#passing;
+    return run;
   }
 
   /** No pass after this one; waits for the pass in flight, at most 1 s. Safe to call twice. */
