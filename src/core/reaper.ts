@@ -1,3 +1,4 @@
+import { Service } from '../internal/lifecycle';
 import { within, type TimerHandle, type Timers } from '../internal/timers';
 
 /**
@@ -17,7 +18,8 @@ import { within, type TimerHandle, type Timers } from '../internal/timers';
  * Time: deadlines are server ms, each given with the server time it was read at, so only the
  * difference is used, on the local clock of the timer seam (`Timers`).
  *
- * States: running → stopped (`stop()`, by the runtime's close: no further pass; safe twice).
+ * States (the one start/stop base): idle → running (started by the runtime when made) → stopped
+ * (by the runtime's close: no further pass; stopping twice is safe).
  */
 
 /** What one pass reports: the earliest deadline left (server ms, -1 for none) and the server time. */
@@ -37,10 +39,9 @@ const MAX_INTERVAL_MS = 5_000;
 const RETRY_MS = 500;
 
 /** @internal See the note at the top of this file. */
-export class Reaper {
+export class Reaper extends Service {
   readonly #i: ReaperInit;
   #holders = 0;
-  #stopped = false;
   /** Local ms at which the next pass is due. 0: now (nothing known yet). */
   #dueAt = 0;
   /** The earliest deadline added while a pass was in flight. */
@@ -51,7 +52,12 @@ export class Reaper {
   #passes = 0;
 
   constructor(init: ReaperInit) {
+    super();
     this.#i = init;
+  }
+
+  protected onStart(): void {
+    this.#schedule();
   }
 
   /** Passes started so far (tests count them instead of reading the clock). */
@@ -66,7 +72,7 @@ export class Reaper {
 
   /** Keep passes scheduled until the returned function is called (a processor while it runs). Safe to release twice. */
   hold(): () => void {
-    if (this.#stopped) return () => undefined;
+    if (this.stopped) return () => undefined;
     this.#holders += 1;
     this.#schedule();
     let released = false;
@@ -80,7 +86,7 @@ export class Reaper {
 
   /** A deadline was added (server ms, with the server time it was read at): pass by then. */
   reapBy(deadline: number, serverNow: number): void {
-    if (this.#stopped) return;
+    if (this.stopped) return;
     const at = this.#i.timers.now() + afterDeadline(deadline - serverNow);
     if (this.#passing) {
       this.#wantBy = Math.min(this.#wantBy, at);
@@ -94,7 +100,7 @@ export class Reaper {
 
   /** For callers that hold nothing (`claim()`): run a pass now if one is due, else nothing. */
   poke(): void {
-    if (this.#stopped || this.#holders > 0 || this.#passing) return;
+    if (!this.running || this.#holders > 0 || this.#passing) return;
     if (this.#i.timers.now() >= this.#dueAt) void this.#pass().catch(() => undefined);
   }
 
@@ -107,9 +113,8 @@ export class Reaper {
     return run;
   }
 
-  /** No pass after this one; waits for the pass in flight, at most 1 s. Safe to call twice. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
+  /** No pass after this one; waits for the pass in flight, at most 1 s. */
+  protected async onStop(): Promise<void> {
     this.#cancelTimer();
     if (this.#passing) await within(this.#i.timers, 1_000, this.#passing);
   }
@@ -141,7 +146,7 @@ export class Reaper {
   }
 
   #schedule(): void {
-    if (this.#stopped || this.#holders === 0 || this.#passing) return;
+    if (!this.running || this.#holders === 0 || this.#passing) return;
     if (this.#timer && this.#timerAt <= this.#dueAt) return;
     this.#cancelTimer();
     this.#timerAt = this.#dueAt;

@@ -109,6 +109,7 @@ export class Runtime {
     if (!reaper) {
       reaper = this.inFlight.add(new Reaper({ timers: this.timers, pass }));
       this.#reapers.set(name, reaper);
+      reaper.start();
     }
     return reaper;
   }

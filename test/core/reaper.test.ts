@@ -178,6 +178,7 @@ describe('the reaper schedule, driven through the timer seam', () => {
       timers,
       pass: () => new Promise<ReapReport>((resolve, reject) => (end = { resolve, reject })),
     });
+    reaper.start();
     const answer = async (r: ReapReport) => {
       end?.resolve(r);
       await timers.advance(0);
