@@ -45,13 +45,13 @@ describe('queue: one seeded reaper pass', () => {
     const keys = runtime.keys.queue('q');
     const raw = redis.redis();
     const { id } = await q.publish({ n: 1 });
-    expect((await q.claim({ lease: 60_000, timeout: 0 }))?.id).toBe(id);
+    expect((await q.claim({ lease: 60_000, wait: 0 }))?.id).toBe(id);
     await raw.zadd(keys.claimed, 'XX', 1, id); // its lease ran out long ago
     await reaperOf(runtime, keys.base).runOnce();
     expect((await q.getJob(id))?.state).toBe('available');
     expect(await raw.hget(keys.job(id), 'stalls')).toBe('1');
     expect(await raw.zscore(keys.claimed, id)).toBeNull();
-    expect((await q.claim({ timeout: 0 }))?.id).toBe(id);
+    expect((await q.claim({ wait: 0 }))?.id).toBe(id);
   });
 
   it('an expired claim past maxStalls fails', async () => {
@@ -60,7 +60,7 @@ describe('queue: one seeded reaper pass', () => {
     const keys = runtime.keys.queue('q');
     const raw = redis.redis();
     const { id } = await q.publish({ n: 1 });
-    await q.claim({ lease: 60_000, timeout: 0 });
+    await q.claim({ lease: 60_000, wait: 0 });
     await raw.hset(keys.job(id), 'stalls', '2'); // maxStalls is 2 by default: this stall is one too many
     await raw.zadd(keys.claimed, 'XX', 1, id);
     await reaperOf(runtime, keys.base).runOnce();
@@ -90,8 +90,8 @@ describe('queue: one seeded reaper pass', () => {
     const a = await q.publish('a');
     const b = await q.publish('b');
     const c = await q.publish('c', { delay: 60_000 });
-    await q.claim({ lease: 60_000, timeout: 0 });
-    await q.claim({ lease: 60_000, timeout: 0 });
+    await q.claim({ lease: 60_000, wait: 0 });
+    await q.claim({ lease: 60_000, wait: 0 });
     const t = await serverMs();
     await raw.zadd(keys.claimed, 'XX', t + 30_000, a.id, t + 20_000, b.id);
     await raw.zadd(keys.delayed, 'XX', t + 25_000, c.id);
@@ -108,13 +108,13 @@ describe('tasks: one seeded reaper pass', () => {
     const g = new TaskGroup(runtime, 'g');
     const keys = runtime.keys.taskGroup('g');
     const raw = redis.redis();
-    await g.lock('t', 'slow', { ttl: 60_000 });
+    await g.lock('t', 'slow', { lease: 60_000 });
     await g.lock('t', 'quick');
     await g.unlock('t', 'quick');
-    await g.close('t');
+    await g.closeTask('t');
     expect((await g.get('t'))?.state).toBe('closed');
     const timedOut: unknown[] = [];
-    await g.on('part-timeout', (e) => timedOut.push(e));
+    await g.on('part-timed-out', (e) => timedOut.push(e));
     const [member] = await raw.zrange(keys.partDeadlines, 0, -1);
     await raw.zadd(keys.partDeadlines, 'XX', 1, member as string);
     await reaperOf(runtime, keys.base).runOnce();
@@ -132,7 +132,7 @@ describe('tasks: one seeded reaper pass', () => {
     const outcomes: string[] = [];
     let endFirst: () => void = () => undefined;
     const firstEnds = new Promise<void>((resolve) => (endFirst = resolve));
-    await g.close('t', null, { attempts: 2 });
+    await g.closeTask('t', null, { attempts: 2 });
     g.process(
       async (task) => {
         attempts.push({ attempt: task.attempt, token: task.fencingToken });
@@ -142,7 +142,7 @@ describe('tasks: one seeded reaper pass', () => {
     );
     await vi.waitFor(() => expect(attempts).toHaveLength(1));
     const retries: unknown[] = [];
-    await g.on('retry', (e) => retries.push(e));
+    await g.on('retry-scheduled', (e) => retries.push(e));
     await redis.redis().zadd(keys.processing, 'XX', 1, 't');
     await reaperOf(runtime, keys.base).runOnce();
     await vi.waitFor(() => expect(attempts.map((a) => a.attempt)).toEqual([1, 2]));
@@ -274,7 +274,7 @@ describe('the reaper schedule, driven through the timer seam', () => {
     const q = new Queue(runtime, 'q');
     const keys = runtime.keys.queue('q');
     const { id } = await q.publish('x');
-    await q.claim({ lease: 60_000, timeout: 0 });
+    await q.claim({ lease: 60_000, wait: 0 });
     await redis.redis().zadd(keys.claimed, 'XX', (await serverMs()) + 4_000, id);
     const reaper = reaperOf(runtime, keys.base);
     await reaper.runOnce();
@@ -320,8 +320,8 @@ describe('one reaper per name per process', () => {
     await timers.advance(0);
     await vi.waitFor(() => expect(reaper.untilDue).toBeGreaterThan(0));
     expect(reaper.passes).toBe(1);
-    await a.on('part-timeout', (e) => timedOut.push(e));
-    await b.lock('t', 'p', { ttl: 1_000 });
+    await a.on('part-timed-out', (e) => timedOut.push(e));
+    await b.lock('t', 'p', { lease: 1_000 });
     const [member] = await redis.redis().zrange(keys.partDeadlines, 0, -1);
     await redis.redis().zadd(keys.partDeadlines, 'XX', 1, member as string);
     await timers.advance(1_025);
