@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '60000' },
     warmup: { type: 'string', default: '11000' },
     counts: { type: 'string', default: '1,10,100' },
+    // run only the scenarios whose name contains this
+    only: { type: 'string', default: '' },
     out: { type: 'string', default: join(__dirname, 'results', 'connections.json') },
   },
 });
@@ -61,7 +63,8 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 }
 
 /** Measure one scenario: `setUp` starts the work and resolves once everything waits. */
-async function measure(admin: IORedis, url: string, scenario: string, setUp: (tusker: Tusker) => Promise<void>): Promise<Row> {
+async function measure(admin: IORedis, url: string, scenario: string, setUp: (tusker: Tusker) => Promise<void>): Promise<Row | undefined> {
+  if (!scenario.includes(args.only as string)) return undefined;
   const tusker = new Tusker({ connection: url, prefix: `bench-${scenario.replace(/\W+/g, '-')}` });
   await setUp(tusker);
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
   const server = process.env.REDIS_URL ? undefined : await startRedisServer();
   const url = process.env.REDIS_URL ?? (server?.url as string);
   const admin = new IORedis(url);
-  const rows: Row[] = [];
+  const rows: (Row | undefined)[] = [];
   try {
     console.log(`idle window ${WINDOW_MS} ms after a warm-up of ${WARMUP_MS} ms, scaled to a minute`);
     rows.push(await measure(admin, url, 'nothing running (one command connection)', (t) => t.queue('idle').stats().then(() => undefined)));
@@ -131,7 +134,20 @@ async function main(): Promise<void> {
         await blocked(admin, 2);
       }),
     );
-    await writeResults(args.out as string, admin, { windowMs: WINDOW_MS, warmupMs: WARMUP_MS, scaledTo: '1 minute', results: rows });
+    // one queue or group, many processors in one process: they share one reaper
+    rows.push(
+      await measure(admin, url, '10 processors of one queue', async (t) => {
+        for (let i = 0; i < 10; i++) t.queue('many').process(() => undefined);
+        await blocked(admin, 10);
+      }),
+    );
+    rows.push(
+      await measure(admin, url, '10 processors of one task group', async (t) => {
+        for (let i = 0; i < 10; i++) t.tasks('many').process(() => undefined);
+        await blocked(admin, 10);
+      }),
+    );
+    await writeResults(args.out as string, admin, { windowMs: WINDOW_MS, warmupMs: WARMUP_MS, scaledTo: '1 minute', results: rows.filter((r) => r !== undefined) });
   } finally {
     admin.disconnect();
     await server?.stop();

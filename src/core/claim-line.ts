@@ -1,27 +1,26 @@
 import { ClosedError } from '../errors';
-import { tripClaimGuard, type BlockedClaim } from '../internal/claim-loop';
-import { within } from '../internal/timers';
-import type { RedisClient } from '../redis/connection';
 import type { Runtime } from './runtime';
+import { Consumer, type BlockedClaim } from './consumer';
+import type { Reaper } from './reaper';
 
 /*
  * The waiting line of one-at-a-time claims (a queue's `claim()`) for one name in one process:
  * every caller, whatever object it called through, waits here, served first come, first served,
- * on ONE blocking connection — a blocking read of the wake list with the claim queued right behind
- * it (see internal/claim-loop.ts). So 20 callers waiting on fresh `tusker.queue('x')` objects
- * cost one connection, not 20. The connection stays open for the next wait (a worker claiming in
- * a loop does not reconnect each time) until the line is cut or the instance closes.
+ * through ONE consumer (core/consumer.ts: a blocking read of the wake list with the claim queued
+ * right behind it). So 20 callers waiting on fresh `tusker.queue('x')` objects cost one
+ * connection, not 20. The connection stays open for the next wait (a worker claiming in a loop
+ * does not reconnect each time) until the line is cut or the instance closes. While anyone waits,
+ * the line holds the name's reaper, so that items of dead workers and delayed ones come back even
+ * when no processor runs anywhere.
  *
  * An item claimed for a caller that gave up meanwhile goes to the next one, else back unused.
- * Cutting (nobody waits any more, or close) trips the claim guard first, so the claim behind the
- * blocking read takes nothing, then closes the connection; each step bounded, as Redis may be down.
+ * Cutting (nobody waits any more, or close) is the consumer's cut: its stop guard first, so the
+ * claim behind the blocking read takes nothing, then the connection closes.
  */
 /** @internal One caller's way to claim, for `ClaimLine.wait`. */
 export interface LineRequest<J> {
   /** Claim one item now; with `behind`, sent on the line's connection right behind its blocking read. */
   claim(behind?: BlockedClaim): Promise<J | null>;
-  /** ms until the caller's next reaper pass is due (starting one if due now): the blocking read ends by then. */
-  untilReap(): Promise<number>;
 }
 
 interface Waiting<J> {
@@ -36,23 +35,20 @@ interface Waiting<J> {
 /** @internal See the note at the top of this file. */
 export class ClaimLine<J extends { handBack(): Promise<unknown> }> {
   readonly #runtime: Pick<Runtime, 'open' | 'client' | 'timers' | 'inFlight'>;
-  readonly #wakeKey: string;
-  /** A fresh claim guard key for each serving session: a tripped guard stays for a while. */
-  readonly #newGuard: () => string;
+  readonly #consumer: Consumer;
+  readonly #reaper: Reaper;
   /** What ClosedError names. */
   readonly #what: string;
   readonly #waiting: Waiting<J>[] = [];
   #serving = false;
-  #blocking: RedisClient | undefined;
-  #guard = '';
-  /** Bumped by each cut: a serving session ends with it (its guard is tripped for good). */
+  /** Bumped by each cut: a serving session ends with it. */
   #session = 0;
-  #blockedClaim: Promise<unknown> | undefined;
 
-  constructor(init: { runtime: Pick<Runtime, 'open' | 'client' | 'timers' | 'inFlight'>; wakeKey: string; newGuard: () => string; what: string }) {
-    this.#runtime = init.runtime;
-    this.#wakeKey = init.wakeKey;
-    this.#newGuard = init.newGuard;
+  constructor(init: { runtime: Pick<Runtime, 'open' | 'client' | 'timers' | 'inFlight'>; wakeKey: string; newGuard: () => string; reaper: Reaper; what: string }) {
+    const { runtime } = init;
+    this.#runtime = runtime;
+    this.#consumer = new Consumer({ client: runtime.client, open: () => runtime.open(), timers: runtime.timers, wakeKey: init.wakeKey, newGuard: init.newGuard });
+    this.#reaper = init.reaper;
     this.#what = init.what;
   }
 
@@ -85,20 +81,10 @@ export class ClaimLine<J extends { handBack(): Promise<unknown> }> {
       entry.timer?.cancel();
       entry.reject(new ClosedError(this.#what));
     }
-    if (this.#waiting.length === 0) await this.#cut();
-  }
-
-  async #cut(): Promise<void> {
-    this.#session += 1;
-    const blocking = this.#blocking;
-    this.#blocking = undefined;
-    const blocked = this.#blockedClaim;
-    if (blocked) {
-      const { timers, client } = this.#runtime;
-      await within(timers, 1_000, tripClaimGuard(client, this.#guard));
-      await within(timers, 1_000, blocked);
+    if (this.#waiting.length === 0) {
+      this.#session += 1;
+      await this.#consumer.cut();
     }
-    blocking?.disconnect();
   }
 
   #take(): Waiting<J> | undefined {
@@ -112,35 +98,24 @@ export class ClaimLine<J extends { handBack(): Promise<unknown> }> {
     // tusker.close(): waiting claims reject with ClosedError and the blocking read is cut
     const stopper = { stop: () => this.cancel() };
     this.#runtime.inFlight.add(stopper);
-    const guard = this.#newGuard();
-    this.#guard = guard;
+    const releaseReaper = this.#reaper.hold();
     const session = this.#session;
     try {
       // after a claim found nothing, the next one waits behind a blocking read of the wake list
       let idle = false;
       while (this.#waiting.length > 0 && session === this.#session) {
         const head = this.#waiting[0] as Waiting<J>;
-        let item: J | null;
+        let item: J | null | undefined;
         if (idle) {
-          this.#blocking ??= this.#runtime.open();
-          const client = this.#blocking;
-          // until the next reaper pass is due (at most 5 s): items of dead workers and delayed
-          // ones come back even when no processor runs anywhere
-          const untilReap = await head.request.untilReap();
-          const woke = client.blpop(this.#wakeKey, guard, Math.max(0.01, Math.min(5, untilReap / 1000)));
-          woke.catch(() => undefined);
-          const blocked = head.request.claim({ client, woke, guard });
-          this.#blockedClaim = blocked;
           try {
-            item = await blocked;
+            item = await this.#consumer.claimBehindWake((behind) => head.request.claim(behind));
           } catch {
             // a dropped connection is reopened by ioredis (a plain claim comes next, and reports
-            // an outage to the caller); a closed instance emptied the line
+            // an outage to the caller)
             idle = false;
             continue;
-          } finally {
-            this.#blockedClaim = undefined;
           }
+          if (item === undefined) continue; // cut
         } else {
           try {
             item = await head.request.claim();
@@ -164,6 +139,7 @@ export class ClaimLine<J extends { handBack(): Promise<unknown> }> {
       }
     } finally {
       this.#serving = false;
+      releaseReaper();
       this.#runtime.inFlight.delete(stopper);
       // callers that came while this session was being cut are served by a new one, with a new guard
       if (this.#waiting.length > 0) void this.#serve();

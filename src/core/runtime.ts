@@ -7,6 +7,7 @@ import { Registry } from '../inspect/registry';
 import type { Connections, RedisClient } from '../redis/connection';
 import { EventFeed, type EventShape } from '../redis/event-feed';
 import { Subscriber } from '../redis/subscriber';
+import { Reaper, type ReapReport } from './reaper';
 
 /**
  * @internal
@@ -18,10 +19,12 @@ import { Subscriber } from '../redis/subscriber';
  *   name, whose reader connection opens with the first listener and closes after the last left;
  * - one object per `shared` key (a queue name's blocking line for `claim()`), so that fresh
  *   `tusker.queue(name)` objects do not each open connections of their own;
- * - one blocking connection per processor, through `open()`: a blocking read holds its connection.
- * On Redis Cluster each of these is a Cluster of its own (a duplicate of the command one), which
- * routes a blocking read to the master serving its key's slot; the subscriber's uses sharded
- * subscribers (one connection per master). Sentinel is ioredis's business: a plain connection.
+ * - one blocking connection per processor, through `open()`: a blocking read holds its connection;
+ * - one reaper per queue or task group name (no connection of its own: its passes are scripts on
+ *   the command connection), shared by every processor and claimer of that name.
+ * On Redis Cluster each dedicated connection is a Cluster of its own (a duplicate of the command
+ * one), which routes a blocking read to the master serving its key's slot; the subscriber's uses
+ * sharded subscribers (one connection per master). Sentinel is ioredis's business: a plain connection.
  *
  * States: open → closing (`closed` is true, `assertOpen` throws) → closed (connections ended).
  */
@@ -44,6 +47,7 @@ export class Runtime {
   readonly #connections: Connections;
   readonly #feeds = new Map<string, EventFeed<never>>();
   readonly #shared = new Map<string, unknown>();
+  readonly #reapers = new Map<string, Reaper>();
   #closing: Promise<void> | undefined;
 
   constructor(init: { connections: Connections; prefix: string; timers: Timers; lockLost: (error: LockLostError) => void }) {
@@ -100,6 +104,21 @@ export class Runtime {
   shared<T>(key: string, create: () => T): T {
     if (!this.#shared.has(key)) this.#shared.set(key, create());
     return this.#shared.get(key) as T;
+  }
+
+  /**
+   * The reaper of `name` (a queue's or task group's key base) for this instance, made with `pass`
+   * on first use: every object of that name shares it, whichever object's `pass` made it (their
+   * passes run the same script). Stopped by `close()`.
+   */
+  reaper(name: string, pass: () => Promise<ReapReport>): Reaper {
+    let reaper = this.#reapers.get(name);
+    if (!reaper) {
+      reaper = this.inFlight.add(new Reaper({ timers: this.timers, pass }));
+      this.#reapers.set(name, reaper);
+      reaper.start();
+    }
+    return reaper;
   }
 
   /**

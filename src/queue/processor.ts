@@ -1,6 +1,7 @@
 import { JobLostError } from '../errors';
-import { ClaimLoop } from '../internal/claim-loop';
 import { localDeadline } from '../core/held-lease';
+import { ProcessorLoop } from '../core/processor-loop';
+import type { Reaper } from '../core/reaper';
 import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { Timers } from '../internal/timers';
 import type { RedisClient } from '../redis/connection';
@@ -9,8 +10,8 @@ import { ClaimedJob } from './claimed-job';
 import type { ClaimedRow, QueueScripts } from './scripts';
 
 /**
- * Runs a handler for every job of a queue, `concurrency` at a time, on the shared claim loop
- * (src/internal/claim-loop.ts), and recovers claims of dead workers and promotes delayed jobs
+ * Runs a handler for every job of a queue, `concurrency` at a time, on the shared processor loop
+ * (core/processor-loop.ts), and recovers claims of dead workers and promotes delayed jobs
  * while it runs.
  *
  * Handling (core/run-under-lease.ts): the claim's lease is renewed while the handler runs; the
@@ -27,11 +28,13 @@ export type JobHandler<T = unknown> = (job: ClaimedJob<T>) => unknown;
 export interface JobProcessorInit<T> {
   readonly scripts: QueueScripts;
   readonly wakeKey: string;
-  /** This processor's claim guard (see internal/claim-loop.ts) and the command connection. */
-  readonly guardKey: string;
+  /** A fresh claim guard (see core/consumer.ts) and the command connection. */
+  readonly newGuard: () => string;
   readonly client: RedisClient;
   readonly openBlocking: () => RedisClient;
   readonly timers: Timers;
+  /** The queue's reaper in this process. */
+  readonly reaper: Reaper;
   readonly handler: JobHandler<T>;
   readonly concurrency: number;
   readonly lease: number;
@@ -51,7 +54,7 @@ export interface ClaimedItem<T> {
  * flight for up to the `stopTimeout` option, then aborts their signals (their jobs are handed back
  * unused). Stopping twice is safe; `tusker.close()` and `queue.close()` stop it too.
  */
-export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> implements Processor {
+export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> implements Processor {
   readonly #p: JobProcessorInit<T>;
   readonly #inFlight = new Set<ClaimedJob<T>>();
   #watchingStop = false;
@@ -61,8 +64,9 @@ export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> impleme
     const { scripts, lease } = init;
     super({
       wakeKey: init.wakeKey,
-      guardKey: init.guardKey,
+      newGuard: init.newGuard,
       client: init.client,
+      reaper: init.reaper,
       handBack: ({ job }) => job.handBack(),
       openBlocking: init.openBlocking,
       timers: init.timers,
@@ -73,7 +77,6 @@ export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> impleme
         return rows.map((row) => ({ row, job: new ClaimedJob<T>(row, owner, scripts, lease) }));
       },
       deadline: ({ row }) => row,
-      reap: () => scripts.reap(),
       handle: (item, _owner, stopping, done) => this.#handle(item, stopping, done),
     });
     this.#p = init;

@@ -1,7 +1,8 @@
 import { ClosedError, ConnectionError, InvalidArgumentError } from '../errors';
 import { ClaimLine } from '../core/claim-line';
+import type { BlockedClaim } from '../core/consumer';
+import type { Reaper } from '../core/reaper';
 import type { Runtime } from '../core/runtime';
-import type { BlockedClaim } from '../internal/claim-loop';
 import { checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionName } from '../internal/arguments';
 import { newOwnerId } from '../internal/owner-id';
 import type { QueueKeys } from '../keys';
@@ -38,7 +39,7 @@ import { QueueScripts, type PublishArgs } from './scripts';
  */
 
 /** What a queue uses of the runtime. */
-type QueueRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared'>;
+type QueueRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared' | 'reaper'>;
 
 export class Queue<T = unknown> {
   readonly name: string;
@@ -49,6 +50,11 @@ export class Queue<T = unknown> {
   readonly #loops = new Set<JobProcessor<T>>();
   /** Waiting `claim()` calls of every object of this queue in this process: one blocking connection. */
   readonly #line: ClaimLine<ClaimedJob<unknown>>;
+  /**
+   * The reaper of this queue in this process, shared by every object of it, its processors and
+   * its `claim()` callers (its passes use the `maxStalls` of the object that made it).
+   */
+  readonly #reaper: Reaper;
   readonly #jobEvents: JobEvents;
 
   /** @internal Use `tusker.queue(name, options)`. */
@@ -70,8 +76,11 @@ export class Queue<T = unknown> {
     });
     const keys = this.#keys;
     this.#jobEvents = new JobEvents(context, keys);
+    const scripts = this.#scripts;
+    const reaper = context.reaper(keys.base, () => scripts.reap());
+    this.#reaper = reaper;
     this.#line = context.shared(`queue-claims:${keys.wake}`, () => {
-      return new ClaimLine<ClaimedJob<unknown>>({ runtime: context, wakeKey: keys.wake, newGuard: () => keys.claimGuard(newOwnerId()), what: 'queue.claim' });
+      return new ClaimLine<ClaimedJob<unknown>>({ runtime: context, wakeKey: keys.wake, newGuard: () => keys.claimGuard(newOwnerId()), reaper, what: 'queue.claim' });
     });
   }
 
@@ -89,9 +98,9 @@ export class Queue<T = unknown> {
       // the job may exist all the same: say which, so that publishing again by id is safe
       throw error instanceof ConnectionError ? new ConnectionError(error.cause, error.address, { jobId: args.id }) : error;
     }
-    // a delayed job is due `delay` ms from now: this process's processors promote it then
+    // a delayed job is due `delay` ms from now: this process's reaper promotes it then
     // (reapBy takes a deadline and the time it was read at: here, relative to 0)
-    if (args.delay > 0) for (const l of this.#loops) l.reapBy(args.delay, 0);
+    if (args.delay > 0) this.#reaper.reapBy(args.delay, 0);
     return { id: args.id, created: r.created };
   }
 
@@ -137,7 +146,10 @@ export class Queue<T = unknown> {
     const wait = o.wait === undefined ? Infinity : checkWait(optionName('options', o, 'wait'), o.wait);
     const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
     this.#context.assertOpen('queue.claim');
-    void this.#reapIfDue();
+    // `claim()` callers reap too, as processors do, so a claim whose worker died comes back (and a
+    // delayed job becomes available) even where only `claim()` is used, as with the classic API;
+    // sent before the claim, so the claim sees what the pass recovered
+    this.#reaper.poke();
     // a job ready now is taken at once, without queueing behind blocked claims
     if (this.#line.waiting === 0 || wait === 0) {
       let job: ClaimedJob<T> | null;
@@ -149,7 +161,7 @@ export class Queue<T = unknown> {
       if (job || wait === 0) return job;
     }
     this.#context.assertOpen('queue.claim');
-    const request = { claim: (behind?: BlockedClaim) => this.#claimNow(lease, behind), untilReap: () => this.#reapIfDue() };
+    const request = { claim: (behind?: BlockedClaim) => this.#claimNow(lease, behind) };
     return (await this.#line.wait(request, wait, this)) as ClaimedJob<T> | null;
   }
 
@@ -157,40 +169,10 @@ export class Queue<T = unknown> {
     const owner = newOwnerId();
     const [row] = await this.#scripts.claim(owner, lease, 1, behind);
     if (!row) return null;
-    // this process's processors recover the claim on time if it is never settled
-    for (const l of this.#loops) l.reapBy(row.deadline, row.serverNow);
+    // this process's reaper recovers the claim on time if it is never settled
+    this.#reaper.reapBy(row.deadline, row.serverNow);
     return new ClaimedJob<T>(row, owner, this.#scripts, lease);
   }
-
-  #reapDue = 0;
-
-  /**
-   * `claim()` callers reap too, as processors do, so a claim whose worker died comes back (and a
-   * delayed job becomes available) even where only `claim()` is used, as with the classic API.
-   * At most one pass per queue and process at a time, at the earliest deadline the store reports
-   * and at least every 5 s; processes with a processor on this queue leave it to the processor.
-   * Resolves with the ms until the next pass is due.
-   */
-  async #reapIfDue(): Promise<number> {
-    const { timers } = this.#context;
-    if (this.#loops.size > 0) return 5_000;
-    if (!this.#reaping && timers.now() >= this.#reapDue) {
-      this.#reaping = (async () => {
-        this.#reapDue = timers.now() + 5_000;
-        try {
-          const r = await this.#scripts.reap();
-          // a few ms past the deadline, so it has really passed on the server
-          if (r.nextDeadline >= 0) this.#reapDue = Math.min(this.#reapDue, timers.now() + Math.max(0, r.nextDeadline - r.serverNow) + 5);
-        } catch {
-          // Redis unreachable: the next claim tries again once due
-        }
-      })().finally(() => (this.#reaping = undefined));
-    }
-    await this.#reaping;
-    return Math.max(0, this.#reapDue - timers.now());
-  }
-
-  #reaping: Promise<void> | undefined;
 
   /**
    * Process jobs with `handler`: its result finishes the job; a throw fails the attempt (retried
@@ -209,17 +191,16 @@ export class Queue<T = unknown> {
     const loop = new JobProcessor<T>({
       scripts: this.#scripts,
       wakeKey: this.#keys.wake,
-      guardKey: this.#keys.claimGuard(newOwnerId()),
+      newGuard: () => this.#keys.claimGuard(newOwnerId()),
       client: this.#context.client,
       openBlocking: () => this.#context.open(),
       timers: this.#context.timers,
+      reaper: this.#reaper,
       handler,
       concurrency,
       lease,
       stopTimeout,
-      onRetryDue: (due, serverNow) => {
-        for (const l of this.#loops) l.reapBy(due, serverNow);
-      },
+      onRetryDue: (due, serverNow) => this.#reaper.reapBy(due, serverNow),
     });
     this.#context.inFlight.adopt(loop, this.#loops);
     loop.start();

@@ -1,6 +1,7 @@
 import { TaskLostError } from '../errors';
-import { ClaimLoop } from '../internal/claim-loop';
 import { HeldLease, localDeadline } from '../core/held-lease';
+import { ProcessorLoop } from '../core/processor-loop';
+import type { Reaper } from '../core/reaper';
 import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { Timers } from '../internal/timers';
 import type { RedisClient } from '../redis/connection';
@@ -11,7 +12,7 @@ import type { Claimed, TaskScripts } from './scripts';
 /**
  * Runs a handler for every released task of a group, `concurrency` at a time, and keeps the
  * group's timeouts (parts past their lease, processing past its deadline) while it runs — on the
- * shared claim loop (src/internal/claim-loop.ts).
+ * shared processor loop (core/processor-loop.ts), holding the group's reaper (core/reaper.ts).
  *
  * Claiming: a claim script takes the oldest released task and gives it a processing lease in one
  * step, so a task is never in no state if the process dies.
@@ -53,11 +54,13 @@ export type TaskHandler = (task: TaskHandlerContext) => unknown;
 export interface TaskProcessorInit {
   readonly scripts: TaskScripts;
   readonly wakeKey: string;
-  /** This processor's claim guard (see internal/claim-loop.ts) and the command connection. */
-  readonly guardKey: string;
+  /** A fresh claim guard (see core/consumer.ts) and the command connection. */
+  readonly newGuard: () => string;
   readonly client: RedisClient;
   readonly openBlocking: () => RedisClient;
   readonly timers: Timers;
+  /** The group's reaper in this process. */
+  readonly reaper: Reaper;
   readonly handler: TaskHandler;
   readonly concurrency: number;
   readonly autoExtend: boolean;
@@ -67,15 +70,16 @@ export interface TaskProcessorInit {
 }
 
 /** A running `tasks.process()` worker: see Processor. */
-export class TaskProcessor extends ClaimLoop<Claimed> implements Processor {
+export class TaskProcessor extends ProcessorLoop<Claimed> implements Processor {
   readonly #t: TaskProcessorInit;
 
   /** @internal Use `group.process(handler, options)`. */
   constructor(init: TaskProcessorInit) {
     super({
       wakeKey: init.wakeKey,
-      guardKey: init.guardKey,
+      newGuard: init.newGuard,
       client: init.client,
+      reaper: init.reaper,
       openBlocking: init.openBlocking,
       timers: init.timers,
       concurrency: init.concurrency,
@@ -86,7 +90,6 @@ export class TaskProcessor extends ClaimLoop<Claimed> implements Processor {
       },
       deadline: (claimed) => claimed,
       handle: (claimed, owner, stopping) => this.#handle(claimed, owner, stopping),
-      reap: () => init.scripts.reap('deadlines'),
     });
     this.#t = init;
   }

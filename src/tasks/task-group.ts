@@ -9,6 +9,7 @@ import {
   checkWait,
   optionName,
 } from '../internal/arguments';
+import type { Reaper } from '../core/reaper';
 import { deprecated, eventType } from '../internal/deprecation';
 import type { Runtime } from '../core/runtime';
 import { newOwnerId } from '../internal/owner-id';
@@ -51,7 +52,7 @@ import { DEFAULT_IDLE_RETENTION, TaskScripts } from './scripts';
  */
 
 /** What a task group uses of the runtime. */
-type TasksRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'eventFeed'>;
+type TasksRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'eventFeed' | 'reaper'>;
 
 /** How a task group's stream entries read as events. */
 const TASK_EVENTS: EventShape = {
@@ -76,6 +77,8 @@ export class TaskGroup {
   readonly #retention: number;
   readonly #processors = new Set<TaskProcessor>();
   readonly #partLocks = new PartLocks();
+  /** The group's reaper in this process, shared by every object of it and its processors (idle retention: the first object's). */
+  readonly #reaper: Reaper;
 
   /** @internal Use `tusker.tasks(group, options)`. */
   constructor(context: TasksRuntime, name: string, options?: TaskGroupOptions) {
@@ -87,7 +90,9 @@ export class TaskGroup {
     this.#context = context;
     this.#keys = context.keys.taskGroup(this.name);
     const idleRetention = o.idleRetention === undefined ? DEFAULT_IDLE_RETENTION : checkPositiveDuration('options.idleRetention', o.idleRetention);
-    this.#scripts = new TaskScripts(context.client, this.#keys, context.timers.now, idleRetention);
+    const scripts = new TaskScripts(context.client, this.#keys, context.timers.now, idleRetention);
+    this.#scripts = scripts;
+    this.#reaper = context.reaper(this.#keys.base, () => scripts.reap('deadlines'));
   }
 
   /** The group's event feed, shared with every object of this group (looked up per use: an idle one is forgotten). */
@@ -109,7 +114,8 @@ export class TaskGroup {
     const lease = o.lease === undefined ? this.#partLease : checkPositiveDuration(optionName('options', o, 'lease'), o.lease);
     this.#context.assertOpen('tasks.lock');
     const r = await this.#partLocks.lock(this.#scripts, this.#context.timers.now, task, part, lease);
-    for (const p of this.#processors) p.reapBy(r.deadline, r.deadline - lease);
+    // the part's lease may end first: this process's reaper times it out then (if it runs)
+    this.#reaper.reapBy(r.deadline, r.deadline - lease);
     return { deadline: new Date(r.deadline), fencingToken: r.token };
   }
 
@@ -199,10 +205,11 @@ export class TaskGroup {
     const processor = new TaskProcessor({
       scripts: this.#scripts,
       wakeKey: this.#keys.wake,
-      guardKey: this.#keys.claimGuard(newOwnerId()),
+      newGuard: () => this.#keys.claimGuard(newOwnerId()),
       client: this.#context.client,
       openBlocking: () => this.#context.open(),
       timers: this.#context.timers,
+      reaper: this.#reaper,
       handler,
       concurrency,
       autoExtend,

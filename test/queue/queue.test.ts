@@ -179,10 +179,11 @@ describe('job queue', () => {
     const raw = redis.redis();
     const clients = async () => String(await raw.client('LIST')).split('\n').filter(Boolean).length;
     await q.stats(); // the command connection is open
+    const blocked = await redis.blockedClients(1);
     const before = await clients();
     const claims = Array.from({ length: 10 }, () => q.claim({ wait: 10_000 }));
-    await vi.waitFor(async () => expect(await clients()).toBe(before + 1));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // all ten wait once the line's one blocking read is in place: still one connection more
+    await blocked();
     expect(await clients()).toBe(before + 1);
     await redis.tusker().queue<number>('shared-claims').publishMany(Array.from({ length: 10 }, (_, i) => ({ data: i })));
     const jobs = await Promise.all(claims);

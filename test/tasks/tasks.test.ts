@@ -7,6 +7,7 @@ import {
   type TaskHandlerContext,
   type Tusker,
 } from '../../src/index';
+import { Keys } from '../../src/keys';
 import { useRedis } from '../support/fixture';
 import { expectInvalidArguments } from '../support/invalid';
 
@@ -137,11 +138,18 @@ describe('task barriers', () => {
   it('timeoutLocks(ms) drops parts registered more than ms ago', async () => {
     const tasks = redis.tusker().tasks('explicit');
     await tasks.lock('old', 'p', { lease: 60_000 });
+    await tasks.lock('young', 'p', { lease: 60_000 });
     await tasks.closeTask('old', null);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(await tasks.timeoutLocks(20)).toBe(1);
+    // 'old' was registered a minute ago (backdated in the store, rather than waited for)
+    const lockedAt = new Keys(redis.prefix).taskGroup('explicit').partLockedAt;
+    const raw = redis.redis();
+    const [old] = (await raw.zrange(lockedAt, 0, -1)).filter((member) => JSON.parse(member)[0] === 'old');
+    const [seconds] = await raw.time();
+    await raw.zadd(lockedAt, 'XX', Number(seconds) * 1000 - 60_000, old as string);
+    expect(await tasks.timeoutLocks(20_000)).toBe(1);
     expect((await tasks.get('old'))?.state).toBe('released');
-    expect(await tasks.timeoutLocks(20)).toBe(0);
+    expect(await tasks.timeoutLocks(20_000)).toBe(0);
+    expect((await tasks.get('young'))?.parts).toHaveLength(1);
   });
 
   it('delivers events to every process, and stats() follows the states', async () => {
