@@ -117,7 +117,7 @@ export const DEFAULT_IDLE_RETENTION = 604_800_000;
 export class TaskScripts {
   readonly #client: RedisClient;
   readonly #k: TaskGroupKeys;
-  /** How long an open or closed task is kept after its last lock, extend, unlock or close (ms). */
+  /** How long an open or closed task is kept after its last lock, extend, unlock or close (ms; see lib/tasks.lua touch). */
   readonly #idleRetention: number;
 
   readonly #clock: ServerClock;
@@ -148,7 +148,7 @@ export class TaskScripts {
     const k = this.#k;
     const t = k.task(name);
     const keys = [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events, t.expected, k.idleDeadlines];
-    return callScript(S.unlock, this.#client, keys, [name, part, this.#idleRetention, token ?? ''], { task: name, part });
+    return callScript(S.unlock, this.#client, keys, [name, part, token ?? ''], { task: name, part });
   }
 
   close(name: string, info: string, attempts: number, timeout: number, expect: string): Promise<{ result: string; state: string }> {
@@ -183,7 +183,7 @@ export class TaskScripts {
     const k = this.#k;
     const ran = this.#clock.timeCall();
     const keys = [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events, k.idleDeadlines, k.open];
-    return callScript(S.reap, this.#client, keys, [k.base, limit, mode, ms], {}, ran);
+    return callScript(S.reap, this.#client, keys, [k.base, limit, mode, ms, this.#idleRetention], {}, ran);
   }
 
   retryFailed(name: string): Promise<void> {

@@ -10,7 +10,6 @@ Reply: {'OK', result, state} — result 'closed', or 'already-closed' / 'already
        task had been closed before (nothing changes: a task is released once per lifecycle).
 Events: 'released' when the task is released at once.
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
 
 local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3], expected = KEYS[9] }
@@ -24,7 +23,7 @@ if expect ~= '' and string.sub(expect, 1, 1) == '[' then
   -- names: kept in a set, with a count of those still missing, so that each unlock costs O(1)
   local missing = 0
   for _, part in ipairs(cjson.decode(expect)) do
-    if redis.call('SADD', t.expected, part) == 1 and redis.call('SISMEMBER', t.unlocked, part) == 0 then
+    if redis.call('SADD', t.expected, part) == 1 and not redis.call('ZSCORE', t.unlocked, part) then
       missing = missing + 1
     end
   end
