@@ -9,7 +9,7 @@ ARGV: three per job — id, data (JSON), options: '' for an id just generated (a
       differs: look (1: the id was given, look it up), p priority, d delay (ms), a attempts,
       b backoff (JSON text of {delay, factor, max}), t timeout (ms)
 Reply: {'OK', result, result, …} — 'CREATED' or 'EXISTS' per job.
-Events: 'publish' per created job, while KEYS[8] exists.
+Events: 'publish' per created job, while publish_listeners exists.
 ]]
 --@include lib/queue.lua
 
