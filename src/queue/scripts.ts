@@ -19,7 +19,7 @@ const S = {
   }),
   claim: defineScript({
     name: 'queue/claim',
-    keys: ['available', 'claimed', 'wake', 'paused', 'fence', 'guard?'],
+    keys: ['available', 'claimed', 'wake', 'paused', 'fence', 'claim_guard?'],
     codes: [],
     parse: parseClaim,
   }),

@@ -37,7 +37,7 @@ const S = {
   }),
   claim: defineScript({
     name: 'tasks/claim',
-    keys: ['released', 'processing', 'wake', 'fence', 'guard?'],
+    keys: ['released', 'processing', 'wake', 'fence', 'claim_guard?'],
     codes: [],
     parse(r, ran: (serverNow: number) => number): Claimed | undefined {
       if (r[1] === '' || r[1] === null) return undefined;

@@ -1,8 +1,8 @@
 --[[ queue/claim — take the first available job (highest priority, then oldest) with a lease.
 Derives the claimed job's key under the queue's own tag ('<base>:job:<id>').
 KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused  KEYS[5] fence
-KEYS[6] guard (optional): the claimer's guard; a claim queued behind a blocking read claims nothing once
-        its claimer stopped (see internal/claim-loop.ts)
+KEYS[6] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
+        claims nothing once its claimer stopped (see lib/claims.lua, internal/claim-loop.ts)
 ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this
         many (at most 1,000, which keeps every `unpack` below Lua's limit)
 Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, token, id, data, …} — seven
