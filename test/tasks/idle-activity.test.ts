@@ -6,7 +6,7 @@ import { useRedis } from '../support/fixture';
 /**
  * An open or closed task is kept `idleRetention` after its last lock, extend, unlock or close.
  * Locks of a task that exists already and unlocks do not move its idle deadline (a write less per
- * part): their times are in `part-locked-at` and in the task's `unlocked` set, which the reaper
+ * part): their times are in `part-locked-at` and in the task hash's `unlockedAt`, which the reaper
  * reads when the deadline comes. Each case seeds a passed idle deadline and runs one reaper pass.
  */
 
@@ -46,7 +46,7 @@ describe('idle retention counts every lock and unlock', () => {
     await scripts.lock('t', 'b', 60_000);
     await scripts.unlock('t', 'a', undefined);
     const t = keys.task('t');
-    await raw.zadd(t.unlocked, 1, 'a');
+    await raw.hset(t.task, 'unlockedAt', 1);
     await raw.zadd(keys.partLockedAt, 1, JSON.stringify(['t', 'b']));
     await raw.zadd(keys.idleDeadlines, 1, 't');
 

@@ -23,7 +23,7 @@ if expect ~= '' and string.sub(expect, 1, 1) == '[' then
   -- names: kept in a set, with a count of those still missing, so that each unlock costs O(1)
   local missing = 0
   for _, part in ipairs(cjson.decode(expect)) do
-    if redis.call('SADD', t.expected, part) == 1 and not redis.call('ZSCORE', t.unlocked, part) then
+    if redis.call('SADD', t.expected, part) == 1 and redis.call('SISMEMBER', t.unlocked, part) == 0 then
       missing = missing + 1
     end
   end

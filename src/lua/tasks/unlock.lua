@@ -27,11 +27,14 @@ redis.call('HDEL', t.parts, part)
 local member = part_member(name, part)
 redis.call('ZREM', k.part_deadlines, member)
 redis.call('ZREM', k.part_locked_at, member)
--- its time too: the task is kept idle retention after it (see lib/tasks.lua, drop_idle)
-local first = redis.call('ZADD', t.unlocked, now_ms(), part) == 1
-if first and state == 'closed' and f[2] == 'names' and redis.call('SISMEMBER', t.expected, part) == 1 then
+if redis.call('SADD', t.unlocked, part) == 1 and state == 'closed' and f[2] == 'names' and redis.call('SISMEMBER', t.expected, part) == 1 then
   -- parts unlocked before the close were counted by it
   redis.call('HINCRBY', t.task, 'missing', -1)
 end
-if state == 'closed' and try_release(k, t, name) then state = 'released' end
+if state == 'closed' and try_release(k, t, name) then
+  state = 'released'
+else
+  -- the task is kept idle retention after this unlock (see lib/tasks.lua, touch and drop_idle)
+  redis.call('HSET', t.task, 'unlockedAt', now_ms())
+end
 return { 'OK', 'unlocked', state }
