@@ -19,11 +19,16 @@ local name, part, token = ARGV[1], ARGV[2], ARGV[3]
 local f = redis.call('HMGET', t.task, 'state', 'expect')
 local state = f[1]
 if not state then return { 'OK', 'unknown-task', '' } end
-local held = redis.call('HGET', t.parts, part)
-if not held then return { 'OK', 'not-in-flight', state } end
--- the lock this unlock ends timed out and the part was locked again: it is that lock's to end
-if not holds_part(held, token) then return { 'OK', 'stale', state } end
-redis.call('HDEL', t.parts, part)
+if token == '' then
+  -- whichever lock holds the part: nothing to compare, so nothing to read first
+  if redis.call('HDEL', t.parts, part) == 0 then return { 'OK', 'not-in-flight', state } end
+else
+  local held = redis.call('HGET', t.parts, part)
+  if not held then return { 'OK', 'not-in-flight', state } end
+  -- the lock this unlock ends timed out and the part was locked again: it is that lock's to end
+  if not holds_part(held, token) then return { 'OK', 'stale', state } end
+  redis.call('HDEL', t.parts, part)
+end
 local member = part_member(name, part)
 redis.call('ZREM', k.part_deadlines, member)
 redis.call('ZREM', k.part_locked_at, member)
