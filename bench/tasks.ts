@@ -12,7 +12,8 @@
 //   --baseline <dir>: also run the Tusker built in <dir> (another checkout's dist/), in the same
 //   process against the same Redis, alternating with this build round by round, so an A/B
 //   comparison is not swung by machine noise between minutes. Figures are each run's median.
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlowProducer, Worker } from 'bullmq';
 import IORedis from 'ioredis';
@@ -47,6 +48,15 @@ interface Result {
   handled: number;
 }
 
+
+/** The commit a baseline's dist/ was built from (its checkout's HEAD), or its path when unknown. */
+function commitOf(dist: string): string {
+  try {
+    return execFileSync('git', ['-C', dirname(dist), 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return dist;
+  }
+}
 
 /** The run with the median throughput (of an even count, the lower middle one). */
 function median(list: readonly Result[]): Result {
@@ -200,7 +210,7 @@ async function main(): Promise<void> {
     if (b) console.log(`Baseline ÷ bullmq: ${(base.partsPerSecond / b.partsPerSecond).toFixed(2)}×`);
   }
   await writeResults(args.out, admin, {
-    settings: { tasks: TASKS, parts: PARTS, clients: CLIENTS, rounds, baseline: args.baseline },
+    settings: { tasks: TASKS, parts: PARTS, clients: CLIENTS, rounds, baseline: args.baseline && commitOf(args.baseline) },
     results,
     rounds: all,
   });
