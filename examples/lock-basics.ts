@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   console.log('withLock returned', total);
 
   // 2. acquire / tryAcquire / release by hand, with the lease's AbortSignal
-  const mutex = tusker.mutex('nightly-report', { ttl: 10_000 });
+  const mutex = tusker.mutex('nightly-report', { lease: 10_000 });
   const lease = await mutex.acquire({ wait: 1_000 });
   console.log(`holding ${lease.name} with token ${lease.fencingToken} until ${lease.expiresAt.toISOString()}`);
   console.log('a second owner gets', await mutex.tryAcquire()); // null: not reentrant, one holder
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   //    before the lease really ends) and `lockLost` fires; once another owner has the lock,
   //    release rejects with LockLostError and changes nothing
   tusker.on('lockLost', (error) => console.log('lockLost:', error.message));
-  const short = await tusker.mutex('short', { ttl: 200, autoExtend: false }).acquire();
+  const short = await tusker.mutex('short', { lease: 200, autoExtend: false }).acquire();
   await new Promise((resolve) => short.signal.addEventListener('abort', resolve));
   const next = await tusker.mutex('short').acquire({ wait: 1_000 }); // granted when the lease ends
   await short.release().catch((error: unknown) => console.log('late release rejected:', error instanceof LockLostError));

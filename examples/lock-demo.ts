@@ -17,7 +17,7 @@ type Report = { worker: number; pid: number; token: number; start: number; end: 
 
 async function worker(id: number): Promise<void> {
   const tusker = new Tusker({ connection: process.env.DEMO_URL, prefix: process.env.DEMO_PREFIX });
-  const mutex = tusker.mutex(LOCK, { ttl: TTL });
+  const mutex = tusker.mutex(LOCK, { lease: TTL });
   // every worker starts contending at the same moment
   process.send?.({ type: 'ready' });
   await new Promise((resolve) => process.once('message', resolve));

@@ -14,13 +14,13 @@ async function main(): Promise<void> {
     servers.map((tusker, i) =>
       tusker.once(
         'nightly-report:2026-11-22',
-        async ({ attempt, lastAttempt, signal, fencingToken }) => {
+        async ({ attempt, attempts, signal, fencingToken }) => {
           tries++;
-          console.log(`server ${i + 1} runs attempt ${attempt} (token ${fencingToken}, last? ${lastAttempt})`);
+          console.log(`server ${i + 1} runs attempt ${attempt} (token ${fencingToken}, last? ${attempt >= attempts})`);
           signal.throwIfAborted(); // the signal aborts if this attempt's lease is lost
           if (attempt === 1) throw new Error('the report service was down');
         },
-        { maxAttempts: 3, lockTimeout: 5_000 },
+        { attempts: 3, lease: 5_000 },
       ),
     ),
   );

@@ -30,9 +30,9 @@ async function main(): Promise<void> {
     },
     { concurrency: 10 },
   );
-  console.log('welcome:', await emails.waitFor('welcome:ada', { timeout: 5_000 }));
-  console.log('invoice:', await emails.waitFor('invoice:bob', { timeout: 5_000 }));
-  console.log('flaky:', await emails.waitFor('flaky:eve', { timeout: 5_000 }));
+  console.log('welcome:', await emails.waitFor('welcome:ada', { wait: 5_000 }));
+  console.log('invoice:', await emails.waitFor('invoice:bob', { wait: 5_000 }));
+  console.log('flaky:', await emails.waitFor('flaky:eve', { wait: 5_000 }));
 
   // a job that never succeeds ends as failed, with its error kept
   const doomed = tusker.queue<number>('doomed');
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   });
   await doomed.publish(1, { id: 'd1', attempts: 2 });
   try {
-    await doomed.waitFor('d1', { timeout: 5_000 });
+    await doomed.waitFor('d1', { wait: 5_000 });
   } catch (error) {
     console.log('d1 failed:', error instanceof JobFailedError, (await doomed.getJob('d1'))?.state);
   }
@@ -51,14 +51,14 @@ async function main(): Promise<void> {
   await worker.stop();
   const manual = tusker.queue<string>('manual');
   await manual.publish('resize photo', { id: 'photo-1' });
-  const job = await manual.claim({ timeout: 1_000, lease: 30_000 });
+  const job = await manual.claim({ wait: 1_000, lease: 30_000 });
   await job?.cancel(); // a recoverable error: back in the queue
   console.log('cancelled once, failure count:', await manual.getFailureCount('photo-1'));
-  const retried = await manual.claim({ timeout: 1_000 });
+  const retried = await manual.claim({ wait: 1_000 });
   await retried?.stall();
   console.log('stats after stall:', await manual.stats());
   await manual.retry('photo-1');
-  const last = await manual.claim({ timeout: 1_000 });
+  const last = await manual.claim({ wait: 1_000 });
   await last?.finish({ width: 640 });
   console.log('finishing a settled claim again:', await last?.finish().catch((e: unknown) => (e instanceof JobLostError ? 'JobLostError' : e)));
   console.log('result:', await manual.waitFor('photo-1'));

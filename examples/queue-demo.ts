@@ -32,7 +32,7 @@ async function worker(): Promise<void> {
   );
   process.send?.({ type: 'ready' } satisfies FromWorker);
   process.on('message', async () => {
-    await images.close({ timeout: 2_000 });
+    await images.close({ wait: 2_000 });
     await tusker.close();
     process.exit(0);
   });
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   let allFinished!: () => void;
   const done = new Promise<void>((resolve) => (allFinished = resolve));
   const finishedBy = new Map<string, number>();
-  await images.on('finish', ({ id, result }) => {
+  await images.on('finished', ({ id, result }) => {
     finishes.set(id, (finishes.get(id) ?? 0) + 1);
     finishedBy.set(id, (result as { by: number }).by);
     if (finishes.size === JOBS) allFinished();

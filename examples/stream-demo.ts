@@ -42,11 +42,11 @@ async function worker(): Promise<void> {
   process.on('message', async (m: ToWorker) => {
     try {
       if (m.type === 'end') {
-        await tasks.close(m.stream, { chunks: CHUNKS }, { expectParts: CHUNKS });
+        await tasks.closeTask(m.stream, { chunks: CHUNKS }, { expectParts: CHUNKS });
         return;
       }
       const part = `chunk-${m.chunk}`;
-      await tasks.lock(m.stream, part, { ttl: PART_TTL });
+      await tasks.lock(m.stream, part, { lease: PART_TTL });
       send({ type: 'locked', stream: m.stream, chunk: m.chunk });
       // the encoding: real CPU work, in slices so other chunks of this worker interleave
       for (let slice = 0; slice < 4; slice++) {
@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   const tasks = tusker.tasks(GROUP);
   const tty = Boolean(process.stdout.isTTY);
   console.log(`Tusker stream demo: ${STREAMS} streams × ${CHUNKS} chunks, ${WORKERS} worker processes, chunk leases ${PART_TTL} ms.`);
-  console.log(`Redis: ${redis.url}${process.env.REDIS_URL ? ' (REDIS_URL)' : ' (a private redis-server for this demo)'}\n`);
+  console.log(`Redis: ${redis.url}${process.env.REDIS_URL ? ' (REDIS_URL)' : ' (a private redis-server for this demo)'}`);
+  console.log(`Watch it from another terminal: npx tusker tasks ${GROUP} --redis ${redis.url} --prefix ${prefix}\n`);
 
   // In a TTY one progress bar for the whole run stays on the last line, and the story is printed
   // above it; elsewhere the same lines are printed without the bar.
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
 
   // The story of each stream, from Redis, in the order it happened there. A chunk whose lease ran
   // out (its worker died) is sent again.
-  await tasks.on('part-timeout', ({ task, part }) => {
+  await tasks.on('part-timed-out', ({ task, part }) => {
     if (streams.has(task)) resend(task, Number(part.replace('chunk-', '')), 'its lease ran out (its worker died)');
   });
   await tasks.on('released', ({ task }) => {

@@ -2,7 +2,7 @@
 // (dist/index.mjs) that re-exports the CommonJS build, so `import` and `require` share one copy of
 // every class (instanceof works whichever way a user loads Tusker).
 import { execFileSync } from 'node:child_process';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 
   stdio: 'inherit',
 });
 cpSync(join(root, 'src', 'lua'), join(dist, 'lua'), { recursive: true });
+// the `tusker` bin (npm sets the mode on install; this makes ./dist/cli/index.js runnable in a checkout too)
+chmodSync(join(dist, 'cli', 'index.js'), 0o755);
 const names = Object.keys(createRequire(import.meta.url)(join(dist, 'index.js'))).filter((n) => n !== '__esModule');
 writeFileSync(
   join(dist, 'index.mjs'),

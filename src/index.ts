@@ -1,22 +1,24 @@
 // The public surface, listed one by one: anything not exported here is internal.
 export { Tusker } from './tusker';
 export type { TuskerOptions, TuskerEvents, WithLockOptions } from './tusker';
-export { Mutex, DEFAULT_TTL } from './lock/mutex';
+export type { HandlerContext, Processor } from './handler';
+export { Mutex, DEFAULT_LEASE, DEFAULT_TTL } from './lock/mutex';
 export type { MutexOptions, AcquireOptions } from './lock/mutex';
 export { Lease } from './lock/lease';
 export type { OnceOptions, OnceResult, PairedOptions, PairedResult } from './lease/once';
 export type { AttemptContext, AttemptEvent } from './lease/attempt-run';
 export { TaskGroup } from './tasks/task-group';
-export type { TaskGroupOptions, CloseOptions, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TaskEvents } from './tasks/options';
+export type { TaskGroupOptions, CloseOptions, GroupCloseOptions, PartLockOptions, TaskFinishedEvent, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TaskEvents } from './tasks/options';
 export type { PartLeaseOptions } from './tasks/part-locks';
 export { TaskProcessor } from './tasks/processor';
 export type { TaskHandler, TaskHandlerContext } from './tasks/processor';
 export { Queue } from './queue/queue';
-export type { QueueOptions, PublishOptions, ClaimOptions, QueueProcessOptions, JobState, JobSnapshot, QueueStats, QueueEvents } from './queue/options';
+export type { QueueOptions, PublishOptions, ClaimOptions, WaitForOptions, QueueCloseOptions, QueueProcessOptions, JobState, JobSnapshot, QueueStats, QueueEvents } from './queue/options';
 export { ClaimedJob } from './queue/claimed-job';
 export { JobProcessor } from './queue/processor';
 export type { JobHandler } from './queue/processor';
-export type { ConnectionInput } from './redis/connection';
+export type { ConnectionInput, ClusterSpec, ClusterNodeAddress } from './redis/connection';
+export type { Inspector, QueueView, TaskGroupView, RegisteredName, ListOptions, LockView, LockWaiter, AttemptView, AttemptStatus, InvariantProblem, RegistryKind } from './inspect/inspector';
 export {
   TuskerError,
   InvalidArgumentError,

@@ -128,6 +128,24 @@ export class Keys {
   }
 
   /**
+   * The registry of names (one sorted set per kind, name → when a process first used it, ms): how
+   * tools list what exists without scanning the keyspace. All kinds share the tag `{registry}`.
+   */
+  registry(): RegistryKeys {
+    const base = `${this.prefix}:{registry}`;
+    return {
+      queues: `${base}:queues`,
+      taskGroups: `${base}:task-groups`,
+      locks: `${base}:locks`,
+      lockGroups: `${base}:lock-groups`,
+      once: `${base}:once`,
+      onceGroups: `${base}:once-groups`,
+      paired: `${base}:paired`,
+      pairedGroups: `${base}:paired-groups`,
+    };
+  }
+
+  /**
    * A run-once (`kind` 'o') or paired ('p') task. Standalone: tag `{<kind>:<key>}`. In a group:
    * one hash for the group, tag `{<kind>g:<group>}`.
    */
@@ -215,4 +233,18 @@ export interface AttemptKeys {
   readonly field: string;
   /** Pub/sub channel of the task's events: 'done <n>', 'failed <n>', 'max <n>'. */
   readonly channel: string;
+}
+
+/** The registry's sorted sets, one per kind of name (see `Keys.registry`). */
+export interface RegistryKeys {
+  readonly queues: string;
+  readonly taskGroups: string;
+  /** Standalone mutexes. */
+  readonly locks: string;
+  /** Lock groups (`mutex(name, { group })`): the group is listed, not each lock in it. */
+  readonly lockGroups: string;
+  readonly once: string;
+  readonly onceGroups: string;
+  readonly paired: string;
+  readonly pairedGroups: string;
 }

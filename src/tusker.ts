@@ -12,20 +12,23 @@ import type { TaskGroupOptions } from './tasks/options';
 import { TaskGroup } from './tasks/task-group';
 import type { QueueOptions } from './queue/options';
 import { Queue } from './queue/queue';
+import { Inspector } from './inspect/inspector';
 
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
 const CLOSE_LIMIT_MS = 5_000;
 
 const TUSKER_OPTIONS = optionKeys<TuskerOptions>({ connection: true, prefix: true });
-const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ ttl: true, group: true, autoExtend: true, wait: true, signal: true });
+const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ lease: true, ttl: 'lease', group: true, autoExtend: true, wait: true, signal: true }, 'tusker.withLock()');
 
 /** Options of `new Tusker(options)`. */
 export interface TuskerOptions {
   /**
-   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options, an ioredis `Redis` instance
-   * (never closed by Tusker), or a node-redis v4/v5 client (Tusker connects to its address,
-   * database and user with its own connection). Not supported yet (refused with
-   * InvalidArgumentError): Redis Cluster, and ioredis `keyPrefix` (use `prefix`).
+   * Where Redis is: a URL (`redis://host:6379/0`), ioredis options (Sentinel too:
+   * `{ sentinels: [{ host, port }], name }`), a Redis Cluster spec
+   * (`{ cluster: [{ host, port }, …], …ioredis ClusterOptions }`), an ioredis `Redis` or `Cluster`
+   * instance (never closed by Tusker), or a node-redis v4/v5 client (Tusker connects to its
+   * address, database and user with its own connection). Refused with InvalidArgumentError:
+   * ioredis `keyPrefix` (use `prefix`).
    * @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
    */
   readonly connection?: ConnectionInput;
@@ -48,13 +51,14 @@ export interface TuskerEvents {
  *
  * @example
  * const tusker = new Tusker({ connection: 'redis://127.0.0.1:6379' });
- * await tusker.withLock('invoice-42', async (lease) => charge(lease.fencingToken), { ttl: 5_000 });
+ * await tusker.withLock('invoice-42', async (lease) => charge(lease.fencingToken), { lease: 5_000 });
  * await tusker.close();
  */
 export class Tusker {
   /** The key prefix. */
   readonly prefix: string;
   readonly #runtime: Runtime;
+  #inspector: Inspector | undefined;
 
   // composition, not inheritance: `once` is Tusker's run-once primitive, not EventEmitter's
   readonly #events = new EventEmitter();
@@ -87,8 +91,8 @@ export class Tusker {
 
   /**
    * Run `fn` once across every process that calls `once` with the same `key`: one of them runs it
-   * at a time; if it throws, or its process dies (its lease is not renewed within `lockTimeout`),
-   * another caller runs the next attempt, up to `maxAttempts`. Every caller resolves with the same
+   * at a time; if it throws, or its process dies (its lease is not renewed within `lease`),
+   * another caller runs the next attempt, up to `attempts`. Every caller resolves with the same
    * outcome: `{ status: 'done', ranHere, attempt }` once an attempt succeeded anywhere, or
    * `{ status: 'max-attempts', attempt }`. The outcome is remembered for `retention`, so
    * late callers get it without running the work again.
@@ -97,7 +101,9 @@ export class Tusker {
    * const result = await tusker.once('report:2026-11-22', async ({ attempt, signal }) => buildReport(signal));
    */
   once(key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
-    return runOnce(this.#runtime, key, fn, options);
+    const result = runOnce(this.#runtime, key, fn, options);
+    this.#note('once', key, options);
+    return result;
   }
 
   /**
@@ -108,7 +114,9 @@ export class Tusker {
    * resolves `{ status: 'failed', error }`.
    */
   paired(key: string, fn: (attempt: AttemptContext) => unknown, options?: PairedOptions): Promise<PairedResult> {
-    return runPaired(this.#runtime, key, fn, options);
+    const result = runPaired(this.#runtime, key, fn, options);
+    this.#note('paired', key, options);
+    return result;
   }
 
   /**
@@ -117,7 +125,9 @@ export class Tusker {
    * is done. All keys of a group share one hash tag.
    */
   tasks(group = 'default', options?: TaskGroupOptions): TaskGroup {
-    return new TaskGroup(this.#runtime, group, options);
+    const tasks = new TaskGroup(this.#runtime, group, options);
+    this.#runtime.registry.note('taskGroups', group);
+    return tasks;
   }
 
   /**
@@ -125,12 +135,16 @@ export class Tusker {
    * retention). All keys of a queue share one hash tag. See docs/queue.md.
    */
   queue<T = unknown>(name: string, options?: QueueOptions): Queue<T> {
-    return new Queue<T>(this.#runtime, name, options);
+    const queue = new Queue<T>(this.#runtime, name, options);
+    this.#runtime.registry.note('queues', name);
+    return queue;
   }
 
   /** A distributed lock named `name` (or a field `name` of the lock group `options.group`). */
   mutex(name: string, options?: MutexOptions): Mutex {
-    return new Mutex(this.#runtime, name, options);
+    const mutex = new Mutex(this.#runtime, name, options);
+    this.#note('locks', name, options);
+    return mutex;
   }
 
   /**
@@ -152,6 +166,24 @@ export class Tusker {
     }
     await lease.release();
     return result;
+  }
+
+  /** Read-only views of what this prefix holds in Redis, for tools (the `tusker` CLI, dashboards). */
+  get inspect(): Inspector {
+    this.#inspector ??= new Inspector(this.#runtime);
+    return this.#inspector;
+  }
+
+  /** Record a name in the registry: a grouped one by its group (`options.group`, checked by the primitive). */
+  #note(kind: 'once' | 'paired' | 'locks', name: string, options: { readonly group?: unknown } | undefined): void {
+    let group: unknown;
+    try {
+      group = typeof options === 'object' && options !== null ? options.group : undefined;
+    } catch {
+      return; // a hostile getter: the primitive reports the bad options, the registry stays out of it
+    }
+    if (group === undefined) this.#runtime.registry.note(kind, name);
+    else this.#runtime.registry.note(kind === 'locks' ? 'lockGroups' : kind === 'once' ? 'onceGroups' : 'pairedGroups', group);
   }
 
   /**

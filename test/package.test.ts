@@ -113,7 +113,7 @@ describe('the packed tarball, installed into an app', () => {
           const q = tusker.queue('doubler');
           const worker = q.process(async (job) => job.data.n * 2);
           const { id } = await q.publish({ n: 21 });
-          const result = await q.waitFor(id, { timeout: 20000 });
+          const result = await q.waitFor(id, { wait: 20000 });
           await worker.stop();
           await tusker.close();
           console.log(JSON.stringify({ result, classic: typeof createJob }));
@@ -151,7 +151,7 @@ describe('the packed tarball, installed into an app', () => {
           const q = tusker.queue<Email>('emails');
           const worker: JobProcessor<Email> = q.process(async (job: ClaimedJob<Email>) => ({ sent: job.data.to.toUpperCase() }));
           const { id } = await q.publish({ to: 'ada@example.com' });
-          const result = await q.waitFor<{ sent: string }>(id, { timeout: 20_000 });
+          const result = await q.waitFor<{ sent: string }>(id, { wait: 20_000 });
           await worker.stop();
           await tusker.close();
           console.log(JSON.stringify({ sent: result.sent }));

@@ -91,15 +91,15 @@ class RedisLockingWorker extends EventEmitter {
     tusker
       .once(
         this.lockKey,
-        ({ lastAttempt }) =>
+        ({ attempt, attempts }) =>
           new Promise<void>((resolve, reject) => {
             this.#finishAttempt = resolve;
-            const called = this.#tell('acquired', lastAttempt);
+            const called = this.#tell('acquired', attempt >= attempts);
             if (called.threw) reject(called.error);
           }),
         {
-          maxAttempts: this.maxAttempts,
-          lockTimeout: this.lockTimeout,
+          attempts: this.maxAttempts,
+          lease: this.lockTimeout,
           autoExtend: false,
           onProgress: (event) => this.#progress(event),
         },

@@ -124,7 +124,7 @@ class RedisPairedWorker {
             // a task that threw half-way is not done: the other process takes over
             if (called.threw) reject(called.error);
           }),
-        { lockTimeout: this.config.lockTimeout, group },
+        { lease: this.config.lockTimeout, group },
       )
       .then(
         (result) => {

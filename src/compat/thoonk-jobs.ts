@@ -125,7 +125,7 @@ export class Job {
   get(timeoutSeconds: number, callback?: Callback<[string, string]>): Promise<[string, string]> | undefined {
     const claimed = (async (): Promise<[string, string]> => {
       const timeout = timeoutSeconds > 0 ? timeoutSeconds * 1000 : Infinity;
-      const job = await this.#queue.claim({ timeout, lease: this.#lease });
+      const job = await this.#queue.claim({ wait: timeout, lease: this.#lease });
       if (!job) {
         const error = new WaitTimeoutError('a job', timeout);
         error.message = 'Timeout';

@@ -102,7 +102,7 @@ export class TaskManager {
     if (typeof options === 'function') [callback, options] = [options, undefined];
     const { attempts, timeout } = options ?? {};
     return settle(
-      this.#tasks.close(task, info ?? {}, { ...(attempts ? { attempts } : {}), ...(timeout ? { timeout } : {}) }).then(() => undefined),
+      this.#tasks.closeTask(task, info ?? {}, { ...(attempts ? { attempts } : {}), ...(timeout ? { lease: timeout } : {}) }).then(() => undefined),
       callback,
     );
   }

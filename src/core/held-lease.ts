@@ -74,10 +74,16 @@ export class HeldLease {
 
   /** Settles as `work` does, or rejects with the reason once the lease aborts. */
   race<R>(work: PromiseLike<R>): Promise<R> {
-    if (this.aborted) return Promise.reject(this.#reason);
+    if (this.aborted) {
+      // the work is abandoned: a rejection of it later must not surface as unhandled
+      work.then(undefined, ignore);
+      return Promise.reject(this.#reason);
+    }
     return new Promise<R>((resolve, reject) => {
       this.#onAbort = reject;
       work.then(resolve, reject);
     });
   }
 }
+
+function ignore(): void {}

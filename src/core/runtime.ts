@@ -3,6 +3,7 @@ import { ClosedError, type LockLostError } from '../errors';
 import { ServiceSet } from '../internal/lifecycle';
 import type { Timers } from '../internal/timers';
 import { Keys } from '../keys';
+import { Registry } from '../inspect/registry';
 import type { Connections, RedisClient } from '../redis/connection';
 import { EventFeed, type EventShape } from '../redis/event-feed';
 import { Subscriber } from '../redis/subscriber';
@@ -18,7 +19,9 @@ import { Subscriber } from '../redis/subscriber';
  * - one object per `shared` key (a queue name's blocking line for `claim()`), so that fresh
  *   `tusker.queue(name)` objects do not each open connections of their own;
  * - one blocking connection per processor, through `open()`: a blocking read holds its connection.
- * Later, Cluster and Sentinel are known here and nowhere else.
+ * On Redis Cluster each of these is a Cluster of its own (a duplicate of the command one), which
+ * routes a blocking read to the master serving its key's slot; the subscriber's uses sharded
+ * subscribers (one connection per master). Sentinel is ioredis's business: a plain connection.
  *
  * States: open → closing (`closed` is true, `assertOpen` throws) → closed (connections ended).
  */
@@ -34,6 +37,8 @@ export class Runtime {
   readonly inFlight = new ServiceSet();
   /** The one pub/sub connection of this instance. */
   readonly subscriber: Subscriber;
+  /** Notes each name the first time this instance uses it, so that tools can list them (inspect/registry.ts). */
+  readonly registry: Registry;
   /** Report a lease that stopped being guaranteed (the `lockLost` event of Tusker). */
   readonly lockLost: (error: LockLostError) => void;
   readonly #connections: Connections;
@@ -47,7 +52,9 @@ export class Runtime {
     this.keys = new Keys(init.prefix);
     this.timers = init.timers;
     this.lockLost = init.lockLost;
-    this.subscriber = new Subscriber(() => this.open(), init.timers);
+    // on Cluster: ioredis's sharded subscribers, one connection per master (see Connections.open)
+    this.subscriber = new Subscriber(() => this.#connections.open({ sharded: true }), init.timers);
+    this.registry = new Registry(this.client, this.keys, () => this.closed);
   }
 
   /** True once `close()` was called. */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors';
+import { deprecated } from './deprecation';
 
 /**
  * Argument checks shared by every public entry point. Each throws InvalidArgumentError naming the
@@ -84,31 +85,82 @@ export function checkSignal(argument: string, value: unknown): AbortSignal | und
   return value;
 }
 
+/** Where a checkOptions result records which current names came from a deprecated alias. */
+const SPELLED = Symbol('spelled');
+
+/**
+ * The keys an options object accepts: the current names, and deprecated aliases mapped to the
+ * name they stand for. `label` says where they are accepted, for the deprecation warning.
+ */
+export type OptionKeyList<T extends object> = readonly (keyof T & string)[] & {
+  readonly aliases?: Readonly<Record<string, keyof T & string>>;
+  readonly label?: string;
+};
+
 /**
  * An options bag: undefined or a plain object whose keys are all in `allowed`. An unknown key is
- * almost always a typo (`tll` for `ttl`) that would silently fall back to a default, so it is
- * refused, naming the closest allowed key.
+ * almost always a typo (`laese` for `lease`) that would silently fall back to a default, so it is
+ * refused, naming the closest current key (a typo of a deprecated alias suggests its new name).
+ *
+ * A deprecated alias is read as its new name (the result holds only new names), with one
+ * DeprecationWarning per alias and process; both names with different values are refused, naming
+ * both, since either choice would silently drop one.
  */
-export function checkOptions<T extends object>(argument: string, value: unknown, allowed: readonly (keyof T & string)[]): Partial<T> {
+export function checkOptions<T extends object>(argument: string, value: unknown, allowed: OptionKeyList<T>): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError(argument, 'an options object', value);
   }
-  for (const key of Object.keys(value)) {
-    if ((allowed as readonly string[]).includes(key)) continue;
+  const aliases: Readonly<Record<string, string>> = allowed.aliases ?? {};
+  const current = (allowed as readonly string[]).filter((key) => !Object.hasOwn(aliases, key));
+  const given = value as Record<string, unknown>;
+  let resolved: Record<string, unknown> | undefined;
+  for (const key of Object.keys(given)) {
+    if (Object.hasOwn(aliases, key)) {
+      const name = aliases[key] as string;
+      if (given[key] === undefined) continue;
+      if (given[name] !== undefined && given[name] !== given[key]) {
+        throw new InvalidArgumentError(`${argument}.${name}`, `one value: '${name}' and its deprecated alias '${key}' were both given, with different values`, given[name]);
+      }
+      const where = allowed.label === undefined ? '' : ` of ${allowed.label}`;
+      deprecated(`TUSKER_DEP_${(allowed.label ?? argument).replace(/\W+/g, ' ').trim().replace(/ /g, '_').toUpperCase()}_${key.toUpperCase()}`, `Tusker: option '${key}'${where} is deprecated; use '${name}' (same meaning)`);
+      resolved ??= { ...given };
+      delete resolved[key];
+      resolved[name] = given[key];
+      // a bad value is reported under the name the caller wrote
+      const spelled = (resolved as { [SPELLED]?: Record<string, string> })[SPELLED] ?? {};
+      // enumerable, so a spread of the options (withLock hands its mutex options on) keeps it; Object.keys skips symbols
+      Object.defineProperty(resolved, SPELLED, { value: { ...spelled, [name]: key }, enumerable: true, configurable: true });
+      continue;
+    }
+    if (current.includes(key)) continue;
     const near = closestKey(key, allowed);
-    const hint = near === undefined ? '' : ` (did you mean '${near}'?)`;
-    throw new InvalidArgumentError(`${argument}.${key}`, `a known option${hint}; options are ${allowed.join(', ')}`, (value as Record<string, unknown>)[key]);
+    const suggestion = near === undefined ? undefined : (aliases[near] ?? near);
+    const hint = suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`;
+    throw new InvalidArgumentError(`${argument}.${key}`, `a known option${hint}; options are ${current.join(', ')}`, given[key]);
   }
-  return value as Partial<T>;
+  return (resolved ?? value) as Partial<T>;
 }
 
 /**
- * Every key of an options type, written once as `{ ttl: true, … }`: the compiler refuses a list
- * that misses a key or names one the type does not have, so the allowed keys cannot drift.
+ * `argument.key` as the caller wrote it: `options.ttl` when `options` (a checkOptions result) got
+ * `lease` from its deprecated alias `ttl`, so a bad value names what is in the caller's code.
  */
-export function optionKeys<T extends object>(keys: { readonly [K in keyof Required<T>]: true }): readonly (keyof T & string)[] {
-  return Object.keys(keys) as (keyof T & string)[];
+export function optionName(argument: string, options: object, key: string): string {
+  const spelled = (options as { [SPELLED]?: Record<string, string> })[SPELLED];
+  return `${argument}.${spelled?.[key] ?? key}`;
+}
+
+/**
+ * Every key of an options type, written once as `{ lease: true, ttl: 'lease', … }`: `true` for a
+ * current name, the new name for a deprecated alias. The compiler refuses a list that misses a key
+ * or names one the type does not have, so the allowed keys cannot drift.
+ */
+export function optionKeys<T extends object>(keys: { readonly [K in keyof Required<T>]: true | (keyof T & string) }, label?: string): OptionKeyList<T> {
+  const list = Object.keys(keys) as (keyof T & string)[];
+  const aliases: Record<string, keyof T & string> = {};
+  for (const [key, target] of Object.entries(keys)) if (target !== true) aliases[key] = target as keyof T & string;
+  return Object.assign(list, { aliases, label });
 }
 
 /** The candidate nearest to `key` by edit distance, if it is near enough to be what was meant. */

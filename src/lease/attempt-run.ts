@@ -2,6 +2,8 @@ import { HeldLease, localDeadline } from '../core/held-lease';
 import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import { AttemptLostError, ClosedError, fromRedisError } from '../errors';
 import { newOwnerId } from '../internal/owner-id';
+import type { HandlerContext } from '../handler';
+import { deprecated } from '../internal/deprecation';
 import type { ServiceSet } from '../internal/lifecycle';
 import type { TimerHandle, Timers } from '../internal/timers';
 import type { Subscriber } from '../redis/subscriber';
@@ -25,16 +27,20 @@ import { parseAttemptEvent, type AttemptScripts, type ClaimReply } from './scrip
  * reconnect they re-check, since events may have been missed.
  */
 
-/** What `fn` receives for one attempt. */
-export interface AttemptContext {
+/** What `fn` receives for one attempt (read-only): the common HandlerContext. */
+export interface AttemptContext extends HandlerContext {
   /** 1 for the first attempt anywhere, then 2, 3, … */
   readonly attempt: number;
-  /** True when no further attempt will follow if this one fails. */
+  /** The `attempts` option of `once`; `Infinity` for `paired` (each caller runs at most one attempt, the task has no limit). */
+  readonly attempts: number;
+  /** @deprecated Use `attempt >= attempts`: true when no further attempt will follow if this one fails. */
   readonly lastAttempt: boolean;
   /** Aborts when this attempt's lease is lost (AttemptLostError) or the caller gives up. */
   readonly signal: AbortSignal;
   /** Strictly increasing per task key, across attempts and processes. */
   readonly fencingToken: number;
+  /** When this attempt's lease ends unless renewed (server clock). */
+  readonly deadline: Date;
 }
 
 /** Progress of one caller, for logs and the classic APIs. */
@@ -265,14 +271,22 @@ export class AttemptRun {
 
     const lease = new HeldLease();
     this.#attemptLease = lease;
-    const context: AttemptContext = {
+    let serverDeadline = reply.deadline;
+    const context: AttemptContext = Object.freeze({
       attempt,
-      lastAttempt,
+      attempts: maxAttempts > 0 ? maxAttempts : Infinity,
+      get lastAttempt() {
+        deprecated('TUSKER_DEP_ATTEMPT_LAST_ATTEMPT', "Tusker: an attempt's 'lastAttempt' is deprecated; use 'attempt >= attempts'");
+        return lastAttempt;
+      },
       get signal() {
         return lease.signal;
       },
       fencingToken: reply.token,
-    };
+      get deadline() {
+        return new Date(serverDeadline);
+      },
+    });
     const ran = await runUnderLease(
       {
         timers,
@@ -282,6 +296,7 @@ export class AttemptRun {
         deadline: localDeadline(reply, reply.deadline),
         renew: async () => {
           const r = await scripts.renew(owner, attempt);
+          serverDeadline = r.deadline;
           return localDeadline(r, r.deadline);
         },
         isLost: (error) => error instanceof AttemptLostError,

@@ -5,6 +5,7 @@ import {
   checkName,
   checkOptions,
   optionKeys,
+  optionName,
   checkPositiveDuration,
   checkSignal,
 } from '../internal/arguments';
@@ -15,14 +16,18 @@ import { AttemptScripts } from './scripts';
 /** Options of `tusker.once(key, fn, options)`. */
 export interface OnceOptions {
   /** How many attempts may run in all, across every process; an integer >= 1. @default 5 */
+  readonly attempts?: number;
+  /** @deprecated Use `attempts` (same meaning). */
   readonly maxAttempts?: number;
   /** An attempt's lease in ms: an owner that stops renewing it is replaced after this long. @default 5_000 */
+  readonly lease?: number;
+  /** @deprecated Use `lease` (same meaning). */
   readonly lockTimeout?: number;
   /** How long the outcome is remembered, in ms, so late callers get it instead of running the work again. @default 86_400_000 (24 h) */
   readonly retention?: number;
   /** Keep the task's state as a field of this group's hash (one Redis Cluster slot per group). */
   readonly group?: string;
-  /** Renew the attempt's lease while `fn` runs. Off: an attempt that has not finished within `lockTimeout` counts as failed. @default true */
+  /** Renew the attempt's lease while `fn` runs. Off: an attempt that has not finished within its `lease` counts as failed. @default true */
   readonly autoExtend?: boolean;
   /** Stop waiting (and abort a running attempt) when this aborts; the call rejects with the signal's reason. */
   readonly signal?: AbortSignal;
@@ -31,7 +36,7 @@ export interface OnceOptions {
 }
 
 /** Options of `tusker.paired(key, fn, options)`. */
-export interface PairedOptions extends Omit<OnceOptions, 'maxAttempts' | 'retention'> {
+export interface PairedOptions extends Omit<OnceOptions, 'attempts' | 'maxAttempts' | 'retention'> {
   /** How long the outcome is remembered, in ms. @default 3_600_000 (1 h) */
   readonly retention?: number;
 }
@@ -51,8 +56,11 @@ type AttemptsRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'subscriber'
 
 const DAY_MS = 86_400_000;
 
-const ONCE_OPTIONS = optionKeys<OnceOptions>({ maxAttempts: true, lockTimeout: true, retention: true, group: true, autoExtend: true, signal: true, onProgress: true });
-const PAIRED_OPTIONS = optionKeys<PairedOptions>({ lockTimeout: true, retention: true, group: true, autoExtend: true, signal: true, onProgress: true });
+const ONCE_OPTIONS = optionKeys<OnceOptions>(
+  { attempts: true, maxAttempts: 'attempts', lease: true, lockTimeout: 'lease', retention: true, group: true, autoExtend: true, signal: true, onProgress: true },
+  'tusker.once()',
+);
+const PAIRED_OPTIONS = optionKeys<PairedOptions>({ lease: true, lockTimeout: 'lease', retention: true, group: true, autoExtend: true, signal: true, onProgress: true }, 'tusker.paired()');
 
 /** Validates the options common to `once` and `paired`, before any Redis call. */
 function common(context: AttemptsRuntime, what: string, key: unknown, fn: unknown, options: unknown, retentionDefault: number) {
@@ -62,7 +70,7 @@ function common(context: AttemptsRuntime, what: string, key: unknown, fn: unknow
   const settings = {
     key: name,
     fn: fn as (context: AttemptContext) => unknown,
-    leaseMs: o.lockTimeout === undefined ? 5_000 : checkPositiveDuration('options.lockTimeout', o.lockTimeout),
+    leaseMs: o.lease === undefined ? 5_000 : checkPositiveDuration(optionName('options', o, 'lease'), o.lease),
     keepMs: o.retention === undefined ? retentionDefault : checkPositiveDuration('options.retention', o.retention),
     group: o.group === undefined ? undefined : checkName('options.group', o.group),
     autoExtend: o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend),
@@ -96,7 +104,7 @@ function start(context: AttemptsRuntime, kind: 'o' | 'p', s: ReturnType<typeof c
 /** @internal See `Tusker.once`. */
 export async function runOnce(context: AttemptsRuntime, key: string, fn: (attempt: AttemptContext) => unknown, options?: OnceOptions): Promise<OnceResult> {
   const s = common(context, 'once', key, fn, options, DAY_MS);
-  const maxAttempts = s.options.maxAttempts === undefined ? 5 : checkInteger('options.maxAttempts', s.options.maxAttempts, 1);
+  const maxAttempts = s.options.attempts === undefined ? 5 : checkInteger(optionName('options', s.options, 'attempts'), s.options.attempts, 1);
   return (await start(context, 'o', s, maxAttempts, 'retry')) as OnceResult;
 }
 

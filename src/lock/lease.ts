@@ -12,6 +12,9 @@ import { localDeadline, type LockScripts } from './scripts';
  * a lost lease never touches the next holder's lock; `fencingToken` is larger than every token
  * handed out for this lock before it.
  */
+/** How often a release that could not reach Redis is sent again. */
+const RELEASE_RETRY_MS = 250;
+
 export class Lease implements AsyncDisposable {
   /** The lock's name. */
   readonly name: string;
@@ -107,19 +110,48 @@ export class Lease implements AsyncDisposable {
 
   /**
    * End the lease and hand the lock to the next waiter. Resolves once Redis confirmed; rejects with
-   * LockLostError if the lease had already been lost (nothing is changed then). Releasing again is a no-op.
+   * LockLostError if the lease had already been lost (nothing is changed then). If Redis cannot be
+   * reached, rejects with that ConnectionError and keeps sending the release in the background
+   * until it gets through (or the lease has run out, or Tusker closes), so the lock does not stay
+   * taken for the rest of its ttl; calling `release()` again waits for that.
    */
   async release(): Promise<void> {
-    if (this.#released) return;
+    if (this.#released) return this.#retrying;
     this.#released = true;
     this.#context.inFlight.delete(this);
     await this.#watchdog.stop();
     try {
-      const reply = await this.#scripts.release(this.#owner, this.fencingToken);
-      if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
+      await this.#sendRelease();
     } catch (error) {
-      if (error instanceof LockLostError) this.#lost(error);
+      if (error instanceof LockLostError) {
+        this.#lost(error);
+        throw error;
+      }
+      this.#retrying = this.#releaseLater();
       throw error;
+    }
+  }
+
+  /** A release still being sent again after a failure (see `release`). */
+  #retrying: Promise<void> | undefined;
+
+  async #sendRelease(): Promise<void> {
+    const reply = await this.#scripts.release(this.#owner, this.fencingToken);
+    if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
+  }
+
+  async #releaseLater(): Promise<void> {
+    const { timers } = this.#context;
+    // the lease cannot outlive its last renewal by more than a ttl
+    const giveUpAt = timers.now() + this.#ttl;
+    while (!this.#context.closed && timers.now() < giveUpAt) {
+      await new Promise<void>((resolve) => timers.after(RELEASE_RETRY_MS, resolve));
+      try {
+        return await this.#sendRelease();
+      } catch (error) {
+        // lost: it ran out, or is another owner's now — not ours to release any more
+        if (error instanceof LockLostError) return;
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 import { ClosedError, LockTimeoutError } from '../errors';
-import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait, optionKeys } from '../internal/arguments';
+import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait, optionKeys, optionName } from '../internal/arguments';
+import { deprecated } from '../internal/deprecation';
 import { newOwnerId } from '../internal/owner-id';
 import { grantsOf, type LockRuntime } from './grant-router';
 import { Lease } from './lease';
@@ -9,13 +10,15 @@ import { Waiter } from './waiter';
 /** Options of `tusker.mutex(name, options)`. */
 export interface MutexOptions {
   /** Lease length in ms: how long the lock outlives a holder that stopped renewing it. Finite, > 0. @default 10_000 */
+  readonly lease?: number;
+  /** @deprecated Use `lease` (same meaning). */
   readonly ttl?: number;
   /**
    * Keep the lock as a field of this group's hash (like redis-paired-worker's `hlock`): all locks
    * of a group share one hash tag, hence one Redis Cluster slot. Same guarantees as a standalone lock.
    */
   readonly group?: string;
-  /** Renew the lease about every ttl/3 while it is held. @default true */
+  /** Renew the lease about every lease/3 while it is held. @default true */
   readonly autoExtend?: boolean;
 }
 
@@ -27,9 +30,13 @@ export interface AcquireOptions {
   readonly signal?: AbortSignal;
 }
 
-export const DEFAULT_TTL = 10_000;
+/** A mutex's lease length when `lease` is not given, in ms. */
+export const DEFAULT_LEASE = 10_000;
+/** @deprecated Use `DEFAULT_LEASE` (same value). */
+export const DEFAULT_TTL = DEFAULT_LEASE;
 
-const MUTEX_OPTIONS = optionKeys<MutexOptions>({ ttl: true, group: true, autoExtend: true });
+/** @internal Shared with `withLock`, whose options are a mutex's and an acquire's. */
+export const MUTEX_OPTIONS = optionKeys<MutexOptions>({ lease: true, ttl: 'lease', group: true, autoExtend: true }, 'tusker.mutex()');
 const ACQUIRE_OPTIONS = optionKeys<AcquireOptions>({ wait: true, signal: true });
 
 /**
@@ -40,7 +47,8 @@ const ACQUIRE_OPTIONS = optionKeys<AcquireOptions>({ wait: true, signal: true })
 export class Mutex {
   readonly name: string;
   readonly group: string | undefined;
-  readonly ttl: number;
+  /** Lease length in ms of every acquire of this mutex. */
+  readonly lease: number;
   readonly autoExtend: boolean;
   readonly #context: LockRuntime;
   readonly #scripts: LockScripts;
@@ -50,11 +58,17 @@ export class Mutex {
     this.name = checkName('name', name);
     const o = checkOptions<MutexOptions>('options', options, MUTEX_OPTIONS);
     this.group = o.group === undefined ? undefined : checkName('options.group', o.group);
-    this.ttl = o.ttl === undefined ? DEFAULT_TTL : checkPositiveDuration('options.ttl', o.ttl);
+    this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(optionName('options', o, 'lease'), o.lease);
     this.autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
     this.#context = context;
     const keys = this.group === undefined ? context.keys.lock(this.name) : context.keys.groupLock(this.group, this.name);
     this.#scripts = new LockScripts(context.client, keys, context.instance, context.timers, this.name);
+  }
+
+  /** @deprecated Use `lease` (same value). */
+  get ttl(): number {
+    deprecated('TUSKER_DEP_MUTEX_TTL', "Tusker: 'mutex.ttl' is deprecated; use 'mutex.lease' (same value)");
+    return this.lease;
   }
 
   /** Take the lock if it is free right now; resolves to `null` when another owner holds it. One round trip. */
@@ -63,9 +77,9 @@ export class Mutex {
     const owner = newOwnerId();
     let reply: AcquireReply;
     try {
-      reply = await this.#scripts.acquire(owner, this.ttl, 'try');
+      reply = await this.#scripts.acquire(owner, this.lease, 'try');
     } catch (error) {
-      takeBack(this.#context, this.#scripts, owner, this.ttl);
+      takeBack(this.#context, this.#scripts, owner, this.lease);
       throw error;
     }
     if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
@@ -115,14 +129,14 @@ export class Mutex {
     const waiter = new Waiter<Lease>({
       name: this.name,
       owner,
-      ttl: this.ttl,
+      ttl: this.lease,
       wait: wait === Infinity ? Infinity : Math.max(0, wait - (this.#context.timers.now() - started)),
       requestedWait: wait,
       signal,
       scripts: this.#scripts,
       context: this.#context,
       lease: (grant, sample) => this.#lease(grant, sample),
-      takeBack: () => takeBack(this.#context, this.#scripts, owner, this.ttl),
+      takeBack: () => takeBack(this.#context, this.#scripts, owner, this.lease),
     });
     return this.#usable(await waiter.run());
   }
@@ -132,7 +146,7 @@ export class Mutex {
       name: this.name,
       owner: grant.owner,
       fencingToken: grant.token,
-      ttl: this.ttl,
+      ttl: this.lease,
       autoExtend: this.autoExtend,
       expiresAt: grant.deadline,
       localDeadline: localDeadline(sample, grant.deadline),
@@ -144,15 +158,26 @@ export class Mutex {
 
 /**
  * @internal
- * An acquire that failed without a reply (timed out, connection dropped) may still run: a frozen
- * Redis runs it when it resumes, and would grant the lock to an owner nobody has for a whole ttl
- * (or queue a waiter nobody is). The cancel sent behind it on the same connection runs after it
- * and undoes either, so the caller holds nothing, as promised. Best effort: if it cannot be sent
- * either, the lease runs out.
+ * An acquire that failed without a reply (timed out, connection dropped) may still have run, or
+ * may still run: a frozen Redis runs it when it resumes, and a Redis that went down just after
+ * running it keeps the grant (AOF, a replica) for a whole ttl, to an owner nobody has (or a
+ * waiter nobody is). The cancel sent behind it on the same connection runs after it and undoes
+ * either, so the caller holds nothing, as promised. A cancel that cannot reach Redis is sent
+ * again until it does, or until the ttl has passed (the lease has run out by then), or the
+ * instance closes. Cancelling is idempotent: sending it twice is harmless.
  */
 export function takeBack(context: LockRuntime, scripts: LockScripts, owner: string, ttl: number): void {
-  scripts.cancel(owner, ttl).then(
-    (reply) => reply.handedLocally && grantsOf(context).deliver(reply.handedLocally),
-    () => undefined,
-  );
+  const giveUpAt = context.timers.now() + ttl;
+  const send = (): void => {
+    scripts.cancel(owner, ttl).then(
+      (reply) => reply.handedLocally && grantsOf(context).deliver(reply.handedLocally),
+      () => {
+        if (!context.closed && context.timers.now() < giveUpAt) context.timers.after(TAKE_BACK_RETRY_MS, send);
+      },
+    );
+  };
+  send();
 }
+
+/** How often a take-back that could not reach Redis is sent again. */
+const TAKE_BACK_RETRY_MS = 250;

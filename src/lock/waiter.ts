@@ -195,6 +195,9 @@ export class Waiter<L> implements GrantReceiver {
       this.#deliverLocal(reply.handedLocally);
       this.#end(reason, false);
     } catch {
+      // the cancel did not reach Redis: this waiter is still queued there (and may be handed the
+      // lock). Sent again until it gets through; meanwhile, grants that reach it are released
+      this.#i.takeBack();
       this.#end(reason, true);
     }
   }

@@ -1,6 +1,8 @@
 import { JobLostError } from '../errors';
 import { checkPositiveDuration } from '../internal/arguments';
 import { HeldLease } from '../core/held-lease';
+import type { HandlerContext } from '../handler';
+import { deprecated } from '../internal/deprecation';
 import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
 
 /**
@@ -8,8 +10,12 @@ import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
  * and `extend` renews. Every call names the claim's owner id and fencing token; once the claim is
  * lost (its lease ran out and the job was recovered, or it was retracted) they reject with
  * JobLostError and change nothing, so a job is never finished twice.
+ *
+ * It is also what a `queue.process()` handler receives: the common HandlerContext fields
+ * (`attempt`, `signal`, `fencingToken`, `deadline`) except `attempts`, which the claim does not
+ * carry yet (see `queue.getJob(id)`), plus the job's own.
  */
-export class ClaimedJob<T = unknown> {
+export class ClaimedJob<T = unknown> implements Omit<HandlerContext, 'attempts'> {
   readonly id: string;
   readonly data: T;
   /**
@@ -31,7 +37,7 @@ export class ClaimedJob<T = unknown> {
   readonly #lease: number;
   /** @internal The claim's signal (made only when read: most handlers never do), kept by a processor's watchdog. */
   readonly held = new HeldLease();
-  #expiresAt: number;
+  #deadline: number;
   #settled = false;
 
   /** @internal */
@@ -44,7 +50,7 @@ export class ClaimedJob<T = unknown> {
     this.#owner = owner;
     this.#scripts = scripts;
     this.#lease = lease;
-    this.#expiresAt = row.deadline;
+    this.#deadline = row.deadline;
   }
 
   /**
@@ -56,12 +62,18 @@ export class ClaimedJob<T = unknown> {
     return this.held.signal;
   }
 
-  /** When the lease ends unless extended (server clock). */
-  get expiresAt(): Date {
-    return new Date(this.#expiresAt);
+  /** When the claim's lease ends unless extended (server clock). */
+  get deadline(): Date {
+    return new Date(this.#deadline);
   }
 
-  /** The job is done; `result` (JSON) reaches `waitFor`, `onFinish` and 'finish' listeners. */
+  /** @deprecated Use `deadline` (same value). */
+  get expiresAt(): Date {
+    deprecated('TUSKER_DEP_JOB_EXPIRES_AT', "Tusker: 'job.expiresAt' is deprecated; use 'job.deadline' (same value)");
+    return this.deadline;
+  }
+
+  /** The job is done; `result` (JSON) reaches `waitFor`, `onFinish` and 'finished' listeners. */
   async finish(result?: unknown): Promise<void> {
     await this.finishSerialized(JSON.stringify(result ?? null));
   }
@@ -96,7 +108,7 @@ export class ClaimedJob<T = unknown> {
   async extend(ms: number = this.#lease): Promise<void> {
     const duration = checkPositiveDuration('ms', ms);
     const { outcome } = await this.#call('extend', duration);
-    this.#expiresAt = Number(outcome[1]);
+    this.#deadline = Number(outcome[1]);
   }
 
   async #settle(verb: 'finish' | 'cancel' | 'stall' | 'fail' | 'return', arg: string = ''): Promise<{ outcome: unknown[]; serverNow: number }> {

@@ -2,7 +2,8 @@ import { ClosedError, JobFailedError, JobNotFoundError, WaitTimeoutError } from 
 import type { Runtime } from '../core/runtime';
 import type { QueueKeys } from '../keys';
 import type { EventFeed, EventShape } from '../redis/event-feed';
-import type { JobSnapshot, QueueEvents } from './options';
+import { eventType } from '../internal/deprecation';
+import { DEPRECATED_QUEUE_EVENTS, QUEUE_EVENT_TYPES, type JobSnapshot, type QueueEvents } from './options';
 
 /**
  * A queue's events as one object of a queue sees them: listeners, `waitFor`, a publish's
@@ -94,15 +95,19 @@ export class JobEvents {
     }
   }
 
+  /** Listen to `event` (a current or deprecated name; the stream entries carry the older type names). */
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {
+    const type = eventType('queue', event, QUEUE_EVENT_TYPES, DEPRECATED_QUEUE_EVENTS) as keyof QueueEvents;
     // raise the flag before listening, and keep it up while listeners remain
-    if (event === 'publish') await this.#announcePublishListener();
-    await this.#feed.on(event, listener);
+    if (type === 'publish') await this.#announcePublishListener();
+    await this.#feed.on(type, listener as never);
   }
 
   off<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): void {
-    if (event === 'publish' && this.#publishListeners > 0) this.#publishListeners -= 1;
-    this.#feed.off(event, listener);
+    if (!Object.hasOwn(QUEUE_EVENT_TYPES, event)) return;
+    const type = QUEUE_EVENT_TYPES[event] as keyof QueueEvents;
+    if (type === 'publish' && this.#publishListeners > 0) this.#publishListeners -= 1;
+    this.#feed.off(type, listener as never);
   }
 
   async #announcePublishListener(): Promise<void> {

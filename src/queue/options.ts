@@ -49,29 +49,100 @@ export interface PublishOptions {
   readonly onFinish?: (error: Error | null, result?: unknown) => void;
 }
 
-/** Events of `on`, delivered from every process through a capped Redis Stream. */
+/**
+ * Events of `on`, delivered from every process through a capped Redis Stream. Named for what
+ * happened, in the past tense (the stream entries keep their older type names, so processes of
+ * older versions on the same Redis read them too).
+ */
 export interface QueueEvents {
-  publish: [event: { id: string }];
-  finish: [event: { id: string; result: unknown }];
+  published: [event: { id: string }];
+  finished: [event: { id: string; result: unknown }];
+  /** The job's last attempt failed (or its lease ran out past `maxStalls`): the job has failed. */
   failed: [event: { id: string; error: string }];
-  retry: [event: { id: string; error: string; attempt: number }];
+  /** An attempt failed and another one is scheduled (after the backoff). */
+  'retry-scheduled': [event: { id: string; error: string; attempt: number }];
+  /** A claim was moved to the stalled area by `job.stall()`. */
   stalled: [event: { id: string }];
-  cancel: [event: { id: string }];
-  retract: [event: { id: string }];
+  cancelled: [event: { id: string }];
+  retracted: [event: { id: string }];
   /** A stalled job was made available again by `retry`. */
-  'retry-stalled': [event: { id: string }];
+  'stalled-retried': [event: { id: string }];
   /** A failed job was made available again by `retryFailed`. */
-  'retry-failed': [event: { id: string }];
+  'failed-retried': [event: { id: string }];
   /** A claim's lease ran out (its worker died or hung) and the job is available again. */
   'stalled-recovered': [event: { id: string }];
+  /** @deprecated Use `'published'` (same event). */
+  publish: [event: { id: string }];
+  /** @deprecated Use `'finished'` (same event). */
+  finish: [event: { id: string; result: unknown }];
+  /** @deprecated Use `'retry-scheduled'` (same event). */
+  retry: [event: { id: string; error: string; attempt: number }];
+  /** @deprecated Use `'cancelled'` (same event). */
+  cancel: [event: { id: string }];
+  /** @deprecated Use `'retracted'` (same event). */
+  retract: [event: { id: string }];
+  /** @deprecated Use `'stalled-retried'` (same event). */
+  'retry-stalled': [event: { id: string }];
+  /** @deprecated Use `'failed-retried'` (same event). */
+  'retry-failed': [event: { id: string }];
 }
+
+/** Each event name of `on` → the type its stream entries carry (unchanged, for mixed versions). */
+export const QUEUE_EVENT_TYPES: { readonly [E in keyof QueueEvents]: string } = {
+  published: 'publish',
+  finished: 'finish',
+  failed: 'failed',
+  'retry-scheduled': 'retry',
+  stalled: 'stalled',
+  cancelled: 'cancel',
+  retracted: 'retract',
+  'stalled-retried': 'retry-stalled',
+  'failed-retried': 'retry-failed',
+  'stalled-recovered': 'stalled-recovered',
+  publish: 'publish',
+  finish: 'finish',
+  retry: 'retry',
+  cancel: 'cancel',
+  retract: 'retract',
+  'retry-stalled': 'retry-stalled',
+  'retry-failed': 'retry-failed',
+};
+
+/** Deprecated event names → their current names. */
+export const DEPRECATED_QUEUE_EVENTS: Readonly<Record<string, keyof QueueEvents>> = {
+  publish: 'published',
+  finish: 'finished',
+  retry: 'retry-scheduled',
+  cancel: 'cancelled',
+  retract: 'retracted',
+  'retry-stalled': 'stalled-retried',
+  'retry-failed': 'failed-retried',
+};
 
 /** Options of `claim`. */
 export interface ClaimOptions {
   /** Wait at most this long for a job, in ms; 0 = do not wait. @default Infinity */
+  readonly wait?: number;
+  /** @deprecated Use `wait` (same meaning). */
   readonly timeout?: number;
   /** The claim's lease (visibility timeout), in ms. @default 30_000 */
   readonly lease?: number;
+}
+
+/** Options of `waitFor`. */
+export interface WaitForOptions {
+  /** Wait at most this long for the outcome, in ms (then WaitTimeoutError). @default Infinity */
+  readonly wait?: number;
+  /** @deprecated Use `wait` (same meaning). */
+  readonly timeout?: number;
+}
+
+/** Options of `close`. */
+export interface QueueCloseOptions {
+  /** How long to wait for handlers in flight before aborting their signals, in ms. @default 10_000 */
+  readonly wait?: number;
+  /** @deprecated Use `wait` (same meaning). */
+  readonly timeout?: number;
 }
 
 /** Options of `process`. */
@@ -121,9 +192,10 @@ export interface QueueStats {
 export const QUEUE_OPTIONS = optionKeys<QueueOptions>({ maxDataBytes: true, keepFinished: true, keepFailed: true, keepFinishedFor: true, keepFailedFor: true, maxStalls: true });
 const PUBLISH_OPTIONS = optionKeys<PublishOptions>({ id: true, priority: true, delay: true, attempts: true, backoff: true, timeout: true, onFinish: true });
 const BACKOFF_OPTIONS = optionKeys<NonNullable<PublishOptions['backoff']>>({ delay: true, factor: true, max: true });
-export const CLAIM_OPTIONS = optionKeys<ClaimOptions>({ timeout: true, lease: true });
+export const CLAIM_OPTIONS = optionKeys<ClaimOptions>({ wait: true, timeout: 'wait', lease: true }, 'queue.claim()');
 export const PROCESS_OPTIONS = optionKeys<QueueProcessOptions>({ concurrency: true, lease: true, stopTimeout: true });
-export const TIMEOUT_OPTIONS = optionKeys<{ timeout?: number }>({ timeout: true });
+export const WAIT_FOR_OPTIONS = optionKeys<WaitForOptions>({ wait: true, timeout: 'wait' }, 'queue.waitFor()');
+export const CLOSE_OPTIONS = optionKeys<QueueCloseOptions>({ wait: true, timeout: 'wait' }, 'queue.close()');
 export const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: true, limit: true });
 
 /** A publish's data and options, checked and with their defaults: what the publish script receives. */

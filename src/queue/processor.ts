@@ -4,6 +4,7 @@ import { localDeadline } from '../core/held-lease';
 import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { Timers } from '../internal/timers';
 import type { RedisClient } from '../redis/connection';
+import type { Processor } from '../handler';
 import { ClaimedJob } from './claimed-job';
 import type { ClaimedRow, QueueScripts } from './scripts';
 
@@ -50,7 +51,7 @@ export interface ClaimedItem<T> {
  * flight for up to the `stopTimeout` option, then aborts their signals (their jobs are handed back
  * unused). Stopping twice is safe; `tusker.close()` and `queue.close()` stop it too.
  */
-export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> {
+export class JobProcessor<T = unknown> extends ClaimLoop<ClaimedItem<T>> implements Processor {
   readonly #p: JobProcessorInit<T>;
   readonly #inFlight = new Set<ClaimedJob<T>>();
   #watchingStop = false;

@@ -2,7 +2,7 @@ import { ClosedError, ConnectionError, InvalidArgumentError } from '../errors';
 import { ClaimLine } from '../core/claim-line';
 import type { Runtime } from '../core/runtime';
 import type { BlockedClaim } from '../internal/claim-loop';
-import { checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait } from '../internal/arguments';
+import { checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionName } from '../internal/arguments';
 import { newOwnerId } from '../internal/owner-id';
 import type { QueueKeys } from '../keys';
 import { ClaimedJob } from './claimed-job';
@@ -14,8 +14,11 @@ import {
   PROCESS_OPTIONS,
   publishArgs,
   QUEUE_OPTIONS,
-  TIMEOUT_OPTIONS,
+  WAIT_FOR_OPTIONS,
+  CLOSE_OPTIONS,
   type ClaimOptions,
+  type QueueCloseOptions,
+  type WaitForOptions,
   type JobSnapshot,
   type JobState,
   type PublishOptions,
@@ -124,30 +127,30 @@ export class Queue<T = unknown> {
   }
 
   /**
-   * Claim the next job (highest priority, then oldest), or `null` after `timeout` ms. Blocks on
+   * Claim the next job (highest priority, then oldest), or `null` after `wait` ms. Blocks on
    * Redis (no polling); the claim itself is atomic, so a job is never in no state. All waiting
    * `claim()` calls of this queue in this process share one blocking connection, served first
    * come, first served.
    */
   async claim(options?: ClaimOptions): Promise<ClaimedJob<T> | null> {
     const o = checkOptions<ClaimOptions>('options', options, CLAIM_OPTIONS);
-    const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
+    const wait = o.wait === undefined ? Infinity : checkWait(optionName('options', o, 'wait'), o.wait);
     const lease = o.lease === undefined ? 30_000 : checkPositiveDuration('options.lease', o.lease);
     this.#context.assertOpen('queue.claim');
     void this.#reapIfDue();
     // a job ready now is taken at once, without queueing behind blocked claims
-    if (this.#line.waiting === 0 || timeout === 0) {
+    if (this.#line.waiting === 0 || wait === 0) {
       let job: ClaimedJob<T> | null;
       try {
         job = await this.#claimNow(lease);
       } catch (error) {
         throw this.#context.closed ? new ClosedError('queue.claim') : error;
       }
-      if (job || timeout === 0) return job;
+      if (job || wait === 0) return job;
     }
     this.#context.assertOpen('queue.claim');
     const request = { claim: (behind?: BlockedClaim) => this.#claimNow(lease, behind), untilReap: () => this.#reapIfDue() };
-    return (await this.#line.wait(request, timeout, this)) as ClaimedJob<T> | null;
+    return (await this.#line.wait(request, wait, this)) as ClaimedJob<T> | null;
   }
 
   async #claimNow(lease: number, behind?: BlockedClaim): Promise<ClaimedJob<T> | null> {
@@ -225,13 +228,13 @@ export class Queue<T = unknown> {
 
   /**
    * Stop this queue's processors and waiting claims in this process: no new claims, handlers in
-   * flight may finish for up to `timeout` ms (then their signals abort). Always resolves, even
-   * while Redis is unreachable.
+   * flight may finish for up to `wait` ms (then their signals abort). Always resolves, even
+   * while Redis is unreachable. The queue itself stays usable.
    */
-  async close(options?: { readonly timeout?: number }): Promise<void> {
-    const o = checkOptions<{ timeout?: number }>('options', options, TIMEOUT_OPTIONS);
-    const timeout = o.timeout === undefined ? 10_000 : checkWait('options.timeout', o.timeout);
-    await Promise.all([this.#line.cancel(this), ...[...this.#loops].map((loop) => loop.stopWithin(timeout))]);
+  async close(options?: QueueCloseOptions): Promise<void> {
+    const o = checkOptions<QueueCloseOptions>('options', options, CLOSE_OPTIONS);
+    const wait = o.wait === undefined ? 10_000 : checkWait(optionName('options', o, 'wait'), o.wait);
+    await Promise.all([this.#line.cancel(this), ...[...this.#loops].map((loop) => loop.stopWithin(wait))]);
   }
 
   /** The job, or `null` when there is no such job (never published, retracted, or dropped by retention). */
@@ -331,20 +334,20 @@ export class Queue<T = unknown> {
   /**
    * Resolve with the job's result once it is finished, or reject with JobFailedError once it
    * failed, JobNotFoundError when there is no such job (or it is retracted meanwhile), or
-   * WaitTimeoutError after `timeout` ms. `R` is the result's type as its handler returned it
+   * WaitTimeoutError after `wait` ms. `R` is the result's type as its handler returned it
    * (after a JSON round trip); it is not checked.
    */
-  async waitFor<R = unknown>(id: string, options?: { readonly timeout?: number }): Promise<R> {
+  async waitFor<R = unknown>(id: string, options?: WaitForOptions): Promise<R> {
     checkName('id', id);
-    const o = checkOptions<{ timeout?: number }>('options', options, TIMEOUT_OPTIONS);
-    const timeout = o.timeout === undefined ? Infinity : checkWait('options.timeout', o.timeout);
+    const o = checkOptions<WaitForOptions>('options', options, WAIT_FOR_OPTIONS);
+    const wait = o.wait === undefined ? Infinity : checkWait(optionName('options', o, 'wait'), o.wait);
     this.#context.assertOpen('queue.waitFor');
-    return this.#jobEvents.waitFor<R>(id, timeout, () => this.getJob(id));
+    return this.#jobEvents.waitFor<R>(id, wait, () => this.getJob(id));
   }
 
   /**
-   * Listen to the queue's events, from every process: publish, finish, failed, retry, stalled,
-   * cancel, retract. Read from a capped Redis Stream, so a listener whose connection drops
+   * Listen to the queue's events, from every process: published, finished, failed,
+   * retry-scheduled, stalled, cancelled, retracted, … (see QueueEvents). Read from a capped Redis Stream, so a listener whose connection drops
    * catches up. Resolves once listening.
    */
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {

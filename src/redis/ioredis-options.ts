@@ -1,9 +1,70 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { InvalidArgumentError } from '../errors';
 import { closestKey } from '../internal/arguments';
 
 /** What a connection argument may be, for error messages. */
-export const EXPECTED = 'a redis:// or rediss:// URL, ioredis options, an ioredis Redis or a node-redis client';
+export const EXPECTED =
+  'a redis:// or rediss:// URL, ioredis options, a cluster spec ({ cluster: [{ host, port }] }), an ioredis Redis or Cluster, or a node-redis client';
+
+/** One startup node of a Redis Cluster. */
+export interface ClusterNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * A Redis Cluster to connect to: some of its nodes (ioredis learns the others from them) and
+ * ioredis Cluster options, for example `{ cluster: [{ host: '10.0.0.1', port: 7000 }], redisOptions: { password } }`.
+ */
+export type ClusterSpec = { readonly cluster: readonly ClusterNodeAddress[] } & ClusterOptions;
+
+/** Every option key ioredis reads for a Cluster (its ClusterOptions and CommanderOptions). */
+const CLUSTER_KEYS: readonly string[] = [
+  'cluster', 'clusterRetryStrategy', 'enableOfflineQueue', 'enableReadyCheck', 'scaleReads', 'maxRedirections',
+  'retryDelayOnFailover', 'retryDelayOnClusterDown', 'retryDelayOnTryAgain', 'retryDelayOnMoved', 'slotsRefreshTimeout',
+  'slotsRefreshInterval', 'shardedSubscribers', 'clusterNodeRetryStrategy', 'redisOptions', 'lazyConnect', 'useSRVRecords',
+  'resolveSrv', 'dnsLookup', 'natMap', 'enableAutoPipelining', 'autoPipeliningIgnoredCommands', 'scripts', 'keyPrefix',
+  'showFriendlyErrorStack',
+];
+
+/** What Cluster `redisOptions` may not hold: ioredis sets these per node itself. */
+const PER_NODE_KEYS: readonly string[] = ['host', 'port', 'path', 'sentinels', 'retryStrategy', 'enableOfflineQueue', 'readOnly'];
+
+/**
+ * Check a `{ cluster: [...] }` spec: a non-empty list of `{ host, port }` startup nodes, known
+ * Cluster option keys, and `redisOptions` holding per-connection ioredis options only.
+ */
+export function checkClusterSpec(spec: Record<string, unknown>, argument: string): void {
+  const nodes = spec.cluster;
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    throw new InvalidArgumentError(`${argument}.cluster`, 'a non-empty array of { host, port } startup nodes', nodes);
+  }
+  nodes.forEach((node: unknown, i) => {
+    const { host, port } = (typeof node === 'object' && node !== null ? node : {}) as { host?: unknown; port?: unknown };
+    const valid =
+      typeof host === 'string' && host !== '' && Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536;
+    if (!valid) throw new InvalidArgumentError(`${argument}.cluster[${i}]`, 'a { host, port } address (port 1 to 65535)', node);
+    for (const key of Object.keys(node as object)) {
+      if (key !== 'host' && key !== 'port') throw new InvalidArgumentError(`${argument}.cluster[${i}].${key}`, 'only host and port', (node as Record<string, unknown>)[key]);
+    }
+  });
+  for (const key of Object.keys(spec)) {
+    if (CLUSTER_KEYS.includes(key)) continue;
+    const near = closestKey(key, CLUSTER_KEYS);
+    throw new InvalidArgumentError(`${argument}.${key}`, `an ioredis Cluster option${near ? ` (did you mean '${near}'?)` : ''}`, spec[key]);
+  }
+  const redisOptions = spec.redisOptions;
+  if (redisOptions === undefined) return;
+  if (typeof redisOptions !== 'object' || redisOptions === null || Array.isArray(redisOptions)) {
+    throw new InvalidArgumentError(`${argument}.redisOptions`, 'ioredis options for each node connection', redisOptions);
+  }
+  for (const key of Object.keys(redisOptions)) {
+    if (PER_NODE_KEYS.includes(key)) {
+      throw new InvalidArgumentError(`${argument}.redisOptions.${key}`, 'an option ioredis does not set per node itself', (redisOptions as Record<string, unknown>)[key]);
+    }
+  }
+  checkIoredisKeys(redisOptions as Record<string, unknown>, `${argument}.redisOptions`);
+}
 
 /**
  * Every option key ioredis reads for a standalone or Sentinel connection (its RedisOptions and the

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { Cluster, Command } from 'ioredis';
 import { resolveLua } from './lua-source';
 import { redisFailure, type RedisClient } from './connection';
 
@@ -20,6 +21,11 @@ import { redisFailure, type RedisClient } from './connection';
  *   sent again (EVAL, with its source) ahead of any call made after the answer; but a call already
  *   sent behind it runs first if its script was loaded again in between by another client. Do not
  *   flush the script cache under live traffic.
+ *
+ * On Redis Cluster the same is done per node: the script is loaded on the connection to the master
+ * serving the call's slot (where ioredis then sends the EVALSHA), once per node connection. What a
+ * failover or a slot move does to calls in flight is ioredis's redirection: a call that meets
+ * NOSCRIPT on the new master is sent again with its source, without the hold described above.
  */
 
 /** Where the .lua files live: next to this module's parent, in src/lua (tests) or dist/lua (built). */
@@ -66,11 +72,8 @@ class ScriptSession {
   #readied: object | undefined;
   #watching = false;
 
-  readonly #cluster: boolean;
-
   constructor(client: RedisClient) {
     this.#client = client;
-    this.#cluster = (client as { isCluster?: boolean }).isCluster === true;
   }
 
   run(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
@@ -97,8 +100,7 @@ class ScriptSession {
     if (!this.#loaded.has(s.sha)) {
       this.#load(s);
       if (wire === OFFLINE) this.#watchReady();
-      // a Cluster client has no one connection to know about: it loads before every call
-      if (!this.#cluster) this.#loaded.add(s.sha);
+      this.#loaded.add(s.sha);
     }
     this.#unsettled.set(wire, (this.#unsettled.get(wire) ?? 0) + 1);
     return this.#evalsha(s, keys, args)
@@ -166,7 +168,58 @@ class ScriptSession {
   }
 }
 
-const sessions = new WeakMap<RedisClient, ScriptSession>();
+/** The connection to one cluster node, as ioredis keeps it (internals). */
+interface NodeConnection {
+  readonly status: string;
+  readonly stream?: { writable?: boolean };
+  script(subcommand: 'LOAD', source: string): Promise<unknown>;
+}
+
+/** ScriptSession's Cluster twin: scripts loaded per node connection, just ahead of their first call there. */
+class ClusterScriptSession {
+  readonly #cluster: Cluster;
+  /** Scripts loaded per node connection (a reconnect is a new stream: nothing loaded). */
+  readonly #loaded = new WeakMap<object, Set<string>>();
+
+  constructor(cluster: Cluster) {
+    this.#cluster = cluster;
+  }
+
+  run(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
+    this.#loadOnNode(s, keys);
+    const call = this.#cluster.evalsha as unknown as (...a: unknown[]) => Promise<unknown[]>;
+    return call.call(this.#cluster, s.sha, keys.length, keys, args).catch((error: unknown) => {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw redisFailure(this.#cluster, error);
+      const evaluate = this.#cluster.eval as unknown as (...a: unknown[]) => Promise<unknown[]>;
+      return evaluate.call(this.#cluster, s.source, keys.length, keys, args).catch((e: unknown) => {
+        throw redisFailure(this.#cluster, e);
+      });
+    });
+  }
+
+  /**
+   * SCRIPT LOAD on the master that serves the slot of `keys`, when its connection is up and has not
+   * loaded `s` yet. Without a slot map or a connection (starting, failing over) nothing is sent:
+   * the call meets NOSCRIPT at worst and is sent again with its source.
+   */
+  #loadOnNode(s: Script, keys: readonly string[]): void {
+    const internals = this.#cluster as unknown as {
+      slots?: string[][];
+      connectionPool?: { getInstanceByKey(key: string): NodeConnection | undefined };
+    };
+    const slot = keys.length ? new Command('evalsha', [s.sha, keys.length, ...keys]).getSlot() : null;
+    const nodeKey = slot === null ? undefined : internals.slots?.[slot]?.[0];
+    const node = nodeKey === undefined ? undefined : internals.connectionPool?.getInstanceByKey(nodeKey);
+    if (!node || node.status !== 'ready' || !node.stream?.writable) return;
+    let loaded = this.#loaded.get(node.stream);
+    if (!loaded) this.#loaded.set(node.stream, (loaded = new Set()));
+    if (loaded.has(s.sha)) return;
+    loaded.add(s.sha);
+    node.script('LOAD', s.source).catch(ignore);
+  }
+}
+
+const sessions = new WeakMap<RedisClient, ScriptSession | ClusterScriptSession>();
 
 /** Run `s` with its keys and arguments on `client`, in call order (see the module note). */
 export function runScript(
@@ -177,7 +230,7 @@ export function runScript(
 ): Promise<unknown[]> {
   let session = sessions.get(client);
   if (!session) {
-    session = new ScriptSession(client);
+    session = client instanceof Cluster ? new ClusterScriptSession(client) : new ScriptSession(client);
     sessions.set(client, session);
   }
   return session.run(s, keys, args);

@@ -9,7 +9,9 @@ import { optionKeys } from '../internal/arguments';
 export interface TaskGroupOptions {
   /** Largest `info` accepted by `close`, in bytes of JSON. @default 1_048_576 (1 MiB) */
   readonly maxInfoBytes?: number;
-  /** Default lease of a part, in ms. @default 600_000 (10 min) */
+  /** Default lease of a part (`lock`, `extend`), in ms. @default 600_000 (10 min) */
+  readonly partLease?: number;
+  /** @deprecated Use `partLease` (same meaning). */
   readonly partTtl?: number;
   /** How long a completed task's record is kept (its name cannot start a new lifecycle meanwhile), in ms. @default 86_400_000 (24 h) */
   readonly retention?: number;
@@ -21,11 +23,21 @@ export interface TaskGroupOptions {
   readonly idleRetention?: number;
 }
 
-/** Options of `close`. */
+/** Options of `lock`. */
+export interface PartLockOptions {
+  /** The part's lease, in ms: when it runs out, the part is dropped as if unlocked late. @default the group's `partLease` */
+  readonly lease?: number;
+  /** @deprecated Use `lease` (same meaning). */
+  readonly ttl?: number;
+}
+
+/** Options of `closeTask`. */
 export interface CloseOptions {
   /** How many times the handler may try the task; an integer >= 1. @default 5 */
   readonly attempts?: number;
-  /** Processing lease of one attempt, in ms. @default 30_000 */
+  /** Processing lease of one attempt, in ms (renewed while the handler runs, unless `autoExtend` is off). @default 30_000 */
+  readonly lease?: number;
+  /** @deprecated Use `lease` (same meaning: the processing lease, not a time limit). */
   readonly timeout?: number;
   /**
    * Parts that must have been unlocked before the task is released: a count, or their names.
@@ -38,7 +50,7 @@ export interface CloseOptions {
 export interface ProcessOptions {
   /** Handlers run at the same time by this processor; an integer >= 1. @default 1 */
   readonly concurrency?: number;
-  /** Renew the processing lease while the handler runs; off: an attempt not done within `timeout` is retried. @default true */
+  /** Renew the processing lease while the handler runs; off: an attempt not done within its `lease` is retried. @default true */
   readonly autoExtend?: boolean;
   /** How long `stop()` waits for handlers in flight before aborting their signals, in ms. @default 10_000 */
   readonly stopTimeout?: number;
@@ -91,20 +103,54 @@ export interface TaskStats {
   readonly completed: number;
 }
 
-/** Events of `on`, delivered across processes through a capped Redis Stream. */
-export interface TaskEvents {
-  released: [event: { task: string }];
-  completed: [event: { task: string }];
-  failed: [event: { task: string; error: string }];
-  retry: [event: { task: string; error: string; attemptsLeft: number }];
-  'part-timeout': [event: { task: string; part: string }];
-  /** An open or closed task was dropped, idle past `idleRetention`. */
-  expired: [event: { task: string }];
+/** Options of `close()` with no task: stopping this object's processors. */
+export interface GroupCloseOptions {
+  /** How long to wait for handlers in flight before aborting their signals, in ms. @default 10_000 */
+  readonly wait?: number;
 }
 
+/**
+ * Events of `on`, delivered across processes through a capped Redis Stream. Named for what
+ * happened, in the past tense (the stream entries keep their older type names, so processes of
+ * older versions on the same Redis read them too).
+ */
+export interface TaskEvents {
+  /** The task was closed and everything it waited for is done: it waits for a handler. */
+  released: [event: { task: string }];
+  completed: [event: { task: string }];
+  /** The last attempt failed: the task has failed. */
+  failed: [event: { task: string; error: string }];
+  /** An attempt failed and another one is scheduled. */
+  'retry-scheduled': [event: { task: string; error: string; attemptsLeft: number }];
+  /** A part's lease ran out: it was dropped as if unlocked late. */
+  'part-timed-out': [event: { task: string; part: string }];
+  /** An open or closed task was dropped, idle past `idleRetention`. */
+  expired: [event: { task: string }];
+  /** @deprecated Use `'retry-scheduled'` (same event). */
+  retry: [event: { task: string; error: string; attemptsLeft: number }];
+  /** @deprecated Use `'part-timed-out'` (same event). */
+  'part-timeout': [event: { task: string; part: string }];
+}
+
+/** Each event name of `on` → the type its stream entries carry. */
+export const TASK_EVENT_TYPES: { readonly [E in keyof TaskEvents]: string } = {
+  released: 'released',
+  completed: 'completed',
+  failed: 'failed',
+  'retry-scheduled': 'retry',
+  'part-timed-out': 'part-timeout',
+  expired: 'expired',
+  retry: 'retry',
+  'part-timeout': 'part-timeout',
+};
+
+/** Deprecated event names → their current names. */
+export const DEPRECATED_TASK_EVENTS: Readonly<Record<string, keyof TaskEvents>> = { retry: 'retry-scheduled', 'part-timeout': 'part-timed-out' };
+
 /** The keys each options object accepts (an unknown key is an InvalidArgumentError naming the nearest). */
-export const GROUP_OPTIONS = optionKeys<TaskGroupOptions>({ maxInfoBytes: true, partTtl: true, retention: true, idleRetention: true });
-export const LOCK_OPTIONS = optionKeys<{ ttl?: number }>({ ttl: true });
-export const CLOSE_OPTIONS = optionKeys<CloseOptions>({ attempts: true, timeout: true, expectParts: true });
+export const GROUP_OPTIONS = optionKeys<TaskGroupOptions>({ maxInfoBytes: true, partLease: true, partTtl: 'partLease', retention: true, idleRetention: true }, 'tusker.tasks()');
+export const LOCK_OPTIONS = optionKeys<PartLockOptions>({ lease: true, ttl: 'lease' }, 'tasks.lock()');
+export const CLOSE_OPTIONS = optionKeys<CloseOptions>({ attempts: true, lease: true, timeout: 'lease', expectParts: true }, 'tasks.closeTask()');
+export const GROUP_CLOSE_OPTIONS = optionKeys<GroupCloseOptions>({ wait: true }, 'tasks.close()');
 export const PROCESS_OPTIONS = optionKeys<ProcessOptions>({ concurrency: true, autoExtend: true, stopTimeout: true, onFinished: true });
 export const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: true, limit: true });

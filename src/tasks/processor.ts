@@ -4,6 +4,8 @@ import { HeldLease, localDeadline } from '../core/held-lease';
 import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { Timers } from '../internal/timers';
 import type { RedisClient } from '../redis/connection';
+import type { HandlerContext, Processor } from '../handler';
+import { deprecated } from '../internal/deprecation';
 import type { Claimed, TaskScripts } from './scripts';
 
 /**
@@ -20,15 +22,17 @@ import type { Claimed, TaskScripts } from './scripts';
  * outcome is recorded only while this claim still owns the task.
  */
 
-/** What a task handler receives. */
-export interface TaskHandlerContext {
+/** What a task handler receives (read-only): the common HandlerContext, and the task. */
+export interface TaskHandlerContext extends HandlerContext {
   /** The task's name. */
   readonly name: string;
-  /** The `info` given to `close()`. */
+  /** The `info` given to `closeTask()`. */
   readonly info: unknown;
   /** 1 for the first attempt. */
   readonly attempt: number;
-  /** Attempts left including this one. */
+  /** How many attempts the task may have (the `attempts` of `closeTask`, renewed by `retryFailed`): this one is the last when `attempt === attempts`. */
+  readonly attempts: number;
+  /** @deprecated Use `attempts - attempt + 1` (attempts left including this one). */
   readonly attemptsLeft: number;
   /**
    * This processing claim's fencing token: higher than that of every earlier claim (and part
@@ -39,6 +43,8 @@ export interface TaskHandlerContext {
   readonly fencingToken: number;
   /** Aborts when the processing lease is lost (TaskLostError) or the processor stops. */
   readonly signal: AbortSignal;
+  /** When the processing lease ends unless renewed (server clock). */
+  readonly deadline: Date;
 }
 
 export type TaskHandler = (task: TaskHandlerContext) => unknown;
@@ -60,7 +66,8 @@ export interface TaskProcessorInit {
   readonly onFinished: ((event: { task: string; outcome: 'completed' | 'released' | 'failed' | 'lost'; error?: unknown }) => void) | undefined;
 }
 
-export class TaskProcessor extends ClaimLoop<Claimed> {
+/** A running `tasks.process()` worker: see Processor. */
+export class TaskProcessor extends ClaimLoop<Claimed> implements Processor {
   readonly #t: TaskProcessorInit;
 
   /** @internal Use `group.process(handler, options)`. */
@@ -91,16 +98,24 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
     const lease = new HeldLease();
     const onStopping = () => lease.abort(stopping.reason);
     stopping.addEventListener('abort', onStopping, { once: true });
-    const context: TaskHandlerContext = {
+    let serverDeadline = claimed.deadline;
+    const context: TaskHandlerContext = Object.freeze({
       name,
       info: parseInfo(claimed.info),
       attempt: claimed.attempt,
-      attemptsLeft: claimed.attemptsLeft,
+      attempts: claimed.attempt + claimed.attemptsLeft - 1,
+      get attemptsLeft() {
+        deprecated('TUSKER_DEP_TASK_ATTEMPTS_LEFT', "Tusker: a task handler's 'attemptsLeft' is deprecated; use 'attempts - attempt + 1'");
+        return claimed.attemptsLeft;
+      },
       fencingToken: claimed.token,
       get signal() {
         return lease.signal;
       },
-    };
+      get deadline() {
+        return new Date(serverDeadline);
+      },
+    });
     const ran = await runUnderLease(
       {
         timers,
@@ -110,6 +125,7 @@ export class TaskProcessor extends ClaimLoop<Claimed> {
         deadline: localDeadline(claimed, claimed.deadline),
         renew: async () => {
           const r = await scripts.renew(name, owner, claimed.token, ttl);
+          serverDeadline = r.deadline;
           return localDeadline(r, r.deadline);
         },
         isLost: (error) => error instanceof TaskLostError,

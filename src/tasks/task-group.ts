@@ -6,19 +6,27 @@ import {
   checkName,
   checkOptions,
   checkPositiveDuration,
+  checkWait,
+  optionName,
 } from '../internal/arguments';
+import { deprecated, eventType } from '../internal/deprecation';
 import type { Runtime } from '../core/runtime';
 import { newOwnerId } from '../internal/owner-id';
 import type { TaskGroupKeys } from '../keys';
 import type { EventFeed, EventShape } from '../redis/event-feed';
 import {
   CLOSE_OPTIONS,
+  DEPRECATED_TASK_EVENTS,
+  GROUP_CLOSE_OPTIONS,
   GROUP_OPTIONS,
   LOCK_OPTIONS,
   PAGE_OPTIONS,
   PROCESS_OPTIONS,
+  TASK_EVENT_TYPES,
   type TaskGroupOptions,
   type CloseOptions,
+  type GroupCloseOptions,
+  type PartLockOptions,
   type ProcessOptions,
   type TaskFinishedEvent,
   type TaskState,
@@ -64,7 +72,7 @@ export class TaskGroup {
   readonly #keys: TaskGroupKeys;
   readonly #scripts: TaskScripts;
   readonly #maxInfoBytes: number;
-  readonly #partTtl: number;
+  readonly #partLease: number;
   readonly #retention: number;
   readonly #processors = new Set<TaskProcessor>();
   readonly #partLocks = new PartLocks();
@@ -74,7 +82,7 @@ export class TaskGroup {
     this.name = checkName('group', name);
     const o = checkOptions<TaskGroupOptions>('options', options, GROUP_OPTIONS);
     this.#maxInfoBytes = o.maxInfoBytes === undefined ? MIB : checkInteger('options.maxInfoBytes', o.maxInfoBytes, 1);
-    this.#partTtl = o.partTtl === undefined ? 600_000 : checkPositiveDuration('options.partTtl', o.partTtl);
+    this.#partLease = o.partLease === undefined ? 600_000 : checkPositiveDuration(optionName('options', o, 'partLease'), o.partLease);
     this.#retention = o.retention === undefined ? 86_400_000 : checkPositiveDuration('options.retention', o.retention);
     this.#context = context;
     this.#keys = context.keys.taskGroup(this.name);
@@ -88,32 +96,32 @@ export class TaskGroup {
   }
 
   /**
-   * Register `part` of `task` as in flight, with a lease of `ttl` ms (renew it with `extend`; when it
+   * Register `part` of `task` as in flight, with a lease of `lease` ms (renew it with `extend`; when it
    * runs out, the part is dropped as if unlocked late). Creates the task if it is new. Rejects with
    * TaskReleasedError when the task was already released: a finished lifecycle is never reopened.
    * `fencingToken` is this lock's, higher than every earlier one of the group: locking the part
    * again supersedes this lock, and only the newest lock's `unlock` or `extend` counts.
    */
-  async lock(task: string, part: string, options?: { readonly ttl?: number }): Promise<{ deadline: Date; fencingToken: number }> {
+  async lock(task: string, part: string, options?: PartLockOptions): Promise<{ deadline: Date; fencingToken: number }> {
     checkName('task', task);
     checkName('part', part);
-    const o = checkOptions<{ ttl?: number }>('options', options, LOCK_OPTIONS);
-    const ttl = o.ttl === undefined ? this.#partTtl : checkPositiveDuration('options.ttl', o.ttl);
+    const o = checkOptions<PartLockOptions>('options', options, LOCK_OPTIONS);
+    const lease = o.lease === undefined ? this.#partLease : checkPositiveDuration(optionName('options', o, 'lease'), o.lease);
     this.#context.assertOpen('tasks.lock');
-    const r = await this.#partLocks.lock(this.#scripts, this.#context.timers.now, task, part, ttl);
-    for (const p of this.#processors) p.reapBy(r.deadline, r.deadline - ttl);
+    const r = await this.#partLocks.lock(this.#scripts, this.#context.timers.now, task, part, lease);
+    for (const p of this.#processors) p.reapBy(r.deadline, r.deadline - lease);
     return { deadline: new Date(r.deadline), fencingToken: r.token };
   }
 
   /**
-   * Move the lease of a part in flight to `ms` from now (default: the group's part ttl). Rejects
+   * Move the lease of a part in flight to `ms` from now (default: the group's `partLease`). Rejects
    * with PartNotFoundError if that lock of it is not in flight (a later lock holds it, or it was
    * unlocked or timed out). Which lock: `options.fencingToken`, see `unlock`.
    */
   async extend(task: string, part: string, ms?: number, options?: PartLeaseOptions): Promise<{ deadline: Date }> {
     checkName('task', task);
     checkName('part', part);
-    const duration = ms === undefined ? this.#partTtl : checkPositiveDuration('ms', ms);
+    const duration = ms === undefined ? this.#partLease : checkPositiveDuration('ms', ms);
     const token = checkPartLeaseOptions(options);
     this.#context.assertOpen('tasks.extend');
     return { deadline: new Date(await this.#partLocks.extend(this.#scripts, this.#context.timers.now, task, part, duration, token)) };
@@ -137,20 +145,42 @@ export class TaskGroup {
   }
 
   /**
-   * Mark the end of the task with `info` for its handler. Released at once if nothing is in flight
-   * (and the expected parts are done). Closing again changes nothing and says so
+   * Mark the end of the task (its stream) with `info` for its handler. Released at once if nothing
+   * is in flight (and the expected parts are done). Closing again changes nothing and says so
    * (`already-closed`, `already-finished`).
    */
-  async close(task: string, info?: unknown, options?: CloseOptions): Promise<{ result: 'closed' | 'already-closed' | 'already-finished'; state: TaskState }> {
+  async closeTask(task: string, info?: unknown, options?: CloseOptions): Promise<{ result: 'closed' | 'already-closed' | 'already-finished'; state: TaskState }> {
     checkName('task', task);
     const json = this.#infoJson(info);
     const o = checkOptions<CloseOptions>('options', options, CLOSE_OPTIONS);
     const attempts = o.attempts === undefined ? 5 : checkInteger('options.attempts', o.attempts, 1);
-    const timeout = o.timeout === undefined ? 30_000 : checkPositiveDuration('options.timeout', o.timeout);
+    const lease = o.lease === undefined ? 30_000 : checkPositiveDuration(optionName('options', o, 'lease'), o.lease);
     const expect = this.#expect(o.expectParts);
-    this.#context.assertOpen('tasks.close');
-    const r = await this.#scripts.close(task, json, attempts, timeout, expect);
+    this.#context.assertOpen('tasks.closeTask');
+    const r = await this.#scripts.close(task, json, attempts, lease, expect);
     return r as { result: 'closed' | 'already-closed' | 'already-finished'; state: TaskState };
+  }
+
+  /**
+   * Stop this object's processors, as `queue.close()` does: no new claims, handlers in flight may
+   * finish for up to `wait` ms (then their signals abort and their tasks go back, uncounted).
+   * Always resolves, even while Redis is unreachable. The group itself stays usable.
+   */
+  close(options?: GroupCloseOptions): Promise<void>;
+  /** @deprecated Use `closeTask(task, info, options)`: with a task name, `close` ends that task's stream. */
+  close(task: string, info?: unknown, options?: CloseOptions): Promise<{ result: 'closed' | 'already-closed' | 'already-finished'; state: TaskState }>;
+  close(first?: string | GroupCloseOptions, info?: unknown, options?: CloseOptions): Promise<unknown> {
+    if (typeof first === 'string') {
+      deprecated('TUSKER_DEP_TASKS_CLOSE_TASK', "Tusker: 'tasks.close(task, …)' is deprecated; use 'tasks.closeTask(task, …)' (same meaning)");
+      return this.closeTask(first, info, options);
+    }
+    return this.#stop(first);
+  }
+
+  async #stop(options: unknown): Promise<void> {
+    const o = checkOptions<GroupCloseOptions>('options', options, GROUP_CLOSE_OPTIONS);
+    const wait = o.wait === undefined ? 10_000 : checkWait('options.wait', o.wait);
+    await Promise.all([...this.#processors].map((processor) => processor.stopWithin(wait)));
   }
 
   /**
@@ -275,19 +305,21 @@ export class TaskGroup {
   }
 
   /**
-   * Listen to the group's events, from every process: released, completed, failed, retry,
-   * part-timeout. Events are read from a capped Redis Stream, so a listener whose connection
+   * Listen to the group's events, from every process: released, completed, failed,
+   * retry-scheduled, part-timed-out, expired (see TaskEvents). Events are read from a capped Redis Stream, so a listener whose connection
    * drops catches up when it is back. Resolves once listening (events from then on are delivered).
    */
   async on<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): Promise<void> {
     checkFunction('listener', listener);
+    const type = eventType('task', event, TASK_EVENT_TYPES, DEPRECATED_TASK_EVENTS) as keyof TaskEvents;
     this.#context.assertOpen('tasks.on');
-    await this.#events.on(event, listener);
+    await this.#events.on(type, listener as never);
   }
 
   /** Stop listening; the last listener leaving closes the event connection. */
   off<E extends keyof TaskEvents>(event: E, listener: (...args: TaskEvents[E]) => void): void {
-    this.#events.off(event, listener);
+    const type = Object.hasOwn(TASK_EVENT_TYPES, event) ? TASK_EVENT_TYPES[event] : undefined;
+    if (type !== undefined) this.#events.off(type as keyof TaskEvents, listener as never);
   }
 
   #infoJson(info: unknown): string {

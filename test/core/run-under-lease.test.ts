@@ -108,6 +108,27 @@ describe('runUnderLease', () => {
     expect(timers.pending).toBe(0);
   });
 
+  it('a lease past its give-up time when the handler starts: a handler that rejects raises no unhandled rejection', async () => {
+    // found by the chaos suite (a once() attempt claimed just before a pause): race() returned
+    // its own rejection and left the handler's rejected promise unhandled
+    const timers = new ManualTimers();
+    const lease = new HeldLease();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // deadline already behind: the lease reads as aborted before the handler runs
+      const running = runUnderLease(init(timers, lease, { deadline: -1 }), () => (lease.aborted ? Promise.reject(lease.reason) : Promise.resolve('ran')));
+      expect(await running).toMatchObject({ failed: true, error: { code: 'ERR_JOB_LOST' } });
+      // unhandled rejections are reported after the microtask queue drains
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('without renewals, the lease gives up a tenth of the ttl before the deadline', async () => {
     const timers = new ManualTimers();
     const lease = new HeldLease();

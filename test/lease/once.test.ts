@@ -7,8 +7,10 @@ const redis = useRedis();
 describe('once', () => {
   it('runs the work once; late callers get the remembered outcome without running it', async () => {
     const t = redis.tusker();
-    const fn = vi.fn(async ({ attempt, lastAttempt, fencingToken }: AttemptContext) => {
-      expect({ attempt, lastAttempt, fencingToken }).toEqual({ attempt: 1, lastAttempt: false, fencingToken: 1 });
+    const fn = vi.fn(async ({ attempt, attempts, fencingToken, deadline }: AttemptContext) => {
+      // not the last attempt: attempt < attempts (the default 5)
+      expect({ attempt, attempts, fencingToken }).toEqual({ attempt: 1, attempts: 5, fencingToken: 1 });
+      expect(deadline).toBeInstanceOf(Date);
     });
     expect(await t.once('report', fn)).toEqual({ status: 'done', ranHere: true, attempt: 1 });
     expect(await redis.tusker().once('report', fn)).toEqual({ status: 'done', ranHere: false, attempt: 1 });
@@ -45,7 +47,7 @@ describe('once', () => {
         tokens.push(fencingToken);
         throw new Error('no');
       },
-      { maxAttempts: 3, onProgress: (e) => events.push(e.type) },
+      { attempts: 3, onProgress: (e) => events.push(e.type) },
     );
     expect(result).toEqual({ status: 'max-attempts', attempt: 3 });
     expect(tokens).toEqual([1, 2, 3]);
@@ -53,7 +55,7 @@ describe('once', () => {
     expect(events.at(-1)).toBe('max-attempts');
     // remembered: nobody runs it again
     const again = vi.fn();
-    expect(await redis.tusker().once('hopeless', again, { maxAttempts: 3 })).toEqual({ status: 'max-attempts', attempt: 3 });
+    expect(await redis.tusker().once('hopeless', again, { attempts: 3 })).toEqual({ status: 'max-attempts', attempt: 3 });
     expect(again).not.toHaveBeenCalled();
   });
 
@@ -69,14 +71,14 @@ describe('once', () => {
           signal.addEventListener('abort', () => (lostWith = signal.reason));
           finishSlow = resolve;
         }),
-      { lockTimeout: 200, autoExtend: false },
+      { lease: 200, autoExtend: false },
     );
     await vi.waitFor(() => expect(finishSlow).toBeDefined());
     const fastRun = fast.once('lapse', async ({ attempt }) => {
       expect(attempt).toBe(2);
       finishSlow(); // the first attempt "succeeds" now, too late
       await new Promise((resolve) => setTimeout(resolve, 20));
-    }, { lockTimeout: 200 });
+    }, { lease: 200 });
     expect(await fastRun).toEqual({ status: 'done', ranHere: true, attempt: 2 });
     expect(await slowRun).toEqual({ status: 'done', ranHere: false, attempt: 2 });
     expect(lostWith).toBeInstanceOf(AttemptLostError);
@@ -137,10 +139,10 @@ describe('once', () => {
       ['key', () => t.once('', fn)],
       ['key', () => t.once(7 as never, fn)],
       ['fn', () => t.once('k', 'nope' as never)],
-      ['options.maxAttempts', () => t.once('k', fn, { maxAttempts: 0 })],
-      ['options.maxAttempts', () => t.once('k', fn, { maxAttempts: 1.5 })],
-      ['options.lockTimeout', () => t.once('k', fn, { lockTimeout: 0 })],
-      ['options.lockTimeout', () => t.once('k', fn, { lockTimeout: -5 })],
+      ['options.attempts', () => t.once('k', fn, { attempts: 0 })],
+      ['options.attempts', () => t.once('k', fn, { attempts: 1.5 })],
+      ['options.lease', () => t.once('k', fn, { lease: 0 })],
+      ['options.lease', () => t.once('k', fn, { lease: -5 })],
       ['options.retention', () => t.once('k', fn, { retention: Number.NaN })],
       ['options.group', () => t.paired('k', fn, { group: '' })],
       ['options.onProgress', () => t.paired('k', fn, { onProgress: 1 as never })],
@@ -171,11 +173,11 @@ describe('paired', () => {
     const primary = redis.tusker();
     const backup = redis.tusker();
     let fail!: (error: Error) => void;
-    const primaryRun = primary.paired('job-2', () => new Promise<void>((_, reject) => (fail = reject)), { lockTimeout: 60_000 });
+    const primaryRun = primary.paired('job-2', () => new Promise<void>((_, reject) => (fail = reject)), { lease: 60_000 });
     await vi.waitFor(() => expect(fail).toBeDefined());
     const events: string[] = [];
     const backupRun = backup.paired('job-2', ({ attempt }) => void events.push(`ran ${attempt}`), {
-      lockTimeout: 60_000,
+      lease: 60_000,
       onProgress: (e) => events.push(e.type),
     });
     await vi.waitFor(() => expect(events).toContain('standing-by'));

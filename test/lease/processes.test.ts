@@ -73,7 +73,7 @@ describe('once across processes', () => {
           paused.send('finish');
           await paused.next((m) => m.type === 'progress' && m.event.type === 'attempt-lost');
         },
-        { lockTimeout: 400 },
+        { lease: 400 },
       );
       expect(result).toEqual({ status: 'done', ranHere: true, attempt: 2 });
       expect(await paused.next((m) => m.type === 'result')).toMatchObject({ result: { status: 'done', ranHere: false, attempt: 2 } });

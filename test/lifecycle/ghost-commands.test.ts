@@ -35,7 +35,7 @@ describe('ghost commands: a lock call that rejected leaves nothing behind once a
     const t = impatientTusker();
     await drained(t); // connected, scripts loaded
     await freeze();
-    await expect(t.mutex('ghost', { ttl: 60_000 }).acquire({ wait: 1_000 })).rejects.toBeInstanceOf(ConnectionError);
+    await expect(t.mutex('ghost', { lease: 60_000 }).acquire({ wait: 1_000 })).rejects.toBeInstanceOf(ConnectionError);
     thaw();
     await drained(t);
     const other = redis.tusker();
@@ -56,7 +56,7 @@ describe('ghost commands: a lock call that rejected leaves nothing behind once a
     await held.release();
     await (await first).release();
     await freeze();
-    await expect(t.mutex('queued', { ttl: 60_000 }).acquire({ wait: 1_000 })).rejects.toBeInstanceOf(ConnectionError);
+    await expect(t.mutex('queued', { lease: 60_000 }).acquire({ wait: 1_000 })).rejects.toBeInstanceOf(ConnectionError);
     thaw();
     await drained(t);
     const lease = await holder.mutex('queued').tryAcquire();

@@ -44,10 +44,10 @@ describe('mutex', () => {
   it('lets a lease expire when it is not renewed, and the next holder takes over', async () => {
     const a = redis.tusker();
     const b = redis.tusker();
-    const old = await a.mutex('expiring', { ttl: 150, autoExtend: false }).acquire();
+    const old = await a.mutex('expiring', { lease: 150, autoExtend: false }).acquire();
     const lost = new Promise((resolve) => old.signal.addEventListener('abort', () => resolve(old.signal.reason)));
     // b waits: it is woken at the old lease's deadline, not by a release
-    const taken = await b.mutex('expiring', { ttl: 5_000 }).acquire({ wait: 5_000 });
+    const taken = await b.mutex('expiring', { lease: 5_000 }).acquire({ wait: 5_000 });
     expect(taken.fencingToken).toBeGreaterThan(old.fencingToken);
     expect(await lost).toMatchObject({ code: 'ERR_LOCK_LOST' });
     await expect(old.extend()).rejects.toBeInstanceOf(LockLostError);
@@ -62,7 +62,7 @@ describe('mutex', () => {
     const a = redis.tusker();
     const b = redis.tusker();
     const ttl = 150;
-    const lease = await a.mutex('kept', { ttl }).acquire();
+    const lease = await a.mutex('kept', { lease: ttl }).acquire();
     const acquiredAt = lease.expiresAt.getTime() - ttl;
     while (lease.expiresAt.getTime() - acquiredAt < 5 * ttl + ttl) {
       await nextRenewal(lease);
@@ -221,7 +221,7 @@ describe('mutex', () => {
   it('emits lockLost and aborts the signal when a renewal finds the lease gone', async () => {
     const t = redis.tusker();
     const raw = redis.redis();
-    const lease = await t.mutex('watched', { ttl: 150 }).acquire();
+    const lease = await t.mutex('watched', { lease: 150 }).acquire();
     const lost = new Promise<LockLostError>((resolve) => t.on('lockLost', resolve));
     await raw.del(`${redis.prefix}:{l:watched}:owner`, `${redis.prefix}:{l:watched}:expiry`);
     const error = await lost;
@@ -232,7 +232,7 @@ describe('mutex', () => {
 
   it('extend(ms) moves the deadline and rejects bad durations', async () => {
     const t = redis.tusker();
-    const lease = await t.mutex('ext', { ttl: 1_000, autoExtend: false }).acquire();
+    const lease = await t.mutex('ext', { lease: 1_000, autoExtend: false }).acquire();
     const before = lease.expiresAt.getTime();
     await lease.extend(60_000);
     expect(lease.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 59_000);

@@ -51,7 +51,7 @@ describe('mutex across processes', () => {
     child.signal('SIGSTOP');
     try {
       // the paused holder cannot renew: we get the lock once its lease ends
-      const lease = await redis.tusker().mutex('paused', { ttl: 10_000 }).acquire({ wait: 10_000 });
+      const lease = await redis.tusker().mutex('paused', { lease: 10_000 }).acquire({ wait: 10_000 });
       expect(lease.fencingToken).toBeGreaterThan((acquired as { token: number }).token);
       child.signal('SIGCONT');
       const aborted = await child.next((m) => m.type === 'aborted');
@@ -72,12 +72,12 @@ describe('mutex across processes', () => {
     const t = redis.tusker();
     const raw = redis.redis();
     const waiters = `${redis.prefix}:{l:crowded}:waiters`;
-    const holder = await t.mutex('crowded', { ttl: 60_000 }).acquire();
+    const holder = await t.mutex('crowded', { lease: 60_000 }).acquire();
     const env = { URL: redis.url, PREFIX: redis.prefix, LOCK: 'crowded', TTL: '60000', MODE: 'wait' };
     const child = startChild<HolderMessage>('lock-holder.ts', [], env);
     await child.next((m) => m.type === 'waiting');
     await vi.waitFor(async () => expect(await raw.llen(waiters)).toBe(1), { timeout: 10_000 });
-    const next = t.mutex('crowded', { ttl: 60_000 }).acquire({ wait: 10_000 });
+    const next = t.mutex('crowded', { lease: 60_000 }).acquire({ wait: 10_000 });
     await vi.waitFor(async () => expect(await raw.llen(waiters)).toBe(2));
     child.signal('SIGKILL');
     await child.exited;
@@ -112,7 +112,7 @@ describe('mutex across processes', () => {
 
   it('rejects extend and release of a lease another process took over', async () => {
     const t = redis.tusker();
-    const mine = await t.mutex('taken', { ttl: 100, autoExtend: false }).acquire();
+    const mine = await t.mutex('taken', { lease: 100, autoExtend: false }).acquire();
     const env = { URL: redis.url, PREFIX: redis.prefix, LOCK: 'taken', TTL: '60000', MODE: 'hold' };
     const child = startChild<HolderMessage>('lock-holder.ts', [], env);
     await child.next((m) => m.type === 'acquired');

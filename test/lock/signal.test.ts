@@ -24,7 +24,7 @@ describe('lease signals after a pause', () => {
   it('lease.signal reads as aborted synchronously once the pause outlasted the lease, before any timer ran', async () => {
     const t = redis.tusker();
     const before = performance.now();
-    const lease = await t.mutex('paused', { ttl: 300 }).acquire();
+    const lease = await t.mutex('paused', { lease: 300 }).acquire();
     const signal = lease.signal; // read before the pause, as a holder keeps it
     expect(signal.aborted).toBe(false);
     // the local deadline is never later than the send time + ttl
@@ -39,7 +39,7 @@ describe('lease signals after a pause', () => {
   it("a holder's own timer that runs first after the pause already sees the signal aborted", async () => {
     const t = redis.tusker();
     const before = performance.now();
-    const lease = await t.mutex('timers', { ttl: 300 }).acquire();
+    const lease = await t.mutex('timers', { lease: 300 }).acquire();
     const { signal } = lease;
     // due long before the watchdog's give-up time, so it runs first once the loop is free again
     const seen = new Promise<boolean>((resolve) => setTimeout(() => resolve(signal.aborted), 1));
@@ -55,7 +55,7 @@ describe('lease signals after a pause', () => {
     const waiting = new Tusker({ connection: redis.url, prefix: redis.prefix }, timers);
     try {
       const held = await holder.mutex('late').acquire();
-      const acquire = waiting.mutex('late', { ttl: 1_000 }).acquire();
+      const acquire = waiting.mutex('late', { lease: 1_000 }).acquire();
       acquire.catch(() => undefined);
       const raw = redis.redis();
       const queue = new Keys(redis.prefix).lock('late').waiters;
@@ -82,7 +82,7 @@ describe('lease signals after a pause', () => {
     const holder = startChild<{ type: string }>('lock-holder.ts', [], { URL: redis.url, PREFIX: redis.prefix, LOCK: 'handed', TTL: '60000', MODE: 'hold' });
     await holder.next((m) => m.type === 'acquired');
     const t = redis.tusker();
-    const acquire = t.mutex('handed', { ttl: 300 }).acquire();
+    const acquire = t.mutex('handed', { lease: 300 }).acquire();
     acquire.catch(() => undefined);
     const waiters = new Keys(redis.prefix).lock('handed').waiters;
     const queued = () => execFileSync('redis-cli', ['-p', String(redis.server.port), 'LLEN', waiters], { encoding: 'utf8' }).trim();
@@ -110,7 +110,7 @@ describe('lease signals after a pause', () => {
         pauseUntil(since, 300);
         seen = { aborted: signal.aborted, reason: signal.reason };
       },
-      { lockTimeout: 300, maxAttempts: 1 },
+      { lease: 300, attempts: 1 },
     );
     expect(seen?.aborted).toBe(true);
     expect(seen?.reason).toBeInstanceOf(AttemptLostError);
@@ -143,7 +143,7 @@ describe('lease signals after a pause', () => {
         resolve({ aborted: signal.aborted, reason: signal.reason });
       });
     });
-    await tasks.close('stream-1', {}, { timeout: 300 });
+    await tasks.closeTask('stream-1', {}, { lease: 300 });
     const { aborted, reason } = await seen;
     expect(aborted).toBe(true);
     expect(reason).toBeInstanceOf(TaskLostError);

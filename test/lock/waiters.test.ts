@@ -26,10 +26,10 @@ async function renewals(lease: Lease, times: number): Promise<void> {
 describe('item 6: queued lock waiters do not poll', () => {
   it('while the holder keeps renewing, only the first waiter re-checks at its deadlines', async () => {
     const raw = redis.redis();
-    const holder = await redis.tusker().mutex('busy', { ttl: 300 }).acquire();
+    const holder = await redis.tusker().mutex('busy', { lease: 300 }).acquire();
     const t = redis.tusker();
     const waiters = 40;
-    const waiting = Array.from({ length: waiters }, () => t.mutex('busy', { ttl: 300 }).acquire({ wait: 60_000 }));
+    const waiting = Array.from({ length: waiters }, () => t.mutex('busy', { lease: 300 }).acquire({ wait: 60_000 }));
     for (const w of waiting) w.catch(() => undefined); // a failed assertion below closes them
     await vi.waitFor(async () => expect(await raw.llen(`${redis.prefix}:{l:busy}:waiters`)).toBe(waiters), { timeout: 10_000, interval: 5 });
     await raw.config('RESETSTAT');
@@ -49,9 +49,9 @@ describe('item 6: queued lock waiters do not poll', () => {
   it('holders that die one after another: each next waiter is told it is first and takes over at the deadline', async () => {
     const raw = redis.redis();
     const t = redis.tusker();
-    const first = await t.mutex('dying', { ttl: 100, autoExtend: false }).acquire();
-    const second = t.mutex('dying', { ttl: 100, autoExtend: false }).acquire({ wait: 20_000 });
-    const third = t.mutex('dying', { ttl: 100, autoExtend: false }).acquire({ wait: 20_000 });
+    const first = await t.mutex('dying', { lease: 100, autoExtend: false }).acquire();
+    const second = t.mutex('dying', { lease: 100, autoExtend: false }).acquire({ wait: 20_000 });
+    const third = t.mutex('dying', { lease: 100, autoExtend: false }).acquire({ wait: 20_000 });
     await vi.waitFor(async () => expect(await raw.llen(`${redis.prefix}:{l:dying}:waiters`)).toBe(2), { timeout: 10_000, interval: 5 });
     // nobody releases: each lease just runs out
     const b = await second;
@@ -64,7 +64,7 @@ describe('item 6: queued lock waiters do not poll', () => {
   it('the first waiter gives up: the next one is told it is first and takes over at the deadline', async () => {
     const raw = redis.redis();
     const t = redis.tusker();
-    const holder = await t.mutex('leaving', { ttl: 1_000, autoExtend: false }).acquire();
+    const holder = await t.mutex('leaving', { lease: 1_000, autoExtend: false }).acquire();
     const giveUp = new AbortController();
     const first = t.mutex('leaving').acquire({ wait: 20_000, signal: giveUp.signal });
     first.catch(() => undefined);

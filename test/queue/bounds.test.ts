@@ -26,10 +26,10 @@ describe('item 9: backoff delays are bounded', () => {
   it('a factor cannot grow a retry delay past the maximum', async () => {
     const q = redis.tusker().queue<string>('growing');
     await q.publish('x', { id: 'x', attempts: 3, backoff: { delay: 1, factor: 1e300 } });
-    const first = await q.claim({ timeout: 0 });
+    const first = await q.claim({ wait: 0 });
     await first?.fail('first');
     // a fresh instance promotes the retry once it is due (1 ms later), not at the next 5 s pass
-    const second = await redis.tusker().queue<string>('growing').claim({ timeout: 10_000 });
+    const second = await redis.tusker().queue<string>('growing').claim({ wait: 10_000 });
     expect(second?.attempt).toBe(2);
     const { state, due, serverNow } = (await second?.fail('second')) ?? { state: '', due: 0, serverNow: 0 };
     expect(state).toBe('delayed');
@@ -45,11 +45,11 @@ describe('item 9: tasks that are never released do not keep their keys for ever'
     const tasks = redis.tusker().tasks('idle', { idleRetention: 100 });
     const expired: string[] = [];
     await tasks.on('expired', ({ task }) => expired.push(task));
-    await tasks.lock('forgotten', 'p', { ttl: 60_000 }); // its part's lease outlives the retention
-    await tasks.close('waiting', null, { expectParts: ['a', 'b'] }); // never gets its parts
+    await tasks.lock('forgotten', 'p', { lease: 60_000 }); // its part's lease outlives the retention
+    await tasks.closeTask('waiting', null, { expectParts: ['a', 'b'] }); // never gets its parts
     await tasks.lock('done', 'p');
     await tasks.unlock('done', 'p');
-    await tasks.close('done', null); // released: no longer idle
+    await tasks.closeTask('done', null); // released: no longer idle
     expect(await raw.zrange(`${base}:idle-deadlines`, 0, -1)).toEqual(['forgotten', 'waiting']);
 
     const processor = tasks.process(async () => {});

@@ -37,7 +37,7 @@ describe('job claims: fencing tokens', () => {
 
     await expire(s, id);
     expect(await s.scripts.reap()).toMatchObject({ recovered: 1 });
-    const fresh = (await b.claim({ timeout: 0 })) as ClaimedJob<{ n: number }>;
+    const fresh = (await b.claim({ wait: 0 })) as ClaimedJob<{ n: number }>;
     expect(fresh.id).toBe(id);
     expect(fresh.fencingToken).toBeGreaterThan(stale.fencingToken);
 
@@ -81,7 +81,7 @@ describe('job claims: fencing tokens', () => {
     for (let round = 0; round < 5; round++) {
       await publisher.publishMany(Array.from({ length: 40 }, (_, i) => ({ data: i, options: { id: `job-${i}` } })));
       for (let k = 0; k < 4; k++) {
-        const job = await claimer.claim({ timeout: 0 });
+        const job = await claimer.claim({ wait: 0 });
         if (!job) break;
         seen[2]?.push(job.fencingToken);
         await job.finish();

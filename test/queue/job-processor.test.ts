@@ -11,7 +11,7 @@ describe('queue.process()', () => {
     expect(processor).toBeInstanceOf(JobProcessor);
     expect(processor.running).toBe(true);
     await q.publish(1, { id: 'one' });
-    expect(await q.waitFor<number>('one', { timeout: 10_000 })).toBe(2);
+    expect(await q.waitFor<number>('one', { wait: 10_000 })).toBe(2);
     await Promise.all([processor.stop(), processor.stop()]);
     expect(processor.stopped).toBe(true);
   });
@@ -31,11 +31,11 @@ describe('queue.process()', () => {
     });
     await q.publish(null, { id: 'typed' });
     await q.publish(null, { id: 'plain' });
-    const rejection = await q.waitFor('typed', { timeout: 10_000 }).catch((error: unknown) => error);
+    const rejection = await q.waitFor('typed', { wait: 10_000 }).catch((error: unknown) => error);
     expect(rejection).toBeInstanceOf(JobFailedError);
     expect((rejection as JobFailedError).error).toBe('the mail server said no');
     expect((rejection as JobFailedError).message).toBe("Job 'typed' failed: the mail server said no");
-    await expect(q.waitFor('plain', { timeout: 10_000 })).rejects.toBeInstanceOf(JobFailedError);
+    await expect(q.waitFor('plain', { wait: 10_000 })).rejects.toBeInstanceOf(JobFailedError);
     expect((await q.getJob('typed'))?.error).toBe('the mail server said no');
     expect((await q.getJob('plain'))?.error).toBe('not an Error object');
     await both;

@@ -41,7 +41,7 @@ describe('item 1: a paused worker does not fail its job', () => {
       { lease },
     );
     await q.publish('x', { id: 'x' }); // attempts: 1 — a failure would be final
-    expect(await q.waitFor('x', { timeout: 20_000 })).toBe('done');
+    expect(await q.waitFor('x', { wait: 20_000 })).toBe('done');
     expect(runs).toHaveLength(2);
     expect((runs[0]?.aborted as Error | undefined)?.name).toBe('JobLostError');
     expect(await q.stats()).toMatchObject({ failed: 0, finished: 1 });
@@ -67,7 +67,7 @@ describe('item 1: a paused worker does not fail its job', () => {
     } finally {
       worker.signal('SIGCONT');
     }
-    expect(await q.waitFor('x', { timeout: 20_000 })).toBe('done');
+    expect(await q.waitFor('x', { wait: 20_000 })).toBe('done');
     // the second attempt can finish before the first one's abort report arrives: wait for both
     await worker.next((m) => m.type === 'aborted');
     await worker.next((m) => m.type === 'started' && m.attempt === 2);

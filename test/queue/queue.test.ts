@@ -14,7 +14,7 @@ describe('job queue', () => {
     await q.publish('urgent', { id: 'u', priority: 10 });
     await q.publish('meh', { id: 'm', priority: -1 });
     const order: string[] = [];
-    for (let job = await q.claim({ timeout: 0 }); job; job = await q.claim({ timeout: 0 })) {
+    for (let job = await q.claim({ wait: 0 }); job; job = await q.claim({ wait: 0 })) {
       order.push(`${job.id}:${job.data}`);
       await job.finish();
     }
@@ -36,7 +36,7 @@ describe('job queue', () => {
     expect(await q.getJob('other')).toMatchObject({ state: 'available', priority: 3, attempts: 2 });
     expect((await q.getJob('later'))?.state).toBe('delayed');
     expect(await q.stats()).toMatchObject({ available: 2, delayed: 1 });
-    const job = await q.claim({ timeout: 0 });
+    const job = await q.claim({ wait: 0 });
     expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['other', 1, 0]);
   });
 
@@ -45,17 +45,17 @@ describe('job queue', () => {
     const calls = [q.publish('a', { id: 'a' }), q.publishMany([{ data: 'b', options: { id: 'b' } }]), q.publish('c', { id: 'c' }), q.retract('c')];
     await Promise.all(calls);
     expect(await q.list('available')).toEqual(['a', 'b']);
-    const job = await q.claim({ timeout: 0 });
+    const job = await q.claim({ wait: 0 });
     const finishing = job?.finish('done');
     expect((await q.getJob('a'))?.state).toBe('finished');
     await finishing;
     // a finish, then a publish of the same id: the job is published again
-    const b = await q.claim({ timeout: 0 });
+    const b = await q.claim({ wait: 0 });
     const [, again] = await Promise.all([b?.finish('done'), q.publish('b2', { id: 'b' })]);
     expect(again.created).toBe(true);
     expect(await q.getJob('b')).toMatchObject({ state: 'available', data: 'b2' });
     // a publish of a claimed job's id (nothing changes), then its finish
-    const b2 = await q.claim({ timeout: 0 });
+    const b2 = await q.claim({ wait: 0 });
     const [same] = await Promise.all([q.publish('b3', { id: 'b' }), b2?.finish('done')]);
     expect(same.created).toBe(false);
     expect(await q.getJob('b')).toMatchObject({ state: 'finished', data: 'b2' });
@@ -64,7 +64,7 @@ describe('job queue', () => {
   it('settles of one tick travel together, and a lost claim among them fails alone', async () => {
     const q = redis.tusker().queue<number>('settle-together');
     await q.publishMany([1, 2, 3].map((data) => ({ data, options: { id: `j${data}` } })));
-    const jobs = await Promise.all([1, 2, 3].map(() => q.claim({ timeout: 0 })));
+    const jobs = await Promise.all([1, 2, 3].map(() => q.claim({ wait: 0 })));
     await q.retract('j2');
     const outcomes = await Promise.allSettled(jobs.map((job) => job?.finish(job.data * 10)));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
@@ -78,11 +78,11 @@ describe('job queue', () => {
     const dead = redis.tusker().queue<string>('alone');
     const q = redis.tusker().queue<string>('alone');
     await q.publish('x', { id: 'x' });
-    const held = await dead.claim({ timeout: 0, lease: 200 }); // its holder never settles it: it "died"
+    const held = await dead.claim({ wait: 0, lease: 200 }); // its holder never settles it: it "died"
     expect(held?.id).toBe('x');
     await q.publish('later', { id: 'later', delay: 300 });
-    const first = await q.claim({ timeout: 5_000 });
-    const second = await q.claim({ timeout: 5_000 });
+    const first = await q.claim({ wait: 5_000 });
+    const second = await q.claim({ wait: 5_000 });
     expect([first?.id, second?.id].sort()).toEqual(['later', 'x']);
     expect([first, second].find((j) => j?.id === 'x')?.attempt).toBe(2);
     await expect(held?.finish()).rejects.toBeInstanceOf(JobLostError);
@@ -91,8 +91,8 @@ describe('job queue', () => {
   it('claim blocks until a job is published, and returns null after its timeout', async () => {
     const t = redis.tusker();
     const q = t.queue('blocking');
-    expect(await q.claim({ timeout: 50 })).toBeNull();
-    const claiming = q.claim({ timeout: 5_000 });
+    expect(await q.claim({ wait: 50 })).toBeNull();
+    const claiming = q.claim({ wait: 5_000 });
     await new Promise((resolve) => setTimeout(resolve, 50));
     await redis.tusker().queue('blocking').publish({ hello: 1 }, { id: 'x' });
     const job = await claiming;
@@ -104,11 +104,11 @@ describe('job queue', () => {
   it('a claim() that timed out leaves no trace on the job published after it', async () => {
     const q = redis.tusker().queue<string>('timed-out');
     const events: string[] = [];
-    await q.on('cancel', ({ id }) => events.push(`cancel ${id}`));
-    expect(await q.claim({ timeout: 100 })).toBeNull();
+    await q.on('cancelled', ({ id }) => events.push(`cancel ${id}`));
+    expect(await q.claim({ wait: 100 })).toBeNull();
     await q.publish('x', { id: 'x' });
     await vi.waitFor(async () => expect((await q.getJob('x'))?.state).toBe('available'));
-    const job = await q.claim({ timeout: 1_000 });
+    const job = await q.claim({ wait: 1_000 });
     expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['x', 1, 0]);
     expect(await q.getFailureCount('x')).toBe(0);
     expect(events).toEqual([]);
@@ -129,14 +129,14 @@ describe('job queue', () => {
       expect((await processed.getJob(`p${i}`))?.state).toBe('available');
 
       const blocked = await redis.blockedClients();
-      const claiming = claimed.claim({ timeout: 5_000 }).catch((e: unknown) => e);
+      const claiming = claimed.claim({ wait: 5_000 }).catch((e: unknown) => e);
       await blocked();
       await claimed.close();
       expect(await claiming).toBeInstanceOf(ClosedError);
       await claimed.publish(i, { id: `c${i}` });
       expect((await claimed.getJob(`c${i}`))?.state).toBe('available');
       // the next waiting claim gets it
-      const next = await claimed.claim({ timeout: 1_000 });
+      const next = await claimed.claim({ wait: 1_000 });
       expect(next?.id).toBe(`c${i}`);
       await next?.handBack();
       await claimed.retract(`c${i}`);
@@ -164,12 +164,12 @@ describe('job queue', () => {
     await processor.stop();
     // stop() resolves once the job is handed back (so a close() right after cannot cut it off)
     expect((await q.getJob('slow'))?.state).toBe('available');
-    const job = await q.claim({ timeout: 0 });
+    const job = await q.claim({ wait: 0 });
     expect([job?.id, job?.attempt, job?.cancelCount]).toEqual(['slow', 1, 0]);
     // jobs handed back keep their places
-    const rest = await q.claim({ timeout: 0 });
+    const rest = await q.claim({ wait: 0 });
     await Promise.all([rest?.handBack(), job?.handBack()]);
-    const again = [await q.claim({ timeout: 0 }), await q.claim({ timeout: 0 })];
+    const again = [await q.claim({ wait: 0 }), await q.claim({ wait: 0 })];
     expect(again.map((j) => j?.id)).toEqual(['slow', 'next']);
   });
 
@@ -180,7 +180,7 @@ describe('job queue', () => {
     const clients = async () => String(await raw.client('LIST')).split('\n').filter(Boolean).length;
     await q.stats(); // the command connection is open
     const before = await clients();
-    const claims = Array.from({ length: 10 }, () => q.claim({ timeout: 10_000 }));
+    const claims = Array.from({ length: 10 }, () => q.claim({ wait: 10_000 }));
     await vi.waitFor(async () => expect(await clients()).toBe(before + 1));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await clients()).toBe(before + 1);
@@ -195,18 +195,18 @@ describe('job queue', () => {
   it('cancel requeues (counted), stall holds until retry, retract removes; a lost claim changes nothing', async () => {
     const q = redis.tusker().queue('moves');
     await q.publish(1, { id: 'j' });
-    const first = await q.claim({ timeout: 0 });
+    const first = await q.claim({ wait: 0 });
     await first?.cancel();
     expect(await q.getFailureCount('j')).toBe(1);
-    const second = await q.claim({ timeout: 0 });
+    const second = await q.claim({ wait: 0 });
     expect(second).toMatchObject({ id: 'j', attempt: 1, cancelCount: 1 });
     await second?.stall();
-    expect(await q.claim({ timeout: 0 })).toBeNull();
+    expect(await q.claim({ wait: 0 })).toBeNull();
     await expect(second?.finish()).rejects.toBeInstanceOf(JobLostError);
     expect((await q.stats()).stalled).toBe(1);
     await q.retry('j');
     await expect(q.retry('j')).rejects.toBeInstanceOf(JobStateError);
-    const third = await q.claim({ timeout: 0 });
+    const third = await q.claim({ wait: 0 });
     await q.retract('j');
     await expect(third?.finish()).rejects.toBeInstanceOf(JobLostError);
     expect(await q.getJob('j')).toBeNull();
@@ -217,13 +217,13 @@ describe('job queue', () => {
     const t = redis.tusker();
     const q = t.queue('recover');
     await q.publish('w', { id: 'r', attempts: 3 });
-    const abandoned = await q.claim({ timeout: 0, lease: 100 });
+    const abandoned = await q.claim({ wait: 0, lease: 100 });
     const seen: number[] = [];
     const processor = q.process((job) => {
       seen.push(job.attempt);
       return 'ok';
     });
-    expect(await q.waitFor('r', { timeout: 5_000 })).toBe('ok');
+    expect(await q.waitFor('r', { wait: 5_000 })).toBe('ok');
     expect(seen).toEqual([2]); // the abandoned claim counted as attempt 1
     await expect(abandoned?.finish()).rejects.toBeInstanceOf(JobLostError);
     await processor.stop();
@@ -237,18 +237,18 @@ describe('job queue', () => {
     // a processor busy for ever with the blocker: it claims nothing else, but its reaper runs
     const processor = q.process(() => new Promise(() => undefined));
     await vi.waitFor(async () => expect((await q.getJob('b'))?.state).toBe('claimed'));
-    await q.claim({ timeout: 0, lease: 50 }); // a worker takes 's' and "dies"
+    await q.claim({ wait: 0, lease: 50 }); // a worker takes 's' and "dies"
     await vi.waitFor(async () => expect((await q.getJob('s'))?.state).toBe('available'), { timeout: 8_000 });
-    await q.claim({ timeout: 0, lease: 50 }); // and again
+    await q.claim({ wait: 0, lease: 50 }); // and again
     await vi.waitFor(async () => expect((await q.getJob('s'))?.state).toBe('failed'), { timeout: 8_000 });
     expect(await q.getJob('s')).toMatchObject({ attempt: 2, error: 'lease expired' });
     void processor;
-    await q.close({ timeout: 10 });
+    await q.close({ wait: 10 });
   });
 
   it('waitFor rejects with JobNotFoundError for an unknown job, or one retracted while waited for', async () => {
     const q = redis.tusker().queue('missing');
-    await expect(q.waitFor('nope', { timeout: 1_000 })).rejects.toBeInstanceOf(JobNotFoundError);
+    await expect(q.waitFor('nope', { wait: 1_000 })).rejects.toBeInstanceOf(JobNotFoundError);
     await q.publish(1, { id: 'r' });
     const waiting = expect(q.waitFor('r')).rejects.toBeInstanceOf(JobNotFoundError);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -264,7 +264,7 @@ describe('job queue', () => {
       throw new Error(`boom ${calls}`);
     });
     await q.publish('x', { id: 'f', attempts: 3, backoff: { delay: 20 } });
-    await expect(q.waitFor('f', { timeout: 5_000 })).rejects.toBeInstanceOf(JobFailedError);
+    await expect(q.waitFor('f', { wait: 5_000 })).rejects.toBeInstanceOf(JobFailedError);
     expect(calls).toBe(3);
     const job = await q.getJob('f');
     expect(job).toMatchObject({ state: 'failed', attempt: 3 });
@@ -280,7 +280,7 @@ describe('job queue', () => {
     let aborted: unknown;
     const processor = q.process((job) => new Promise((_, reject) => job.signal.addEventListener('abort', () => reject((aborted = job.signal.reason)))));
     await q.publish('slow', { id: 's', timeout: 50 });
-    await expect(q.waitFor('s', { timeout: 5_000 })).rejects.toMatchObject({ code: 'ERR_JOB_FAILED' });
+    await expect(q.waitFor('s', { wait: 5_000 })).rejects.toMatchObject({ code: 'ERR_JOB_FAILED' });
     expect(String(aborted)).toContain('timed out');
     await processor.stop();
   });
@@ -290,13 +290,13 @@ describe('job queue', () => {
     await q.publish('later', { id: 'd', delay: 100 });
     expect((await q.stats()).delayed).toBe(1);
     const processor = q.process((job) => job.data);
-    expect(await q.waitFor('d', { timeout: 5_000 })).toBe('later');
+    expect(await q.waitFor('d', { wait: 5_000 })).toBe('later');
     await q.pause();
     await q.publish('held', { id: 'h' });
-    expect(await q.waitFor('h', { timeout: 200 }).catch((e) => e)).toBeInstanceOf(WaitTimeoutError);
+    expect(await q.waitFor('h', { wait: 200 }).catch((e) => e)).toBeInstanceOf(WaitTimeoutError);
     expect((await q.stats()).paused).toBe(true);
     await q.resume();
-    expect(await q.waitFor('h', { timeout: 5_000 })).toBe('held');
+    expect(await q.waitFor('h', { wait: 5_000 })).toBe('held');
     await processor.stop();
   });
 
@@ -332,12 +332,12 @@ describe('job queue', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
         // attempt 1 is the claim that woke during the blocked loop (the reaper may hand the job
         // to a second attempt right after)
-        if (job.id === 'x' && job.attempt === 1) seen = { expired: job.expiresAt.getTime() <= Date.now(), aborted: job.signal.aborted };
+        if (job.id === 'x' && job.attempt === 1) seen = { expired: job.deadline.getTime() <= Date.now(), aborted: job.signal.aborted };
       },
       { lease: 500 },
     );
     await publisher.publish('warm-up', { id: 'w' }); // every script is loaded in Redis by now
-    await q.waitFor('w', { timeout: 5_000 });
+    await q.waitFor('w', { wait: 5_000 });
     await idle(); // the processor waits for work
     void publisher.publish('x', { id: 'x' });
     await new Promise((resolve) => setImmediate(resolve)); // the publish is on its way
@@ -352,7 +352,7 @@ describe('job queue', () => {
   it('keeps at most keepFinished finished jobs', async () => {
     const q = redis.tusker().queue('retention', { keepFinished: 5 });
     await q.publishMany(Array.from({ length: 30 }, (_, i) => ({ data: i, options: { id: `j${i}` } })));
-    for (let job = await q.claim({ timeout: 0 }); job; job = await q.claim({ timeout: 0 })) await job.finish(job.data);
+    for (let job = await q.claim({ wait: 0 }); job; job = await q.claim({ wait: 0 })) await job.finish(job.data);
     expect((await q.stats()).finished).toBe(5);
     expect(await q.getJob('j0')).toBeNull();
     expect((await q.getJob('j29'))?.result).toBe(29);
@@ -389,8 +389,8 @@ describe('job queue events', () => {
     const producer = redis.tusker().queue<number>('events');
     const observer = redis.tusker().queue<number>('events');
     const seen: string[] = [];
-    await observer.on('publish', (e) => seen.push(`publish ${e.id}`));
-    await observer.on('finish', (e) => seen.push(`finish ${e.id} ${JSON.stringify(e.result)}`));
+    await observer.on('published', (e) => seen.push(`publish ${e.id}`));
+    await observer.on('finished', (e) => seen.push(`finish ${e.id} ${JSON.stringify(e.result)}`));
     await observer.on('failed', (e) => seen.push(`failed ${e.id}`));
     const finished = vi.fn();
     await producer.publish(2, { id: 'ok', onFinish: finished });
@@ -418,7 +418,7 @@ describe('job queue and Redis failures', () => {
       const q = t.queue<number>('restart');
       const processor = q.process((job) => job.data * 2);
       await q.publish(1, { id: 'before' });
-      expect(await q.waitFor('before', { timeout: 5_000 })).toBe(2);
+      expect(await q.waitFor('before', { wait: 5_000 })).toBe(2);
       await server.kill();
       await server.restart(); // an empty dataset
       // publishing may fail while the client reconnects; then the worker must pick the job up
@@ -428,7 +428,7 @@ describe('job queue and Redis failures', () => {
       void processor;
       await server.kill();
       const closing = performance.now();
-      await q.close({ timeout: 1_000 }); // Redis is down: still resolves, within its timeout
+      await q.close({ wait: 1_000 }); // Redis is down: still resolves, within its timeout
       expect(performance.now() - closing).toBeLessThan(3_000);
     } finally {
       await t.close();

@@ -48,12 +48,12 @@ describe('names with braces', () => {
     await queue.publishMany([{ data: { n: 2 }, options: { id: 'job:{2}}' } }]);
     expect(await queue.list('available')).toEqual(['job:{1}', 'job:{2}}']);
     expect(await redis.redis().exists(`${redis.prefix}:{q:mail:%7Beu%7D}:job:job:{1}`)).toBe(1);
-    const job = await queue.claim({ timeout: 0 });
+    const job = await queue.claim({ wait: 0 });
     expect(job?.id).toBe('job:{1}');
     await job?.finish('sent');
-    expect(await queue.waitFor('job:{1}', { timeout: 5_000 })).toBe('sent');
+    expect(await queue.waitFor('job:{1}', { wait: 5_000 })).toBe('sent');
     const done = queue.process(async (claimed) => `done ${claimed.data.n}`);
-    expect(await queue.waitFor('job:{2}}', { timeout: 5_000 })).toBe('done 2');
+    expect(await queue.waitFor('job:{2}}', { wait: 5_000 })).toBe('done 2');
     await done.stop();
     expect(await queue.stats()).toMatchObject({ available: 0, claimed: 0, finished: 2 });
   });
@@ -63,7 +63,7 @@ describe('names with braces', () => {
     const tasks = t.tasks('encode:{hd}');
     await tasks.lock('stream:{9}', 'chunk:{1}');
     await tasks.lock('stream:{9}', 'chunk:{2}');
-    await tasks.close('stream:{9}', { url: 'u' }, { expectParts: ['chunk:{1}', 'chunk:{2}'] });
+    await tasks.closeTask('stream:{9}', { url: 'u' }, { expectParts: ['chunk:{1}', 'chunk:{2}'] });
     await tasks.unlock('stream:{9}', 'chunk:{1}');
     const handled = new Promise<string>((resolve) => {
       tasks.process(async ({ name }) => resolve(name));

@@ -56,7 +56,7 @@ describe('connections', () => {
     const server = await startRedisServer();
     const t = new Tusker({ connection: server.url });
     try {
-      const lease = await t.mutex('restart', { ttl: 300 }).acquire();
+      const lease = await t.mutex('restart', { lease: 300 }).acquire();
       await server.kill();
       await server.restart(); // empty dataset: the lease is gone
       await vi.waitFor(() => expect(lease.signal.aborted).toBe(true), { timeout: 10_000 });
@@ -75,7 +75,7 @@ describe('connections', () => {
     const a = new Tusker({ connection: server.url });
     const b = new Tusker({ connection: server.url });
     try {
-      await a.mutex('through', { ttl: 60_000 }).acquire();
+      await a.mutex('through', { lease: 60_000 }).acquire();
       const waiting = b.mutex('through').acquire({ wait: 15_000 });
       const raw = new IORedis(server.url);
       await vi.waitFor(async () => expect(await raw.llen('tusker:{l:through}:waiters')).toBe(1));

@@ -14,7 +14,7 @@ const redis = useRedis();
 /** Claim job 'a', then finish it and publish it again in one tick: the re-publish must not be lost. */
 async function finishThenRepublish(q: Queue<string>): Promise<void> {
   await q.publish('first', { id: 'a' });
-  const job = await q.claim({ timeout: 0 });
+  const job = await q.claim({ wait: 0 });
   expect(job?.id).toBe('a');
   const [, again] = await Promise.all([job?.finish('done'), q.publish('second', { id: 'a' })]);
   expect(again.created).toBe(true);
@@ -33,7 +33,7 @@ describe('item 5: first use of a script keeps calls in order', () => {
     const q = redis.tusker().queue<string>('restarted');
     // every script used below has run once on this connection
     await q.publish('warm', { id: 'w' });
-    await (await q.claim({ timeout: 0 }))?.finish('done');
+    await (await q.claim({ wait: 0 }))?.finish('done');
 
     await redis.server.restart(); // an empty dataset and an empty script cache
     await finishThenRepublish(q);

@@ -18,8 +18,13 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Stop the server abruptly, keeping its port, as a crash would. */
   kill(): Promise<void>;
-  /** Start the server again on the same port (after `kill`), with an empty dataset. */
-  restart(): Promise<void>;
+  /**
+   * Start the server again on the same port. By default it is killed first (if running) and comes
+   * back with an empty dataset — or, when started with `appendonly`, with what its AOF had synced.
+   * `graceful`: shut it down with SIGTERM instead, so an AOF holds every write acknowledged before.
+   * `downFor`: stay down this long (ms) before starting again.
+   */
+  restart(options?: { readonly graceful?: boolean; readonly downFor?: number }): Promise<void>;
   /** Pause the server (SIGSTOP): it keeps its connections and answers nothing, as a frozen host would. */
   freeze(): void;
   /** Let a frozen server go on (SIGCONT). Safe to call when it is not frozen. */
@@ -50,15 +55,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface RedisServerOptions {
+  /** Keep an append-only file (`appendfsync everysec`), so a restart reloads the data. */
+  readonly appendonly?: boolean;
+}
+
 /** Start a private standalone redis-server on a free loopback port. */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
   if (!binary) throw new Error(MISSING_REDIS);
   const dir = mkdtempSync(join(tmpdir(), 'tusker-redis-'));
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
-      let child = await launch(binary, port, dir);
+      const extra = options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+      let child = await launch(binary, port, dir, extra);
       let stopped = false;
       let frozen = false;
       const thaw = () => {
@@ -78,10 +89,11 @@ export async function startRedisServer(): Promise<RedisServer> {
         async kill() {
           await terminate(child, 'SIGKILL');
         },
-        async restart() {
-          await terminate(child, 'SIGKILL');
-          frozen = false;
-          child = await launch(binary, port, dir);
+        async restart(how = {}) {
+          thaw();
+          await terminate(child, how.graceful ? 'SIGTERM' : 'SIGKILL');
+          if (how.downFor) await new Promise((resolve) => setTimeout(resolve, how.downFor));
+          child = await launch(binary, port, dir, extra);
         },
         freeze() {
           child.kill('SIGSTOP');
@@ -100,10 +112,10 @@ export const MISSING_REDIS =
   'redis-server was not found on PATH. Install Redis (Debian/Ubuntu: `sudo apt-get install redis-server`, ' +
   'macOS: `brew install redis`) or set REDIS_URL to a Redis you want Tusker to use.';
 
-function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
+function launch(binary: string, port: number, dir: string, extra: readonly string[]): Promise<ChildProcess> {
   const child = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...extra, '--dir', dir, '--loglevel', 'notice'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);

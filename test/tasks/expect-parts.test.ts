@@ -26,7 +26,7 @@ describe('item 7: expectParts as a list is linear in parts', () => {
       await tasks.unlock('stream', part);
     }
     await raw.config('RESETSTAT');
-    await tasks.close('stream', null, { expectParts: names });
+    await tasks.closeTask('stream', null, { expectParts: names });
     for (const part of names.slice(10)) {
       await tasks.lock('stream', part);
       const { state } = await tasks.unlock('stream', part);
@@ -40,7 +40,7 @@ describe('item 7: expectParts as a list is linear in parts', () => {
 
   it('names listed twice, and parts outside the list, do not count', async () => {
     const tasks = redis.tusker().tasks('dupes');
-    await tasks.close('s', null, { expectParts: ['a', 'a', 'b'] });
+    await tasks.closeTask('s', null, { expectParts: ['a', 'a', 'b'] });
     await tasks.lock('s', 'a');
     await tasks.lock('s', 'c');
     await tasks.unlock('s', 'a');

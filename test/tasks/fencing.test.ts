@@ -23,7 +23,7 @@ describe('task processing: fencing tokens', () => {
   it("a stale handler's completion after a re-claim is rejected; the re-claim's token is higher", async () => {
     const s = store('stale');
     const tasks = redis.tusker().tasks('stale');
-    await tasks.close('t', null, { attempts: 3 });
+    await tasks.closeTask('t', null, { attempts: 3 });
     // the same owner id twice: the token alone must tell the two claims apart
     const first = await s.scripts.claim('worker');
     await s.raw.zadd(s.keys.processing, 0, 't'); // its lease ran out

@@ -29,14 +29,14 @@ describe('task barriers', () => {
     const { tasks, handled } = recorder(redis.tusker());
     await tasks.lock('stream-1', 'chunk-1');
     await tasks.lock('stream-1', 'chunk-2');
-    expect(await tasks.close('stream-1', { merged: 'out.ogg' })).toEqual({ result: 'closed', state: 'closed' });
+    expect(await tasks.closeTask('stream-1', { merged: 'out.ogg' })).toEqual({ result: 'closed', state: 'closed' });
     expect((await tasks.get('stream-1'))?.parts.map((p) => p.name).sort()).toEqual(['chunk-1', 'chunk-2']);
     expect(await tasks.unlock('stream-1', 'chunk-1')).toEqual({ result: 'unlocked', state: 'closed' });
     expect(await tasks.unlock('stream-1', 'chunk-2')).toEqual({ result: 'unlocked', state: 'released' });
     await vi.waitFor(async () => expect((await tasks.get('stream-1'))?.state).toBe('completed'));
     expect(handled).toEqual([{ name: 'stream-1', info: { merged: 'out.ogg' }, attempt: 1 }]);
     // nothing can release it again
-    expect(await tasks.close('stream-1', {})).toEqual({ result: 'already-finished', state: 'completed' });
+    expect(await tasks.closeTask('stream-1', {})).toEqual({ result: 'already-finished', state: 'completed' });
     expect(await tasks.unlock('stream-1', 'chunk-2')).toEqual({ result: 'not-in-flight', state: 'completed' });
     await expect(tasks.lock('stream-1', 'chunk-3')).rejects.toBeInstanceOf(TaskReleasedError);
     expect(await tasks.stats()).toMatchObject({ completed: 1, released: 0, locked: 0, processing: 0 });
@@ -46,14 +46,14 @@ describe('task barriers', () => {
   it('expectParts holds the release until the expected parts were unlocked, even when close comes first', async () => {
     const t = redis.tusker();
     const tasks = t.tasks('expect');
-    await tasks.close('count', null, { expectParts: 2 });
+    await tasks.closeTask('count', null, { expectParts: 2 });
     await tasks.lock('count', 'a');
     await tasks.unlock('count', 'a');
     expect((await tasks.get('count'))?.state).toBe('closed');
     await tasks.lock('count', 'b');
     expect(await tasks.unlock('count', 'b')).toMatchObject({ state: 'released' });
 
-    await tasks.close('named', null, { expectParts: ['x', 'y'] });
+    await tasks.closeTask('named', null, { expectParts: ['x', 'y'] });
     await tasks.lock('named', 'x');
     await tasks.lock('named', 'z');
     await tasks.unlock('named', 'x');
@@ -66,8 +66,8 @@ describe('task barriers', () => {
   it('closing twice, unknown parts and unknown tasks change nothing and say so', async () => {
     const tasks = redis.tusker().tasks('edge');
     await tasks.lock('t', 'p');
-    expect(await tasks.close('t', 1)).toEqual({ result: 'closed', state: 'closed' });
-    expect(await tasks.close('t', 2)).toEqual({ result: 'already-closed', state: 'closed' });
+    expect(await tasks.closeTask('t', 1)).toEqual({ result: 'closed', state: 'closed' });
+    expect(await tasks.closeTask('t', 2)).toEqual({ result: 'already-closed', state: 'closed' });
     expect(await tasks.unlock('t', 'nope')).toEqual({ result: 'not-in-flight', state: 'closed' });
     expect(await tasks.unlock('ghost', 'p')).toEqual({ result: 'unknown-task', state: '' });
     await expect(tasks.extend('t', 'nope')).rejects.toBeInstanceOf(PartNotFoundError);
@@ -78,7 +78,7 @@ describe('task barriers', () => {
   it('retries a failing handler, then keeps the task as failed; retryFailed and forget', async () => {
     const { tasks, handled, failing } = recorder(redis.tusker(), 'fail');
     failing.add('bad');
-    await tasks.close('bad', 'payload', { attempts: 3 });
+    await tasks.closeTask('bad', 'payload', { attempts: 3 });
     await vi.waitFor(async () => expect((await tasks.get('bad'))?.state).toBe('failed'));
     expect(handled.map((h) => h.attempt)).toEqual([1, 2, 3]);
     const snapshot = await tasks.get('bad');
@@ -113,7 +113,7 @@ describe('task barriers', () => {
       // the first handler keeps its slot until it returns, so a second slot takes attempt 2
       { autoExtend: false, concurrency: 2 },
     );
-    await tasks.close('slow', null, { timeout: 150, attempts: 2 });
+    await tasks.closeTask('slow', null, { lease: 150, attempts: 2 });
     await vi.waitFor(() => expect(lostWith).toBeInstanceOf(TaskLostError));
     // the reaper retried it: attempt 2 completes it
     await vi.waitFor(async () => expect((await tasks.get('slow'))?.state).toBe('completed'));
@@ -125,9 +125,9 @@ describe('task barriers', () => {
   it('times parts out at their lease while a processor runs, then releases what became free', async () => {
     const { tasks, handled } = recorder(redis.tusker(), 'timeouts');
     const timedOut: string[] = [];
-    await tasks.on('part-timeout', (e) => timedOut.push(`${e.task}/${e.part}`));
-    await tasks.lock('s', 'stuck', { ttl: 100 });
-    await tasks.close('s', null);
+    await tasks.on('part-timed-out', (e) => timedOut.push(`${e.task}/${e.part}`));
+    await tasks.lock('s', 'stuck', { lease: 100 });
+    await tasks.closeTask('s', null);
     await vi.waitFor(() => expect(handled.map((h) => h.name)).toEqual(['s']));
     expect(timedOut).toEqual(['s/stuck']);
     // a late unlock of the timed-out part releases nothing again
@@ -136,8 +136,8 @@ describe('task barriers', () => {
 
   it('timeoutLocks(ms) drops parts registered more than ms ago', async () => {
     const tasks = redis.tusker().tasks('explicit');
-    await tasks.lock('old', 'p', { ttl: 60_000 });
-    await tasks.close('old', null);
+    await tasks.lock('old', 'p', { lease: 60_000 });
+    await tasks.closeTask('old', null);
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(await tasks.timeoutLocks(20)).toBe(1);
     expect((await tasks.get('old'))?.state).toBe('released');
@@ -153,7 +153,7 @@ describe('task barriers', () => {
     const tasks = a.tasks('ev');
     await tasks.lock('x', '1');
     expect(await tasks.stats()).toEqual({ open: 1, locked: 0, released: 0, processing: 0, failed: 0, completed: 0 });
-    await tasks.close('x', null);
+    await tasks.closeTask('x', null);
     expect(await tasks.stats()).toEqual({ open: 0, locked: 1, released: 0, processing: 0, failed: 0, completed: 0 });
     await tasks.unlock('x', '1');
     expect(await tasks.stats()).toEqual({ open: 0, locked: 0, released: 1, processing: 0, failed: 0, completed: 0 });
@@ -169,16 +169,16 @@ describe('task barriers', () => {
     const cases: [string, () => unknown][] = [
       ['task', () => tasks.lock('', 'p')],
       ['part', () => tasks.lock('t', 7 as never)],
-      ['task', () => tasks.close(undefined as never, {})],
-      ['info', () => tasks.close('t', circular)],
-      ['info', () => tasks.close('t', 10n)],
-      ['info', () => tasks.close('t', 'x'.repeat(100))],
-      ['options.attempts', () => tasks.close('t', {}, { attempts: 0 })],
-      ['options.timeout', () => tasks.close('t', {}, { timeout: 0 })],
-      ['options.expectParts', () => tasks.close('t', {}, { expectParts: [] })],
-      ['options.expectParts', () => tasks.close('t', {}, { expectParts: 0 })],
-      ['options.expectParts[1]', () => tasks.close('t', {}, { expectParts: ['a', ''] })],
-      ['options.ttl', () => tasks.lock('t', 'p', { ttl: -1 })],
+      ['task', () => tasks.closeTask(undefined as never, {})],
+      ['info', () => tasks.closeTask('t', circular)],
+      ['info', () => tasks.closeTask('t', 10n)],
+      ['info', () => tasks.closeTask('t', 'x'.repeat(100))],
+      ['options.attempts', () => tasks.closeTask('t', {}, { attempts: 0 })],
+      ['options.lease', () => tasks.closeTask('t', {}, { lease: 0 })],
+      ['options.expectParts', () => tasks.closeTask('t', {}, { expectParts: [] })],
+      ['options.expectParts', () => tasks.closeTask('t', {}, { expectParts: 0 })],
+      ['options.expectParts[1]', () => tasks.closeTask('t', {}, { expectParts: ['a', ''] })],
+      ['options.lease', () => tasks.lock('t', 'p', { lease: -1 })],
       ['handler', () => tasks.process('x' as never)],
       ['options.concurrency', () => tasks.process(() => undefined, { concurrency: 0 })],
       ['group', () => t.tasks('')],

@@ -14,9 +14,10 @@ Reply: {'OK', 'ACQUIRED', attempt, deadline, now, token, took_over} — the call
          vanished without finishing
        {'OK', 'BUSY', attempt, deadline, now} — another owner runs `attempt` until `deadline`
        {'OK', 'DONE', attempt} | {'OK', 'MAX', attempt} — the task is over
-Events: PUBLISH channel 'max <attempt>' when this call finds the attempts used up.
+Events: publish (lib/publish.lua) on channel 'max <attempt>' when this call finds the attempts used up.
 ]]
 --@include lib/attempt.lua
+--@include lib/publish.lua
 
 local k = { state = KEYS[1], expiries = KEYS[2], fence = KEYS[3] }
 local s = keyed_store(ARGV[1])
@@ -39,7 +40,7 @@ local took_over = (st.owner ~= '-') and 1 or 0
 if max_attempts > 0 and st.attempt >= max_attempts then
   st.status, st.owner, st.deadline = 'max', '-', 0
   attempts.save(s, k, field, st, keep_ms)
-  redis.call('PUBLISH', channel, 'max ' .. st.attempt)
+  publish(channel, 'max ' .. st.attempt)
   return { 'OK', 'MAX', st.attempt }
 end
 

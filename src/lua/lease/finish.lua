@@ -11,9 +11,10 @@ ARGV[7] keep_ms       retention
 ARGV[8] channel       the task's event channel
 Reply: {'OK', status} with status 'done', 'run' (more attempts may follow) or 'max',
        or {'ATTEMPT_LOST'} when that attempt is no longer the running one (nothing changes).
-Events: PUBLISH channel 'done <attempt>', 'failed <attempt>' or 'max <attempt>'.
+Events: publish (lib/publish.lua) on channel 'done <attempt>', 'failed <attempt>' or 'max <attempt>'.
 ]]
 --@include lib/attempt.lua
+--@include lib/publish.lua
 
 local k = { state = KEYS[1], expiries = KEYS[2] }
 local s = keyed_store(ARGV[1])
@@ -35,5 +36,5 @@ elseif max_attempts > 0 and attempt >= max_attempts then
   st.status, event = 'max', 'max'
 end
 attempts.save(s, k, field, st, keep_ms)
-redis.call('PUBLISH', channel, event .. ' ' .. attempt)
+publish(channel, event .. ' ' .. attempt)
 return { 'OK', st.status }

@@ -11,6 +11,7 @@
 -- their layout (`keyed_store(layout)`).
 --@include lib/clock.lua
 --@include lib/keyed-store.lua
+--@include lib/publish.lua
 
 local lock = {}
 function lock.holder(s, k, field) return s.live(k.owners, k.expiries, field) end
@@ -39,7 +40,7 @@ local function notify_head(k, channel_prefix, deadline)
     local entry = redis.call('LINDEX', k.waiters, 0)
     if not entry then return end
     local instance, owner = string.match(entry, '^(%S+) (%S+) %d+$')
-    if instance and redis.call('PUBLISH', channel_prefix .. instance, owner .. ' 0 ' .. deadline) > 0 then return end
+    if instance and publish(channel_prefix .. instance, owner .. ' 0 ' .. deadline) > 0 then return end
     redis.call('LPOP', k.waiters)
   end
 end
@@ -62,7 +63,7 @@ local function hand_off(s, k, field, channel_prefix, local_instance)
         return owner, token, deadline, true
       end
       local message = owner .. ' ' .. token .. ' ' .. deadline
-      if redis.call('PUBLISH', channel_prefix .. instance, message) > 0 then
+      if publish(channel_prefix .. instance, message) > 0 then
         notify_head(k, channel_prefix, deadline)
         return owner, token, deadline, false
       end

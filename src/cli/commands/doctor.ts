@@ -1,0 +1,21 @@
+/** `tusker doctor`: the server's settings, then Tusker's invariants over every registered name. */
+import { EXIT, type CliContext } from '../context';
+import { serverChecks } from '../doctor/server-checks';
+import { table } from '../table';
+
+export async function doctorCommand(ctx: CliContext): Promise<number> {
+  const [checks, invariants] = await Promise.all([serverChecks(ctx.client), ctx.tusker.inspect.invariants()]);
+  const problems = checks.filter((c) => c.status === 'problem').length + invariants.length;
+  ctx.print({ ok: problems === 0, address: ctx.address, prefix: ctx.flags.prefix, checks, invariants }, () => {
+    ctx.out.line(`Tusker doctor: ${ctx.address}, prefix ${ctx.flags.prefix}\n`);
+    ctx.out.line(table(['check', 'status', 'found', 'why / fix'], checks.map((c) => [c.check, c.status, c.value, c.detail])));
+    ctx.out.line('');
+    ctx.out.line(
+      invariants.length === 0
+        ? 'invariants: ok (every registered queue, task group, lock and once key)'
+        : `invariants: ${invariants.length} broken\n${table(['kind', 'name', 'item', 'invariant', 'detail'], invariants.map((p) => [p.kind, p.name, p.item, p.invariant, p.detail]))}`,
+    );
+    ctx.out.line(problems === 0 ? '\nno problem found' : `\n${problems} problem(s) found`);
+  });
+  return problems === 0 ? EXIT.ok : EXIT.problem;
+}
