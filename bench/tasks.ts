@@ -8,8 +8,12 @@
 // Figures: parts per second end to end (first call → last task handled), and release latency:
 // the last part done (Tusker: its unlock returned; BullMQ: its child completed) → the task's
 // handler starts, p50/p99. Writes bench/results/tasks.json.
-// Options: --tasks 1000 --parts 100 --only tusker,bullmq
-import { join } from 'node:path';
+// Options: --tasks 1000 --parts 100 --only tusker,bullmq --rounds 1
+//   --baseline <dir>: also run the Tusker built in <dir> (another checkout's dist/), in the same
+//   process against the same Redis, alternating with this build round by round, so an A/B
+//   comparison is not swung by machine noise between minutes. Figures are each run's median.
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlowProducer, Worker } from 'bullmq';
 import IORedis from 'ioredis';
@@ -18,13 +22,16 @@ import { startRedisServer } from '../test/support/redis-server';
 import { percentile, writeResults } from './support/report';
 
 // the built package, as users run it (npm run bench:tasks builds first)
-const { Tusker } = require('../dist/index.js') as typeof TuskerModule;
+const { Tusker: Current } = require('../dist/index.js') as typeof TuskerModule;
+type TuskerClass = typeof Current;
 
 const { values: args } = parseArgs({
   options: {
     tasks: { type: 'string', default: '1000' },
     parts: { type: 'string', default: '100' },
     only: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
+    baseline: { type: 'string' },
     out: { type: 'string', default: join(__dirname, 'results', 'tasks.json') },
   },
 });
@@ -42,13 +49,28 @@ interface Result {
 }
 
 
+/** The commit a baseline's dist/ was built from (its checkout's HEAD), or its path when unknown. */
+function commitOf(dist: string): string {
+  try {
+    return execFileSync('git', ['-C', dirname(dist), 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return dist;
+  }
+}
+
+/** The run with the median throughput (of an even count, the lower middle one). */
+function median(list: readonly Result[]): Result {
+  const sorted = [...list].sort((a, b) => a.partsPerSecond - b.partsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Result;
+}
+
 function summarise(started: number, finished: number, latencies: number[], handled: number): Result {
   latencies.sort((a, b) => a - b);
   const seconds = (finished - started) / 1000;
   return { partsPerSecond: (TASKS * PARTS) / seconds, seconds, releaseP50: percentile(latencies, 50), releaseP99: percentile(latencies, 99), handled };
 }
 
-async function tusker(url: string): Promise<Result> {
+async function tusker(url: string, Tusker: TuskerClass = Current): Promise<Result> {
   const clients = Array.from({ length: CLIENTS }, () => new Tusker({ connection: url, prefix: 'bench' }));
   const handlerSide = new Tusker({ connection: url, prefix: 'bench' });
   const lastUnlock = new Map<string, number>();
@@ -145,18 +167,30 @@ async function main(): Promise<void> {
   const admin = new IORedis(url);
   const only = args.only?.split(',');
   const runs: [string, (url: string) => Promise<Result>][] = [
-    ['tusker', tusker],
+    ['tusker', (u) => tusker(u)],
     ['bullmq', bullmq],
   ];
-  const results: Record<string, Result> = {};
-  console.log(`Task barrier benchmark on ${url}: ${TASKS} tasks × ${PARTS} parts, ${CLIENTS} clients\n`);
-  for (const [name, run] of runs) {
-    if (only && !only.includes(name)) continue;
-    await admin.flushall();
-    process.stdout.write(`${name}… `);
-    results[name] = await run(url);
-    console.log(`${results[name]?.seconds.toFixed(1)} s`);
+  if (args.baseline) {
+    const { Tusker: Baseline } = require(join(args.baseline, 'index.js')) as typeof TuskerModule;
+    runs.splice(1, 0, ['baseline', (u) => tusker(u, Baseline)]);
   }
+  const rounds = Number(args.rounds);
+  const all: Record<string, Result[]> = {};
+  console.log(`Task barrier benchmark on ${url}: ${TASKS} tasks × ${PARTS} parts, ${CLIENTS} clients, ${rounds} round(s)\n`);
+  for (let round = 0; round < rounds; round++) {
+    // odd rounds run in reverse order, so that no run always follows the same one
+    const order = round % 2 === 0 ? runs : [...runs].reverse();
+    for (const [name, run] of order) {
+      if (only && !only.includes(name)) continue;
+      await admin.flushall();
+      process.stdout.write(`${name}… `);
+      const result = await run(url);
+      (all[name] ??= []).push(result);
+      console.log(`${result.seconds.toFixed(1)} s, ${result.partsPerSecond.toFixed(0)} parts/s`);
+    }
+  }
+  const results: Record<string, Result> = {};
+  for (const [name, list] of Object.entries(all)) results[name] = median(list);
   const t = results.tusker;
   const b = results.bullmq;
   const row = (label: string, f: (r: Result) => number, digits: number, better: 'higher' | 'lower') => {
@@ -170,9 +204,15 @@ async function main(): Promise<void> {
   console.log(row('release latency p50 (ms)', (r) => r.releaseP50, 2, 'lower'));
   console.log(row('release latency p99 (ms)', (r) => r.releaseP99, 2, 'lower'));
   console.log('\nRatios: higher is better (throughput: tusker ÷ bullmq; latency: bullmq ÷ tusker).');
+  const base = results.baseline;
+  if (t && base) {
+    console.log(`This build ÷ baseline (${args.baseline}): ${(t.partsPerSecond / base.partsPerSecond).toFixed(2)}× parts/s`);
+    if (b) console.log(`Baseline ÷ bullmq: ${(base.partsPerSecond / b.partsPerSecond).toFixed(2)}×`);
+  }
   await writeResults(args.out, admin, {
-    settings: { tasks: TASKS, parts: PARTS, clients: CLIENTS },
+    settings: { tasks: TASKS, parts: PARTS, clients: CLIENTS, rounds, baseline: args.baseline && commitOf(args.baseline) },
     results,
+    rounds: all,
   });
   admin.disconnect();
   await server?.stop();

@@ -282,7 +282,7 @@ export interface ScriptContext {
 }
 
 /** Failure codes scripts return as the first reply element, and the error each becomes. */
-const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> = {
+const SCRIPT_FAILURES = {
   LOCK_LOST: (c) => new LockLostError(c.lockName ?? '?', c.fencingToken ?? 0, 'not-owner'),
   ATTEMPT_LOST: (c) => new AttemptLostError(c.key ?? '?', c.attempt ?? 0),
   TASK_RELEASED: (c) => new TaskReleasedError(c.task ?? '?', c.state ?? '?'),
@@ -294,7 +294,10 @@ const SCRIPT_FAILURES: Record<string, (context: ScriptContext) => TuskerError> =
   JOB_STATE: (c) => new JobStateError(c.jobId ?? '?', c.state ?? '', c.expected ?? '?'),
   // a script was sent a verb it does not know: a Tusker bug (mismatched script and wrapper), not a user error
   UNKNOWN_VERB: () => new TuskerError('ERR_REDIS_REPLY', 'A script was sent a verb it does not know (a Tusker bug: please report it).'),
-};
+} satisfies Record<string, (context: ScriptContext) => TuskerError>;
+
+/** @internal A failure code a script may reply with (each script's definition lists its own). */
+export type ScriptFailureCode = keyof typeof SCRIPT_FAILURES;
 
 /** @internal The failure codes scripts may reply with: a test checks every code in the Lua is here. */
 export const SCRIPT_FAILURE_CODES: readonly string[] = Object.keys(SCRIPT_FAILURES);
@@ -302,7 +305,7 @@ export const SCRIPT_FAILURE_CODES: readonly string[] = Object.keys(SCRIPT_FAILUR
 /** @internal Every script replies `['OK', ...]` on success, or `[CODE, ...]` with a code from the table above: the error for the latter. */
 export function scriptFailure(reply: unknown[], context: ScriptContext): TuskerError {
   const status = String(reply[0]);
-  const make = SCRIPT_FAILURES[status];
+  const make = (SCRIPT_FAILURES as Record<string, (context: ScriptContext) => TuskerError>)[status];
   // a failure reply may carry the state it found as its second element
   const withState = reply[1] === undefined ? context : { ...context, state: String(reply[1]) };
   return make ? make(withState) : new TuskerError('ERR_REDIS_REPLY', `Unknown script reply '${status}'.`);

@@ -1,8 +1,7 @@
 import type { ClockSample } from '../core/held-lease';
-import { scriptFailure, type ScriptContext } from '../errors';
 import type { LockKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
-import { runScript, script, type Script } from '../redis/scripts';
+import { callScript, defineScript } from '../redis/script-def';
 import type { Timers } from '../internal/timers';
 
 /**
@@ -45,10 +44,33 @@ export interface HandOffReply extends ClockSample {
   readonly handedLocally: Grant | undefined;
 }
 
-const ACQUIRE = script('lock/acquire');
-const EXTEND = script('lock/extend');
-const RELEASE = script('lock/release');
-const CANCEL = script('lock/cancel');
+const LOCK_KEYS = ['owners', 'expiries', 'fence', 'waiters'];
+
+const ACQUIRE = defineScript({
+  name: 'lock/acquire',
+  keys: LOCK_KEYS,
+  codes: [],
+  parse(reply, sentAt: number): AcquireReply {
+    const serverNow = Number(reply[4]);
+    return {
+      sentAt,
+      serverNow,
+      state: reply[1] as AcquireReply['state'],
+      token: Number(reply[2]),
+      deadline: Number(reply[3]),
+      handedLocally: reply[5] === '' ? undefined : grantAt(reply, 5, { sentAt, serverNow }),
+      place: Number(reply[8] ?? 0),
+    };
+  },
+});
+const EXTEND = defineScript({
+  name: 'lock/extend',
+  keys: ['owners', 'expiries'],
+  codes: ['LOCK_LOST'],
+  parse: (reply, sentAt: number): ClockSample & { deadline: number } => ({ sentAt, deadline: Number(reply[1]), serverNow: Number(reply[2]) }),
+});
+const RELEASE = defineScript({ name: 'lock/release', keys: LOCK_KEYS, codes: ['LOCK_LOST'], parse: handOff });
+const CANCEL = defineScript({ name: 'lock/cancel', keys: LOCK_KEYS, codes: [], parse: handOff });
 
 /** The queue entry of a waiter, as lock/acquire parses it. */
 export function waiterEntry(instance: string, owner: string, ttl: number): string {
@@ -82,48 +104,28 @@ export class LockScripts {
     return waiterEntry(this.#instance, owner, ttl);
   }
 
-  async acquire(owner: string, ttl: number, mode: AcquireMode): Promise<AcquireReply> {
+  acquire(owner: string, ttl: number, mode: AcquireMode): Promise<AcquireReply> {
     const k = this.#keys;
-    const sentAt = this.#timers.now();
-    const reply = await this.#run(ACQUIRE, this.#allKeys, [k.layout, k.field, owner, ttl, this.#instance, k.grantChannelPrefix, mode]);
-    const serverNow = Number(reply[4]);
-    return {
-      sentAt,
-      serverNow,
-      state: reply[1] as AcquireReply['state'],
-      token: Number(reply[2]),
-      deadline: Number(reply[3]),
-      handedLocally: reply[5] === '' ? undefined : grantAt(reply, 5, { sentAt, serverNow }),
-      place: Number(reply[8] ?? 0),
-    };
+    const args = [k.layout, k.field, owner, ttl, this.#instance, k.grantChannelPrefix, mode];
+    return callScript(ACQUIRE, this.#client, this.#allKeys, args, { lockName: this.#lockName }, this.#timers.now());
   }
 
-  async extend(owner: string, ms: number, fencingToken: number): Promise<ClockSample & { deadline: number }> {
+  extend(owner: string, ms: number, fencingToken: number): Promise<ClockSample & { deadline: number }> {
     const k = this.#keys;
-    const sentAt = this.#timers.now();
-    const reply = await this.#run(EXTEND, this.#leaseKeys, [k.layout, k.field, owner, ms], fencingToken);
-    return { sentAt, deadline: Number(reply[1]), serverNow: Number(reply[2]) };
+    const context = { lockName: this.#lockName, fencingToken };
+    return callScript(EXTEND, this.#client, this.#leaseKeys, [k.layout, k.field, owner, ms], context, this.#timers.now());
   }
 
-  async release(owner: string, fencingToken: number): Promise<HandOffReply> {
+  release(owner: string, fencingToken: number): Promise<HandOffReply> {
     const k = this.#keys;
-    const sentAt = this.#timers.now();
-    const reply = await this.#run(RELEASE, this.#allKeys, [k.layout, k.field, owner, this.#instance, k.grantChannelPrefix], fencingToken);
-    return handOff(reply, sentAt);
+    const args = [k.layout, k.field, owner, this.#instance, k.grantChannelPrefix];
+    return callScript(RELEASE, this.#client, this.#allKeys, args, { lockName: this.#lockName, fencingToken }, this.#timers.now());
   }
 
-  async cancel(owner: string, ttl: number): Promise<HandOffReply> {
+  cancel(owner: string, ttl: number): Promise<HandOffReply> {
     const k = this.#keys;
-    const sentAt = this.#timers.now();
-    const entry = this.entry(owner, ttl);
-    const reply = await this.#run(CANCEL, this.#allKeys, [k.layout, k.field, owner, this.#instance, k.grantChannelPrefix, entry]);
-    return handOff(reply, sentAt);
-  }
-
-  async #run(s: Script, keys: string[], args: (string | number)[], fencingToken?: number): Promise<unknown[]> {
-    const reply = await runScript(this.#client, s, keys, args);
-    if (reply[0] !== 'OK') throw scriptFailure(reply, { lockName: this.#lockName, fencingToken });
-    return reply;
+    const args = [k.layout, k.field, owner, this.#instance, k.grantChannelPrefix, this.entry(owner, ttl)];
+    return callScript(CANCEL, this.#client, this.#allKeys, args, { lockName: this.#lockName }, this.#timers.now());
   }
 }
 

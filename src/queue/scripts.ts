@@ -4,19 +4,72 @@ import type { RedisClient } from '../redis/connection';
 import { Batcher, BatchItemError } from '../internal/batcher';
 import type { BlockedClaim } from '../internal/claim-loop';
 import { ServerClock } from '../internal/server-clock';
-import { runScript, script, type Script } from '../redis/scripts';
+import { callScript, defineScript, rawReply, type ScriptDefinition } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
 
+const INSPECT_KEYS = ['job', 'available', 'claimed', 'stalled', 'delayed', 'finished', 'failed', 'paused'];
+
 const S = {
-  publish: script('queue/publish'),
-  claim: script('queue/claim'),
-  settle: script('queue/settle'),
-  move: script('queue/move'),
-  reap: script('queue/reap'),
-  inspect: script('queue/inspect'),
-  resume: script('queue/resume'),
+  publish: defineScript({
+    name: 'queue/publish',
+    keys: ['available', 'delayed', 'wake', 'seq', 'finished', 'failed', 'events', 'publish_listeners', 'job..'],
+    codes: [],
+    parse: (r, count: number) => Array.from({ length: count }, (_, i) => ({ created: r[i + 1] === 'CREATED' })),
+  }),
+  claim: defineScript({
+    name: 'queue/claim',
+    keys: ['available', 'claimed', 'wake', 'paused', 'fence', 'claim_guard?'],
+    codes: [],
+    parse: parseClaim,
+  }),
+  settle: defineScript({
+    name: 'queue/settle',
+    keys: ['claimed', 'available', 'delayed', 'stalled', 'finished', 'failed', 'wake', 'seq', 'events', 'job..'],
+    // per claim, in its own outcome
+    codes: ['JOB_LOST', 'UNKNOWN_VERB'],
+    parse: rawReply,
+  }),
+  move: defineScript({
+    name: 'queue/move',
+    keys: ['job', 'available', 'claimed', 'delayed', 'stalled', 'finished', 'failed', 'wake', 'seq', 'events'],
+    codes: ['JOB_STATE'],
+    parse: (r) => String(r[1]),
+  }),
+  reap: defineScript({
+    name: 'queue/reap',
+    keys: ['available', 'claimed', 'delayed', 'failed', 'wake', 'seq', 'events'],
+    codes: [],
+    parse(r, ran: (serverNow: number) => number) {
+      ran(Number(r[4]));
+      return { recovered: Number(r[1]), promoted: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
+    },
+  }),
+  inspect: defineScript({ name: 'queue/inspect', keys: INSPECT_KEYS, codes: [], parse: rawReply }),
+  resume: defineScript({ name: 'queue/resume', keys: ['paused', 'available', 'wake'], codes: [], parse: () => undefined }),
 };
+
+/** Seven fields per claimed job after `{'OK', now}`. */
+function parseClaim(r: unknown[], ran: (serverNow: number) => number): ClaimedRow[] {
+  const serverNow = Number(r[1]);
+  // when the lease began: behind a blocking read, when that read ended (see ServerClock)
+  const sentAt = ran(serverNow);
+  const rows: ClaimedRow[] = [];
+  for (let i = 2; i + 6 < r.length; i += 7) {
+    rows.push({
+      id: String(r[i]),
+      data: String(r[i + 1]),
+      attempt: Number(r[i + 2]),
+      cancelCount: Number(r[i + 3]),
+      deadline: Number(r[i + 4]),
+      serverNow,
+      sentAt,
+      timeout: Number(r[i + 5]),
+      token: Number(r[i + 6]),
+    });
+  }
+  return rows;
+}
 
 export interface PublishArgs {
   readonly id: string;
@@ -104,7 +157,7 @@ export class QueueScripts {
   readonly #publishes = new Batcher<PublishArgs, { created: boolean }>((items) => this.publishMany(items), 25);
 
   /** Publish many jobs in one round trip: one script call, each job atomic on its own. */
-  async publishMany(items: readonly PublishArgs[]): Promise<{ created: boolean }[]> {
+  publishMany(items: readonly PublishArgs[]): Promise<{ created: boolean }[]> {
     const k = this.#k;
     const keys = [k.available, k.delayed, k.wake, k.seq, k.finished, k.failed, k.events, k.publishListeners];
     const args: (string | number)[] = [];
@@ -112,38 +165,19 @@ export class QueueScripts {
       keys.push(k.job(a.id));
       args.push(a.id, a.data, publishOptions(a));
     }
-    const r = await this.#run(S.publish, keys, args, {});
-    return items.map((_, i) => ({ created: r[i + 1] === 'CREATED' }));
+    return this.#call(S.publish, keys, args, {}, items.length);
   }
 
   /**
    * Claim up to `count` jobs for `owner` in one round trip (highest priority, then oldest). With
    * `behind`, on the blocking connection right behind its blocking read (see ClaimLoopInit).
    */
-  async claim(owner: string, lease: number, count = 1, behind?: BlockedClaim): Promise<ClaimedRow[]> {
+  claim(owner: string, lease: number, count = 1, behind?: BlockedClaim): Promise<ClaimedRow[]> {
     const k = this.#k;
     const ran = this.#clock.timeCall(behind?.woke);
     const keys = [k.available, k.claimed, k.wake, k.paused, k.fence];
     if (behind) keys.push(behind.guard);
-    const r = await this.#run(S.claim, keys, [k.base, owner, lease, count], {}, behind?.client);
-    const serverNow = Number(r[1]);
-    // when the lease began: behind a blocking read, when that read ended (see ServerClock)
-    const sentAt = ran(serverNow);
-    const rows: ClaimedRow[] = [];
-    for (let i = 2; i + 6 < r.length; i += 7) {
-      rows.push({
-        id: String(r[i]),
-        data: String(r[i + 1]),
-        attempt: Number(r[i + 2]),
-        cancelCount: Number(r[i + 3]),
-        deadline: Number(r[i + 4]),
-        serverNow,
-        sentAt,
-        timeout: Number(r[i + 5]),
-        token: Number(r[i + 6]),
-      });
-    }
-    return rows;
+    return this.#call(S.claim, keys, [k.base, owner, lease, count], {}, ran, behind?.client);
   }
 
   /**
@@ -169,7 +203,7 @@ export class QueueScripts {
       args.push(item.id, item.owner, item.token, item.verb, item.arg, item.verb === 'fail' ? Math.random() : 0);
     }
     const ran = this.#clock.timeCall();
-    const r = await this.#run(S.settle, keys, args, {});
+    const r = await this.#call(S.settle, keys, args, {}, undefined);
     const serverNow = Number(r[1]);
     ran(serverNow);
     return items.map((item, i) => {
@@ -178,40 +212,37 @@ export class QueueScripts {
     });
   }
 
-  async move(id: string, verb: 'retry' | 'retry-failed' | 'retract'): Promise<string> {
+  move(id: string, verb: 'retry' | 'retry-failed' | 'retract'): Promise<string> {
     const k = this.#k;
-    const r = await this.#run(
-      S.move,
-      [k.job(id), k.available, k.claimed, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events],
-      [id, verb],
-      { jobId: id, expected: verb === 'retry' ? 'stalled' : 'failed' },
-    );
-    return String(r[1]);
+    const keys = [k.job(id), k.available, k.claimed, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events];
+    return this.#call(S.move, keys, [id, verb], { jobId: id, expected: verb === 'retry' ? 'stalled' : 'failed' }, undefined);
   }
 
-  async reap(limit = 500): Promise<{ recovered: number; promoted: number; nextDeadline: number; serverNow: number }> {
+  reap(limit = 500): Promise<{ recovered: number; promoted: number; nextDeadline: number; serverNow: number }> {
     const k = this.#k;
     const ran = this.#clock.timeCall();
-    const r = await this.#run(S.reap, [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events], [k.base, limit, Math.random(), this.#retention.maxStalls], {});
-    ran(Number(r[4]));
-    return { recovered: Number(r[1]), promoted: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]) };
+    const keys = [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events];
+    return this.#call(S.reap, keys, [k.base, limit, Math.random(), this.#retention.maxStalls], {}, ran);
   }
 
-  async resume(): Promise<void> {
+  resume(): Promise<void> {
     const k = this.#k;
-    await this.#run(S.resume, [k.paused, k.available, k.wake], [], {});
+    return this.#call(S.resume, [k.paused, k.available, k.wake], [], {}, undefined);
   }
 
   async inspectJob(id: string): Promise<string[]> {
-    const k = this.#k;
-    const r = await this.#run(S.inspect, [k.job(id), k.available, k.claimed, k.stalled, k.delayed, k.finished, k.failed, k.paused], ['job'], {});
+    const r = await this.#call(S.inspect, this.#inspectKeys(id), ['job'], {}, undefined);
     return r[1] as string[];
   }
 
   async inspectStats(): Promise<number[]> {
-    const k = this.#k;
-    const r = await this.#run(S.inspect, [k.job(''), k.available, k.claimed, k.stalled, k.delayed, k.finished, k.failed, k.paused], ['stats'], {});
+    const r = await this.#call(S.inspect, this.#inspectKeys(''), ['stats'], {}, undefined);
     return r.slice(1).map(Number);
+  }
+
+  #inspectKeys(id: string): string[] {
+    const k = this.#k;
+    return [k.job(id), k.available, k.claimed, k.stalled, k.delayed, k.finished, k.failed, k.paused];
   }
 
   /**
@@ -224,10 +255,9 @@ export class QueueScripts {
     this.#settles.flush();
   }
 
-  async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext, client: RedisClient = this.#client): Promise<unknown[]> {
+  /** Every call sends the publishes and settles queued before it first (see flush). */
+  #call<R, I>(def: ScriptDefinition<R, I>, keys: string[], args: (string | number)[], context: ScriptContext, input: I, client = this.#client): Promise<R> {
     this.flush();
-    const reply = await runScript(client, s, keys, args);
-    if (reply[0] !== 'OK') throw scriptFailure(reply, context);
-    return reply;
+    return callScript(def, client, keys, args, context, input);
   }
 }

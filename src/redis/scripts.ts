@@ -68,6 +68,9 @@ class ScriptSession {
   /** Unanswered calls per connection they were written to. */
   readonly #unsettled = new Map<Wire, number>();
   readonly #held: (() => void)[] = [];
+  /** The connection the offline queue was last written to (see #switchTo). */
+  #readied: object | undefined;
+  #watching = false;
 
   constructor(client: RedisClient) {
     this.#client = client;
@@ -93,14 +96,11 @@ class ScriptSession {
 
   #send(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
     const wire = this.#currentWire();
-    if (wire !== this.#wire) {
-      this.#wire = wire;
-      this.#loaded = new Set();
-    }
-    // a call queued offline is written to a connection not known yet: load its script there too
+    if (wire !== this.#wire) this.#switchTo(wire);
     if (!this.#loaded.has(s.sha)) {
       this.#load(s);
-      if (wire !== OFFLINE) this.#loaded.add(s.sha);
+      if (wire === OFFLINE) this.#watchReady();
+      this.#loaded.add(s.sha);
     }
     this.#unsettled.set(wire, (this.#unsettled.get(wire) ?? 0) + 1);
     return this.#evalsha(s, keys, args)
@@ -114,6 +114,31 @@ class ScriptSession {
         else this.#unsettled.delete(wire);
         this.#release();
       });
+  }
+
+  /**
+   * Calls are now written to `wire`: nothing is known loaded there — except, on the connection
+   * that came up after calls were queued offline, the scripts loaded by those calls: ioredis
+   * writes its offline queue (their SCRIPT LOADs first) to that connection as it becomes ready,
+   * before anything sent later. Forgetting them loaded every script twice on a new connection
+   * whose first call was made while it connected (a new blocking connection, always).
+   */
+  #switchTo(wire: Wire): void {
+    const queuedOffline = this.#wire === OFFLINE ? this.#loaded : undefined;
+    this.#wire = wire;
+    this.#loaded = queuedOffline && queuedOffline.size > 0 && wire === this.#readied ? queuedOffline : new Set();
+  }
+
+  /** Note which connection the offline queue is written to: the next one to become ready. */
+  #watchReady(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    this.#readied = undefined;
+    const client = this.#client as unknown as { once(event: 'ready', f: () => void): void; stream?: object };
+    client.once('ready', () => {
+      this.#watching = false;
+      this.#readied = client.stream;
+    });
   }
 
   /** After NOSCRIPT: the cache was emptied (restart, failover, SCRIPT FLUSH); nothing is known loaded. */

@@ -1,24 +1,93 @@
-import { scriptFailure, type ScriptContext } from '../errors';
 import type { BlockedClaim } from '../internal/claim-loop';
 import { ServerClock } from '../internal/server-clock';
 import type { TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
-import { runScript, script, type Script } from '../redis/scripts';
+import { callScript, defineScript, rawReply } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/tasks/*.lua for one task group. */
 
+/** `{'OK', result, state}` */
+const resultAndState = (r: unknown[]) => ({ result: String(r[1]), state: String(r[2]) });
+const INSPECT_KEYS = ['task', 'parts', 'open', 'closed', 'released', 'processing', 'failed', 'stats'];
+
 const S = {
-  lock: script('tasks/lock'),
-  extend: script('tasks/extend'),
-  unlock: script('tasks/unlock'),
-  close: script('tasks/close'),
-  claim: script('tasks/claim'),
-  renew: script('tasks/renew'),
-  finish: script('tasks/finish'),
-  reap: script('tasks/reap'),
-  retryFailed: script('tasks/retry-failed'),
-  forget: script('tasks/forget'),
-  inspect: script('tasks/inspect'),
+  lock: defineScript({
+    name: 'tasks/lock',
+    keys: ['task', 'parts', 'open', 'part_deadlines', 'part_locked_at', 'idle_deadlines', 'fence'],
+    codes: ['TASK_RELEASED'],
+    parse: (r) => ({ state: String(r[1]), deadline: Number(r[2]), serverNow: Number(r[3]), token: Number(r[4]) }),
+  }),
+  extend: defineScript({
+    name: 'tasks/extend',
+    keys: ['parts', 'part_deadlines', 'idle_deadlines'],
+    codes: ['PART_NOT_FOUND'],
+    parse: (r) => ({ deadline: Number(r[1]), serverNow: Number(r[2]) }),
+  }),
+  unlock: defineScript({
+    name: 'tasks/unlock',
+    keys: ['task', 'parts', 'unlocked', 'closed', 'released', 'wake', 'part_deadlines', 'part_locked_at', 'events', 'expected', 'idle_deadlines'],
+    codes: [],
+    parse: resultAndState,
+  }),
+  close: defineScript({
+    name: 'tasks/close',
+    keys: ['task', 'parts', 'unlocked', 'open', 'closed', 'released', 'wake', 'events', 'expected', 'idle_deadlines'],
+    codes: [],
+    parse: resultAndState,
+  }),
+  claim: defineScript({
+    name: 'tasks/claim',
+    keys: ['released', 'processing', 'wake', 'fence', 'claim_guard?'],
+    codes: [],
+    parse(r, ran: (serverNow: number) => number): Claimed | undefined {
+      if (r[1] === '' || r[1] === null) return undefined;
+      return {
+        name: String(r[1]),
+        info: String(r[2]),
+        attempt: Number(r[3]),
+        attemptsLeft: Number(r[4]),
+        deadline: Number(r[5]),
+        serverNow: Number(r[6]),
+        // when the lease began: behind a blocking read, when that read ended (see ServerClock)
+        sentAt: ran(Number(r[6])),
+        token: Number(r[7]),
+      };
+    },
+  }),
+  renew: defineScript({
+    name: 'tasks/renew',
+    keys: ['task', 'processing'],
+    codes: ['TASK_LOST'],
+    parse: (r, ran: (serverNow: number) => number) => ({ deadline: Number(r[1]), serverNow: Number(r[2]), sentAt: ran(Number(r[2])) }),
+  }),
+  finish: defineScript({
+    name: 'tasks/finish',
+    keys: ['task', 'parts', 'unlocked', 'processing', 'released', 'wake', 'failed', 'stats', 'events', 'expected'],
+    codes: ['TASK_LOST'],
+    parse: (r) => String(r[1]),
+  }),
+  reap: defineScript({
+    name: 'tasks/reap',
+    keys: ['part_deadlines', 'part_locked_at', 'processing', 'closed', 'released', 'wake', 'failed', 'events', 'idle_deadlines', 'open'],
+    codes: [],
+    parse(r, ran: (serverNow: number) => number): ReapResult {
+      ran(Number(r[4]));
+      return { parts: Number(r[1]), processing: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]), idle: Number(r[5]) };
+    },
+  }),
+  retryFailed: defineScript({
+    name: 'tasks/retry-failed',
+    keys: ['task', 'failed', 'released', 'wake', 'events'],
+    codes: ['TASK_NOT_FAILED'],
+    parse: () => undefined,
+  }),
+  forget: defineScript({
+    name: 'tasks/forget',
+    keys: ['task', 'parts', 'unlocked', 'failed', 'expected'],
+    codes: ['TASK_ACTIVE'],
+    parse: (r) => Number(r[1]) === 1,
+  }),
+  inspect: defineScript({ name: 'tasks/inspect', keys: INSPECT_KEYS, codes: [], parse: rawReply }),
 };
 
 export interface Claimed {
@@ -48,7 +117,7 @@ export const DEFAULT_IDLE_RETENTION = 604_800_000;
 export class TaskScripts {
   readonly #client: RedisClient;
   readonly #k: TaskGroupKeys;
-  /** How long an open or closed task is kept after its last lock, extend, unlock or close (ms). */
+  /** How long an open or closed task is kept after its last lock, extend, unlock or close (ms; see lib/tasks.lua touch). */
   readonly #idleRetention: number;
 
   readonly #clock: ServerClock;
@@ -60,130 +129,88 @@ export class TaskScripts {
     this.#clock = new ServerClock(now);
   }
 
-  async lock(name: string, part: string, ttl: number): Promise<{ state: string; deadline: number; serverNow: number; token: number }> {
+  lock(name: string, part: string, ttl: number): Promise<{ state: string; deadline: number; serverNow: number; token: number }> {
     const k = this.#k;
     const t = k.task(name);
     const keys = [t.task, t.parts, k.open, k.partDeadlines, k.partLockedAt, k.idleDeadlines, k.fence];
-    const r = await this.#run(S.lock, keys, [name, part, ttl, this.#idleRetention], { task: name, part });
-    return { state: String(r[1]), deadline: Number(r[2]), serverNow: Number(r[3]), token: Number(r[4]) };
+    return callScript(S.lock, this.#client, keys, [name, part, ttl, this.#idleRetention], { task: name, part });
   }
 
   /** `token`: the lock of the part being extended (undefined: whichever holds it). */
-  async extend(name: string, part: string, ms: number, token: number | undefined): Promise<{ deadline: number; serverNow: number }> {
+  extend(name: string, part: string, ms: number, token: number | undefined): Promise<{ deadline: number; serverNow: number }> {
     const k = this.#k;
     const args = [name, part, ms, this.#idleRetention, token ?? ''];
-    const r = await this.#run(S.extend, [k.task(name).parts, k.partDeadlines, k.idleDeadlines], args, { task: name, part });
-    return { deadline: Number(r[1]), serverNow: Number(r[2]) };
+    return callScript(S.extend, this.#client, [k.task(name).parts, k.partDeadlines, k.idleDeadlines], args, { task: name, part });
   }
 
   /** `token`: the lock of the part being ended (undefined: whichever holds it). */
-  async unlock(name: string, part: string, token: number | undefined): Promise<{ result: string; state: string }> {
+  unlock(name: string, part: string, token: number | undefined): Promise<{ result: string; state: string }> {
     const k = this.#k;
     const t = k.task(name);
-    const r = await this.#run(
-      S.unlock,
-      [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events, t.expected, k.idleDeadlines],
-      [name, part, this.#idleRetention, token ?? ''],
-      { task: name, part },
-    );
-    return { result: String(r[1]), state: String(r[2]) };
+    const keys = [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events, t.expected, k.idleDeadlines];
+    return callScript(S.unlock, this.#client, keys, [name, part, token ?? ''], { task: name, part });
   }
 
-  async close(name: string, info: string, attempts: number, timeout: number, expect: string): Promise<{ result: string; state: string }> {
+  close(name: string, info: string, attempts: number, timeout: number, expect: string): Promise<{ result: string; state: string }> {
     const k = this.#k;
     const t = k.task(name);
-    const r = await this.#run(
-      S.close,
-      [t.task, t.parts, t.unlocked, k.open, k.closed, k.released, k.wake, k.events, t.expected, k.idleDeadlines],
-      [name, info, attempts, timeout, expect, this.#idleRetention],
-      { task: name },
-    );
-    return { result: String(r[1]), state: String(r[2]) };
+    const keys = [t.task, t.parts, t.unlocked, k.open, k.closed, k.released, k.wake, k.events, t.expected, k.idleDeadlines];
+    return callScript(S.close, this.#client, keys, [name, info, attempts, timeout, expect, this.#idleRetention], { task: name });
   }
 
   /** Claim the next released task; with `behind`, on the blocking connection right behind its read (see ClaimLoopInit). */
-  async claim(owner: string, behind?: BlockedClaim): Promise<Claimed | undefined> {
+  claim(owner: string, behind?: BlockedClaim): Promise<Claimed | undefined> {
     const k = this.#k;
     const ran = this.#clock.timeCall(behind?.woke);
     const keys = [k.released, k.processing, k.wake, k.fence];
     if (behind) keys.push(behind.guard);
-    const r = await this.#run(S.claim, keys, [k.base, owner], {}, behind?.client);
-    if (r[1] === '' || r[1] === null) return undefined;
-    // when the lease began: behind a blocking read, when that read ended (see ServerClock)
-    const sentAt = ran(Number(r[6]));
-    return {
-      name: String(r[1]),
-      info: String(r[2]),
-      attempt: Number(r[3]),
-      attemptsLeft: Number(r[4]),
-      deadline: Number(r[5]),
-      serverNow: Number(r[6]),
-      sentAt,
-      token: Number(r[7]),
-    };
+    return callScript(S.claim, behind?.client ?? this.#client, keys, [k.base, owner], {}, ran);
   }
 
-  async renew(name: string, owner: string, token: number, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
+  renew(name: string, owner: string, token: number, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
     const ran = this.#clock.timeCall();
-    const r = await this.#run(S.renew, [this.#k.task(name).task, this.#k.processing], [name, owner, ms, token], { task: name });
-    return { deadline: Number(r[1]), serverNow: Number(r[2]), sentAt: ran(Number(r[2])) };
+    return callScript(S.renew, this.#client, [this.#k.task(name).task, this.#k.processing], [name, owner, ms, token], { task: name }, ran);
   }
 
-  async finish(name: string, owner: string, token: number, outcome: 'completed' | 'failed', error: string, retention: number): Promise<string> {
+  finish(name: string, owner: string, token: number, outcome: 'completed' | 'failed', error: string, retention: number): Promise<string> {
     const k = this.#k;
     const t = k.task(name);
-    const r = await this.#run(
-      S.finish,
-      [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events, t.expected],
-      [name, owner, outcome, error, retention, token],
-      { task: name },
-    );
-    return String(r[1]);
+    const keys = [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events, t.expected];
+    return callScript(S.finish, this.#client, keys, [name, owner, outcome, error, retention, token], { task: name });
   }
 
-  async reap(mode: 'deadlines' | 'locks' | 'processing', ms = 0, limit = 500): Promise<ReapResult> {
+  reap(mode: 'deadlines' | 'locks' | 'processing', ms = 0, limit = 500): Promise<ReapResult> {
     const k = this.#k;
     const ran = this.#clock.timeCall();
-    const r = await this.#run(
-      S.reap,
-      [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events, k.idleDeadlines, k.open],
-      [k.base, limit, mode, ms],
-      {},
-    );
-    ran(Number(r[4]));
-    return { parts: Number(r[1]), processing: Number(r[2]), nextDeadline: Number(r[3]), serverNow: Number(r[4]), idle: Number(r[5]) };
+    const keys = [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events, k.idleDeadlines, k.open];
+    return callScript(S.reap, this.#client, keys, [k.base, limit, mode, ms, this.#idleRetention], {}, ran);
   }
 
-  async retryFailed(name: string): Promise<void> {
+  retryFailed(name: string): Promise<void> {
     const k = this.#k;
-    await this.#run(S.retryFailed, [k.task(name).task, k.failed, k.released, k.wake, k.events], [name], { task: name });
+    return callScript(S.retryFailed, this.#client, [k.task(name).task, k.failed, k.released, k.wake, k.events], [name], { task: name });
   }
 
-  async forget(name: string): Promise<boolean> {
+  forget(name: string): Promise<boolean> {
     const k = this.#k;
     const t = k.task(name);
-    const r = await this.#run(S.forget, [t.task, t.parts, t.unlocked, k.failed, t.expected], [name], { task: name });
-    return Number(r[1]) === 1;
+    return callScript(S.forget, this.#client, [t.task, t.parts, t.unlocked, k.failed, t.expected], [name], { task: name });
   }
 
   /** The task's hash and its parts in flight (flat field/value arrays). */
   async inspectTask(name: string): Promise<{ fields: string[]; parts: string[] }> {
-    const k = this.#k;
-    const t = k.task(name);
-    const r = await this.#run(S.inspect, [t.task, t.parts, k.open, k.closed, k.released, k.processing, k.failed, k.stats], ['task'], {});
+    const r = await callScript(S.inspect, this.#client, this.#inspectKeys(name), ['task'], {});
     return { fields: r[1] as string[], parts: r[2] as string[] };
   }
 
   async inspectStats(): Promise<number[]> {
-    const k = this.#k;
-    const t = k.task('');
-    const r = await this.#run(S.inspect, [t.task, t.parts, k.open, k.closed, k.released, k.processing, k.failed, k.stats], ['stats'], {});
+    const r = await callScript(S.inspect, this.#client, this.#inspectKeys(''), ['stats'], {});
     return r.slice(1).map(Number);
   }
 
-  async #run(s: Script, keys: string[], args: (string | number)[], context: ScriptContext, client: RedisClient = this.#client): Promise<unknown[]> {
-    const reply = await runScript(client, s, keys, args);
-    if (reply[0] !== 'OK') throw scriptFailure(reply, context);
-    return reply;
+  #inspectKeys(name: string): string[] {
+    const k = this.#k;
+    const t = k.task(name);
+    return [t.task, t.parts, k.open, k.closed, k.released, k.processing, k.failed, k.stats];
   }
 }

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SCRIPT_FAILURE_CODES } from '../../src/errors';
 import { Keys } from '../../src/keys';
+import { scriptDefinitions } from '../../src/redis/script-def';
+// the wrappers define their scripts when loaded
+import '../../src/lock/scripts';
+import '../../src/lease/scripts';
+import '../../src/tasks/scripts';
+import '../../src/queue/scripts';
 
 /**
  * docs/keys.md is checked against src/keys.ts, the only place keys are built: every key (and
@@ -40,5 +47,23 @@ describe('docs/keys.md', () => {
     const parts = keysOf(set).map(partAfterTag);
     expect(parts.length).toBeGreaterThan(2);
     expect(parts.filter((part) => !docs.includes(part))).toEqual([]);
+  });
+
+  // a script header names its KEYS as keys.ts does (snake_case of its fields; script-defs checks the
+  // headers against the definitions), so each script slot is a key documented above
+  const scriptKeySets: Record<string, object> = {
+    lock: sets.lock,
+    lease: sets.once,
+    tasks: { ...sets.taskGroup, ...sets.taskGroup.task(NAME) },
+    queue: sets.queue,
+  };
+  it.each(scriptDefinitions().map((d) => [d.name, d.keys] as const))('%s: every KEYS slot is a key of keys.ts', (name, slots) => {
+    const set = scriptKeySets[name.split('/')[0] as string] as Record<string, unknown>;
+    const fields = slots.map((slot) => slot.replace(/\?$|\.\.$/, '').replace(/_(\w)/g, (_, c: string) => c.toUpperCase()));
+    expect(fields.filter((field) => !(field in set))).toEqual([]);
+  });
+
+  it('lists every script failure code', () => {
+    expect(SCRIPT_FAILURE_CODES.filter((code) => !docs.includes(`\`${code}\``))).toEqual([]);
   });
 });

@@ -16,13 +16,11 @@ Reply: {'OK', 'ACQUIRED', attempt, deadline, now, token, took_over} — the call
        {'OK', 'DONE', attempt} | {'OK', 'MAX', attempt} — the task is over
 Events: publish (lib/publish.lua) on channel 'max <attempt>' when this call finds the attempts used up.
 ]]
---@include lib/clock.lua
---@include lib/group.lua
 --@include lib/attempt.lua
 --@include lib/publish.lua
 
 local k = { state = KEYS[1], expiries = KEYS[2], fence = KEYS[3] }
-local attempts = attempts_for(ARGV[1])
+local s = keyed_store(ARGV[1])
 local field = ARGV[2]
 local owner = ARGV[3]
 local lease_ms = tonumber(ARGV[4])
@@ -30,7 +28,7 @@ local max_attempts = tonumber(ARGV[5])
 local keep_ms = tonumber(ARGV[6])
 local channel = ARGV[7]
 
-local st = attempts.load(k, field) or { status = 'run', attempt = 0, owner = '-', deadline = 0 }
+local st = attempts.load(s, k, field) or { status = 'run', attempt = 0, owner = '-', deadline = 0 }
 if st.status == 'done' then return { 'OK', 'DONE', st.attempt } end
 if st.status == 'max' then return { 'OK', 'MAX', st.attempt } end
 if st.owner ~= '-' and st.deadline > now_ms() then
@@ -41,7 +39,7 @@ end
 local took_over = (st.owner ~= '-') and 1 or 0
 if max_attempts > 0 and st.attempt >= max_attempts then
   st.status, st.owner, st.deadline = 'max', '-', 0
-  attempts.save(k, field, st, keep_ms)
+  attempts.save(s, k, field, st, keep_ms)
   publish(channel, 'max ' .. st.attempt)
   return { 'OK', 'MAX', st.attempt }
 end
@@ -49,6 +47,6 @@ end
 st.attempt = st.attempt + 1
 st.owner = owner
 st.deadline = now_ms() + lease_ms
-local token = attempts.next_token(k, field)
-attempts.save(k, field, st, keep_ms + lease_ms)
+local token = attempts.next_token(s, k, field)
+attempts.save(s, k, field, st, keep_ms + lease_ms)
 return { 'OK', 'ACQUIRED', st.attempt, st.deadline, now_ms(), token, took_over }

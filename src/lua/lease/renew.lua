@@ -1,5 +1,5 @@
 --[[ lease/renew — extend the running attempt's lease to now + lease_ms.
-KEYS[1] state, KEYS[2] expiries: see lib/attempt.lua
+KEYS[1] state  KEYS[2] expiries (see lib/attempt.lua)
 ARGV[1] layout, ARGV[2] field
 ARGV[3] owner      the attempt's owner id
 ARGV[4] attempt    the attempt's number
@@ -9,20 +9,18 @@ Reply: {'OK', deadline, now}, or {'ATTEMPT_LOST'} when that attempt is no longer
        (another attempt replaced it, or the task ended); nothing changes then.
 Events: none.
 ]]
---@include lib/clock.lua
---@include lib/group.lua
 --@include lib/attempt.lua
 
 local k = { state = KEYS[1], expiries = KEYS[2] }
-local attempts = attempts_for(ARGV[1])
+local s = keyed_store(ARGV[1])
 local field = ARGV[2]
 local owner = ARGV[3]
 local attempt = tonumber(ARGV[4])
 local lease_ms = tonumber(ARGV[5])
 local keep_ms = tonumber(ARGV[6])
 
-local st = attempts.load(k, field)
-if not st or st.status ~= 'run' or st.owner ~= owner or st.attempt ~= attempt then return { 'ATTEMPT_LOST' } end
+local st = attempts.load(s, k, field)
+if not attempts.is_running(st, owner, attempt) then return { 'ATTEMPT_LOST' } end
 st.deadline = now_ms() + lease_ms
-attempts.save(k, field, st, keep_ms + lease_ms)
+attempts.save(s, k, field, st, keep_ms + lease_ms)
 return { 'OK', st.deadline, now_ms() }

@@ -11,7 +11,10 @@
 --   attempt  the number of the last attempt started (0 before the first)
 --   owner    the owner id of the running attempt, or '-'
 --   deadline server ms at which the running attempt's lease ends
--- Needs lib/clock.lua and lib/group.lua. Callers pass `k`: state, expiries, fence.
+-- Kept in a keyed store (lib/keyed-store.lua): callers pass `k` (state, expiries, fence) and the
+-- store of their layout (`keyed_store(layout)`).
+--@include lib/clock.lua
+--@include lib/keyed-store.lua
 
 local function decode(value)
   if not value then return nil end
@@ -23,24 +26,16 @@ local function encode(st)
   return st.status .. ' ' .. st.attempt .. ' ' .. st.owner .. ' ' .. st.deadline
 end
 
-local single_attempts = {}
-function single_attempts.load(k, field) return decode(redis.call('GET', k.state)) end
-function single_attempts.save(k, field, st, keep_ms) redis.call('SET', k.state, encode(st), 'PX', keep_ms) end
-function single_attempts.next_token(k, field) return redis.call('INCR', k.fence) end
-
-local group_attempts = {}
-function group_attempts.load(k, field)
-  sweep_expired(k.state, k.expiries)
-  return decode(redis.call('HGET', k.state, field))
+local attempts = {}
+function attempts.load(s, k, field)
+  s.sweep(k.state, k.expiries)
+  return decode(s.get(k.state, k.expiries, field))
 end
-function group_attempts.save(k, field, st, keep_ms)
-  redis.call('HSET', k.state, field, encode(st))
-  redis.call('ZADD', k.expiries, now_ms() + keep_ms, field)
-  keep_until_last_deadline(k.state, k.expiries)
-end
-function group_attempts.next_token(k, field) return redis.call('HINCRBY', k.fence, field, 1) end
+-- kept `keep_ms` from now
+function attempts.save(s, k, field, st, keep_ms) s.set(k.state, k.expiries, field, encode(st), keep_ms) end
+function attempts.next_token(s, k, field) return s.increment(k.fence, field) end
 
-local function attempts_for(layout)
-  if layout == 'group' then return group_attempts end
-  return single_attempts
+-- Whether `st` is attempt `attempt` of `owner`, still running: only its owner may renew or finish it.
+function attempts.is_running(st, owner, attempt)
+  return st ~= nil and st.status == 'run' and st.owner == owner and st.attempt == attempt
 end

@@ -9,6 +9,11 @@ local function take_tokens(fence, n)
   return redis.call('INCRBY', fence, n) - n
 end
 
+-- The token of one new lease.
+local function next_token(fence)
+  return redis.call('INCR', fence)
+end
+
 -- Whether the lease recorded as (`held_owner`, `held_token`) is the one the caller names. Both
 -- must match: the owner id says whose claim it is, the token which lease of it, so a holder
 -- whose lease ran out and was given again can never renew or settle the new one. Every argument

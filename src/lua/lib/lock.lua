@@ -1,65 +1,35 @@
--- Lock state shared by the lock scripts, in two layouts behind one interface (`store`):
+-- Lock state shared by the lock scripts, kept in a keyed store (lib/keyed-store.lua), and the
+-- line of waiters. Layouts:
 --
 -- single: a standalone mutex. KEYS owners = string key holding the owner id with a PX expiry
 --         (Redis itself ends the lease), fence = string counter. The cheapest layout: an
 --         uncontended acquire is LLEN, SET NX PX, INCR; a release GET, DEL, LPOP.
 -- group:  a lock group (redis-paired-worker's `hlock`). owners = hash field → owner id,
 --         expiries = sorted set field → deadline (server ms), fence = hash field → counter.
---         Expired fields are swept a few at a time, found through the sorted set.
 --
--- Callers pass `k`, a table of the keys: owners, expiries, fence, waiters. Needs lib/clock.lua
--- and lib/group.lua.
+-- Callers pass `k`, a table of the keys: owners, expiries, fence, waiters, and the keyed store of
+-- their layout (`keyed_store(layout)`).
+--@include lib/clock.lua
+--@include lib/keyed-store.lua
 --@include lib/publish.lua
 
-local single = {}
-function single.holder(k, field) return redis.call('GET', k.owners) end
-function single.deadline(k, field) return now_ms() + math.max(redis.call('PTTL', k.owners), 0) end
-function single.token(k, field) return tonumber(redis.call('GET', k.fence)) end
-function single.grant(k, field, owner, ttl)
-  redis.call('SET', k.owners, owner, 'PX', ttl)
-  return redis.call('INCR', k.fence)
+local lock = {}
+function lock.holder(s, k, field) return s.live(k.owners, k.expiries, field) end
+function lock.deadline(s, k, field) return s.deadline(k.owners, k.expiries, field) end
+function lock.token(s, k, field) return s.counter(k.fence, field) end
+-- returns the new fencing token
+function lock.grant(s, k, field, owner, ttl)
+  s.set(k.owners, k.expiries, field, owner, ttl)
+  return s.increment(k.fence, field)
 end
 -- grant only if the lock is free; false otherwise
-function single.grant_if_free(k, field, owner, ttl)
-  if not redis.call('SET', k.owners, owner, 'NX', 'PX', ttl) then return false end
-  return redis.call('INCR', k.fence)
+function lock.grant_if_free(s, k, field, owner, ttl)
+  if not s.set_if_absent(k.owners, k.expiries, field, owner, ttl) then return false end
+  return s.increment(k.fence, field)
 end
-function single.free(k, field) redis.call('DEL', k.owners) end
-function single.extend(k, field, ms) redis.call('PEXPIRE', k.owners, ms) end
-function single.sweep(k) end
-
-local group = {}
-function group.holder(k, field)
-  local deadline = redis.call('ZSCORE', k.expiries, field)
-  if not deadline or tonumber(deadline) <= now_ms() then return false end
-  return redis.call('HGET', k.owners, field)
-end
-function group.deadline(k, field) return tonumber(redis.call('ZSCORE', k.expiries, field)) or now_ms() end
-function group.token(k, field) return tonumber(redis.call('HGET', k.fence, field)) end
-function group.grant(k, field, owner, ttl)
-  redis.call('HSET', k.owners, field, owner)
-  redis.call('ZADD', k.expiries, now_ms() + ttl, field)
-  keep_until_last_deadline(k.owners, k.expiries)
-  return redis.call('HINCRBY', k.fence, field, 1)
-end
-function group.grant_if_free(k, field, owner, ttl)
-  if group.holder(k, field) then return false end
-  return group.grant(k, field, owner, ttl)
-end
-function group.free(k, field)
-  redis.call('HDEL', k.owners, field)
-  redis.call('ZREM', k.expiries, field)
-end
-function group.extend(k, field, ms)
-  redis.call('ZADD', k.expiries, now_ms() + ms, field)
-  keep_until_last_deadline(k.owners, k.expiries)
-end
-function group.sweep(k) sweep_expired(k.owners, k.expiries) end
-
-local function store_for(layout)
-  if layout == 'group' then return group end
-  return single
-end
+function lock.free(s, k, field) s.delete(k.owners, k.expiries, field) end
+function lock.extend(s, k, field, ms) s.expire(k.owners, k.expiries, field, ms) end
+function lock.sweep(s, k) s.sweep(k.owners, k.expiries) end
 
 -- Tell the waiter now first in line that it is, with the holder's deadline: only the first
 -- re-checks at holder deadlines (a holder that died is replaced then), so a line of thousands
@@ -80,13 +50,13 @@ end
 -- gets it on its instance channel. PUBLISH counts the receivers, so an instance nobody listens on
 -- is gone (crashed, disconnected): its entry is dropped and the next waiter is tried.
 -- Returns owner, token, deadline, is_local — or false when no live waiter is left.
-local function hand_off(store, k, field, channel_prefix, local_instance)
+local function hand_off(s, k, field, channel_prefix, local_instance)
   while true do
     local entry = redis.call('LPOP', k.waiters)
     if not entry then return false end
     local instance, owner, ttl = string.match(entry, '^(%S+) (%S+) (%d+)$')
     if instance then
-      local token = store.grant(k, field, owner, tonumber(ttl))
+      local token = lock.grant(s, k, field, owner, tonumber(ttl))
       local deadline = now_ms() + tonumber(ttl)
       if instance == local_instance then
         notify_head(k, channel_prefix, deadline)
@@ -97,7 +67,7 @@ local function hand_off(store, k, field, channel_prefix, local_instance)
         notify_head(k, channel_prefix, deadline)
         return owner, token, deadline, false
       end
-      store.free(k, field)
+      lock.free(s, k, field)
     end
   end
 end

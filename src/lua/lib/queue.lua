@@ -7,18 +7,15 @@
 -- per job made available, and one a full claim leaves while jobs remain: claimers block on it);
 -- `seq` counter; `paused` flag; `events` stream; `claim-guard:<id>` lists (see queue/claim).
 -- Retention (finished/failed: max count and age) comes in ARGV.
--- Needs lib/clock.lua.
+--@include lib/clock.lua
+--@include lib/events.lua
+--@include lib/claims.lua
 
 -- higher priority first; within one priority, publish order (2^41 publishes per priority)
 local PRIORITY_SPAN = 2199023255552
 -- the longest retry delay (ms), as publish's check of backoff.delay and backoff.max: a factor
 -- cannot grow a delay past it
 local MAX_BACKOFF_MS = 2147483647
-local EVENTS_MAXLEN = 10000
-
-local function queue_emit(k, ...)
-  redis.call('XADD', k.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', ...)
-end
 
 -- The `available` score of the job published `seq`-th with `priority` (missing = 0).
 local function available_score(priority, seq)
@@ -83,17 +80,16 @@ local function fail_job(k, job_key, id, error_text, jitter)
     -- jitter (a random number the client sends): up to a quarter of the delay, so retries spread out
     delay = math.floor(delay * (1 - jitter * 0.25))
   end
-  redis.call('ZREM', k.claimed, id)
-  redis.call('HDEL', job_key, 'owner', 'deadline')
+  end_claim(k.claimed, job_key, id)
   redis.call('HSET', job_key, 'error', error_text)
   if attempt < attempts then
     redis.call('HSET', job_key, 'state', 'delayed', 'availableAt', now_ms() + delay)
     redis.call('ZADD', k.delayed, now_ms() + delay, id)
-    queue_emit(k, 'type', 'retry', 'id', id, 'error', error_text, 'attempt', attempt)
+    emit(k, 'type', 'retry', 'id', id, 'error', error_text, 'attempt', attempt)
     return 'delayed', now_ms() + delay
   end
   redis.call('HSET', job_key, 'state', 'failed', 'failedAt', now_ms())
   redis.call('ZADD', k.failed, now_ms(), id)
-  queue_emit(k, 'type', 'failed', 'id', id, 'error', error_text)
+  emit(k, 'type', 'failed', 'id', id, 'error', error_text)
   return 'failed'
 end

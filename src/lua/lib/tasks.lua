@@ -1,21 +1,17 @@
 -- Task barrier state shared by the tasks/* scripts. All keys of a task group share the tag
 -- {t:<group>}. Per task: `task` hash (state, info, attempts, owner and token of the processing
--- claim, …), `parts` hash (the parts in flight: part → '<lease deadline>:<token>', see
--- part_lease), `unlocked` set (parts unlocked in this lifecycle, for
--- expectParts), `expected` set (expectParts given as names; the hash's `missing` counts those
--- not unlocked yet, so that no unlock has to walk the list). Per group: `open`/`closed` sets of
+-- claim, `unlockedAt`, …), `parts` hash (the parts in flight: part → '<lease deadline>:<token>',
+-- see part_lease), `unlocked` set (parts unlocked in this lifecycle, for expectParts), `expected`
+-- set (expectParts given as names; the hash's `missing` counts those not unlocked yet, so that
+-- no unlock has to walk the list). Per group: `open`/`closed` sets of
 -- task names, `released` list (FIFO of tasks waiting for a handler) with its `wake` list (one
 -- marker per released task: processors block on it), `processing` / `failed` sorted sets (deadline / failure time), `part_deadlines` and
 -- `part_locked_at` sorted sets (member: cjson [task, part]), `idle_deadlines` sorted set (open
 -- or closed task → when it is dropped unless something happens to it first), `stats` hash,
--- `fence` counter (lib/fence.lua), `events` stream.
--- Needs lib/clock.lua.
-
-local EVENTS_MAXLEN = 10000
-
-local function emit(k, ...)
-  redis.call('XADD', k.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*', ...)
-end
+-- `fence` counter (lib/fence.lua), `events` stream (lib/events.lua).
+--@include lib/clock.lua
+--@include lib/events.lua
+--@include lib/claims.lua
 
 local function part_member(name, part)
   return cjson.encode({ name, part })
@@ -40,9 +36,22 @@ local function holds_part(held, token)
 end
 
 -- Something happened to an open or closed task: it is kept `retention` ms from now (see
--- drop_idle), so that a task nobody closes or finishes does not keep its keys for ever.
+-- drop_idle), so that a task nobody closes or finishes does not keep its keys for ever. Called
+-- by close, extend and the lock that creates a task; the other locks leave their time in
+-- `part_locked_at`, the unlocks in the task hash's `unlockedAt` instead (cheaper writes than a
+-- sorted set's, and none for the unlock that releases the task), read by drop_idle.
 local function touch(k, name, retention)
   redis.call('ZADD', k.idle_deadlines, now_ms() + retention, name)
+end
+
+-- The latest lock of a part still in flight or unlock of the task (server ms; 0 when none).
+local function last_part_activity(k, t, name)
+  local last = tonumber(redis.call('HGET', t.task, 'unlockedAt')) or 0
+  for _, part in ipairs(redis.call('HKEYS', t.parts)) do
+    local at = tonumber(redis.call('ZSCORE', k.part_locked_at, part_member(name, part)))
+    if at and at > last then last = at end
+  end
+  return last
 end
 
 -- Release a closed task whose parts are all done; false when it must keep waiting.
@@ -68,9 +77,8 @@ end
 -- A processing attempt ended without success (handler threw, or its lease ran out): retry while
 -- attempts are left, else the task has failed.
 local function fail_attempt(k, t, name, error_text)
-  redis.call('ZREM', k.processing, name)
+  end_claim(k.processing, t.task, name)
   local left = redis.call('HINCRBY', t.task, 'attemptsLeft', -1)
-  redis.call('HDEL', t.task, 'owner', 'deadline')
   redis.call('HSET', t.task, 'error', error_text)
   if left > 0 then
     redis.call('HSET', t.task, 'state', 'released')
@@ -92,12 +100,21 @@ local function task_keys(base, name)
     expected = base .. ':expected:' .. name }
 end
 
--- Drop an open or closed task whose idle deadline passed, with its parts; true when dropped
--- (a task released meanwhile is only taken off the idle set).
-local function drop_idle(k, t, name)
-  redis.call('ZREM', k.idle_deadlines, name)
+-- Drop an open or closed task whose idle deadline passed, with its parts; true when dropped. A
+-- task released meanwhile is only taken off the idle set; one locked or unlocked since its
+-- deadline was set (see touch) is kept `retention` after that.
+local function drop_idle(k, t, name, retention)
   local state = redis.call('HGET', t.task, 'state')
-  if state ~= 'open' and state ~= 'closed' then return false end
+  if state ~= 'open' and state ~= 'closed' then
+    redis.call('ZREM', k.idle_deadlines, name)
+    return false
+  end
+  local kept_until = last_part_activity(k, t, name) + retention
+  if kept_until > now_ms() then
+    redis.call('ZADD', k.idle_deadlines, kept_until, name)
+    return false
+  end
+  redis.call('ZREM', k.idle_deadlines, name)
   for _, part in ipairs(redis.call('HKEYS', t.parts)) do
     local member = part_member(name, part)
     redis.call('ZREM', k.part_deadlines, member)

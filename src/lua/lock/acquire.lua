@@ -22,12 +22,10 @@ Reply: {'OK', state, token, deadline, now, local_owner, local_token, local_deadl
 Events: PUBLISH to a waiter's grant channel when the lock is handed to it: '<owner> <token> <deadline>',
         and then to the waiter first in line after it: '<owner> 0 <holder deadline>'.
 ]]
---@include lib/clock.lua
---@include lib/group.lua
 --@include lib/lock.lua
 
 local k = { owners = KEYS[1], expiries = KEYS[2], fence = KEYS[3], waiters = KEYS[4] }
-local store = store_for(ARGV[1])
+local s = keyed_store(ARGV[1])
 local field = ARGV[2]
 local owner = ARGV[3]
 local ttl = tonumber(ARGV[4])
@@ -35,34 +33,34 @@ local instance = ARGV[5]
 local channel_prefix = ARGV[6]
 local mode = ARGV[7]
 
-store.sweep(k)
+lock.sweep(s, k)
 
 -- the common case: nobody queued and the lock free
 if redis.call('LLEN', k.waiters) == 0 then
-  local token = store.grant_if_free(k, field, owner, ttl)
+  local token = lock.grant_if_free(s, k, field, owner, ttl)
   if token then return { 'OK', 'GRANTED', token, now_ms() + ttl, now_ms(), '', 0, 0 } end
 end
 
-local holder = store.holder(k, field)
+local holder = lock.holder(s, k, field)
 local lo, lt, ld = '', 0, 0
 if holder == owner then
   -- only 'poke' gets here: the lock was handed to the caller and the grant is still on its way
-  return { 'OK', 'GRANTED', store.token(k, field), store.deadline(k, field), now_ms(), lo, lt, ld }
+  return { 'OK', 'GRANTED', lock.token(s, k, field), lock.deadline(s, k, field), now_ms(), lo, lt, ld }
 end
 
 if not holder then
   -- waiters already queued go first; the caller (when mode is 'poke') may be one of them
-  local next_owner, token, deadline, is_local = hand_off(store, k, field, channel_prefix, instance)
+  local next_owner, token, deadline, is_local = hand_off(s, k, field, channel_prefix, instance)
   if next_owner == owner then
     return { 'OK', 'GRANTED', token, deadline, now_ms(), lo, lt, ld }
   end
   if not next_owner then
-    return { 'OK', 'GRANTED', store.grant(k, field, owner, ttl), now_ms() + ttl, now_ms(), lo, lt, ld }
+    return { 'OK', 'GRANTED', lock.grant(s, k, field, owner, ttl), now_ms() + ttl, now_ms(), lo, lt, ld }
   end
   lo, lt, ld = local_grant(next_owner, token, deadline, is_local)
 end
 
-local deadline = store.deadline(k, field)
+local deadline = lock.deadline(s, k, field)
 if mode == 'try' then
   return { 'OK', 'BUSY', 0, deadline, now_ms(), lo, lt, ld, 0 }
 end

@@ -8,16 +8,14 @@ ARGV[4] ms        new lease length from now
 Reply: {'OK', deadline, now}, or {'LOCK_LOST'} when the caller does not hold the lock (nothing changes).
 Events: none.
 ]]
---@include lib/clock.lua
---@include lib/group.lua
 --@include lib/lock.lua
 
 local k = { owners = KEYS[1], expiries = KEYS[2] }
-local store = store_for(ARGV[1])
+local s = keyed_store(ARGV[1])
 local field = ARGV[2]
 local owner = ARGV[3]
 local ms = tonumber(ARGV[4])
 
-if store.holder(k, field) ~= owner then return { 'LOCK_LOST' } end
-store.extend(k, field, ms)
+if lock.holder(s, k, field) ~= owner then return { 'LOCK_LOST' } end
+lock.extend(s, k, field, ms)
 return { 'OK', now_ms() + ms, now_ms() }

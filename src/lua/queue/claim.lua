@@ -1,8 +1,8 @@
 --[[ queue/claim — take the first available job (highest priority, then oldest) with a lease.
 Derives the claimed job's key under the queue's own tag ('<base>:job:<id>').
 KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused  KEYS[5] fence
-KEYS[6] (optional) the claimer's guard: a claim queued behind a blocking read claims nothing once
-        its claimer stopped (see internal/claim-loop.ts)
+KEYS[6] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
+        claims nothing once its claimer stopped (see lib/claims.lua, internal/claim-loop.ts)
 ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this
         many (at most 1,000, which keeps every `unpack` below Lua's limit)
 Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, token, id, data, …} — seven
@@ -10,29 +10,21 @@ Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, token, id,
        claim gets fencing token first + i (one INCRBY of the queue's counter per claim).
 Events: none.
 ]]
---@include lib/clock.lua
 --@include lib/queue.lua
---@include lib/fence.lua
 
 local k = { available = KEYS[1], claimed = KEYS[2], wake = KEYS[3], fence = KEYS[5] }
 local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), math.min(tonumber(ARGV[4]), 1000)
 
 local reply = { 'OK', now_ms() }
-if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then
-  -- the claimer stopped. Its blocking read took one element: of the guard (then one of its two
-  -- is left), or a wake marker, which goes back
-  if redis.call('LLEN', KEYS[6]) == 2 then redis.call('RPUSH', k.wake, '1') end
-  return reply
-end
+if claimer_stopped(KEYS[6], k.wake) then return reply end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   -- paused: markers would only wake claimers that cannot claim; resume() pushes new ones
-  redis.call('DEL', k.wake)
+  drop_stale_markers(k.wake)
   return reply
 end
 local popped = redis.call('ZPOPMIN', k.available, count)
 if not popped[1] then
-  -- nothing available: markers left by claims that did not block are stale
-  redis.call('DEL', k.wake)
+  drop_stale_markers(k.wake)
   return reply
 end
 local deadline = now_ms() + lease

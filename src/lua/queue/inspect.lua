@@ -5,8 +5,6 @@ ARGV[1] 'job' or 'stats'
 Reply: 'job': {'OK', fields (flat)}; 'stats': {'OK', available, claimed, stalled, delayed, finished, failed, paused}.
 Events: none.
 ]]
---@include lib/clock.lua
---@include lib/queue.lua
 
 if ARGV[1] == 'job' then return { 'OK', redis.call('HGETALL', KEYS[1]) } end
 return { 'OK', redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[4]),

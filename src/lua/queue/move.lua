@@ -7,7 +7,6 @@ Reply: {'OK', state} — the job's state afterwards ('' after a retract, or when
        job), or {'JOB_STATE', state} when a retry finds the job in another state.
 Events: 'retry-stalled' / 'retry-failed' / 'retract'.
 ]]
---@include lib/clock.lua
 --@include lib/queue.lua
 
 local job = KEYS[1]
@@ -21,7 +20,7 @@ if verb == 'retract' then
   if not state then return { 'OK', '' } end
   leave_all_states(k, id)
   redis.call('DEL', job)
-  queue_emit(k, 'type', 'retract', 'id', id)
+  emit(k, 'type', 'retract', 'id', id)
   return { 'OK', '' }
 end
 local from = verb == 'retry' and 'stalled' or 'failed'
@@ -29,5 +28,5 @@ if state ~= from then return { 'JOB_STATE', state or '' } end
 redis.call('ZREM', from == 'stalled' and k.stalled or k.failed, id)
 if from == 'failed' then redis.call('HSET', job, 'attempt', 0) end
 make_available(k, job, id, f[2])
-queue_emit(k, 'type', verb == 'retry' and 'retry-stalled' or 'retry-failed', 'id', id)
+emit(k, 'type', verb == 'retry' and 'retry-stalled' or 'retry-failed', 'id', id)
 return { 'OK', 'available' }

@@ -3,15 +3,14 @@ whose id names an unfinished job is not added, and that job does not change; a f
 job with the same id is replaced by the new one.
 KEYS[1] available  KEYS[2] delayed  KEYS[3] wake  KEYS[4] seq  KEYS[5] finished  KEYS[6] failed
 KEYS[7] events  KEYS[8] publish_listeners (set while some process listens to 'publish')
-KEYS[9..] the jobs' keys, in the order of the argument groups
+KEYS[9..] job: the jobs' keys, in the order of the argument groups
 ARGV: three per job — id, data (JSON), options: '' for an id just generated (a random UUID: no
       job can have it, so it is not looked up) and every default; else JSON with only what
       differs: look (1: the id was given, look it up), p priority, d delay (ms), a attempts,
       b backoff (JSON text of {delay, factor, max}), t timeout (ms)
 Reply: {'OK', result, result, …} — 'CREATED' or 'EXISTS' per job.
-Events: 'publish' per created job, while KEYS[8] exists.
+Events: 'publish' per created job, while publish_listeners exists.
 ]]
---@include lib/clock.lua
 --@include lib/queue.lua
 
 local k = { available = KEYS[1], delayed = KEYS[2], wake = KEYS[3], seq = KEYS[4], finished = KEYS[5], failed = KEYS[6], events = KEYS[7] }
@@ -57,7 +56,7 @@ for i = 0, (#ARGV / 3) - 1 do
       redis.call('HSET', job, unpack(fields))
     end
     -- the stream entry is what publishing costs most: written only while someone listens
-    if publish_events then queue_emit(k, 'type', 'publish', 'id', id) end
+    if publish_events then emit(k, 'type', 'publish', 'id', id) end
     reply[#reply + 1] = 'CREATED'
   end
 end

@@ -10,7 +10,6 @@ Reply: {'OK', recovered, promoted, next_deadline, now} — next_deadline: the ea
        due time left (server ms), or -1.
 Events: 'stalled-recovered', or 'failed' ('lease expired') past max_stalls.
 ]]
---@include lib/clock.lua
 --@include lib/queue.lua
 
 local k = { available = KEYS[1], claimed = KEYS[2], delayed = KEYS[3], failed = KEYS[4], wake = KEYS[5], seq = KEYS[6], events = KEYS[7] }
@@ -23,10 +22,9 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', k.claimed, '-inf', now_ms(), 'LI
     if redis.call('HINCRBY', job, 'stalls', 1) > max_stalls then
       fail_job(k, job, id, 'lease expired', jitter)
     else
-      redis.call('ZREM', k.claimed, id)
-      redis.call('HDEL', job, 'owner', 'deadline')
+      end_claim(k.claimed, job, id)
       make_available(k, job, id, redis.call('HGET', job, 'priority'))
-      queue_emit(k, 'type', 'stalled-recovered', 'id', id)
+      emit(k, 'type', 'stalled-recovered', 'id', id)
     end
     recovered = recovered + 1
   else

@@ -1,7 +1,8 @@
 --[[ queue/settle — holders of claims end or renew them: finish, cancel, stall, fail or extend. One
 call settles one or more claims, each atomic on its own, as if settled alone.
 KEYS[1] claimed  KEYS[2] available  KEYS[3] delayed  KEYS[4] stalled  KEYS[5] finished  KEYS[6] failed
-KEYS[7] wake  KEYS[8] seq  KEYS[9] events  KEYS[10..] the jobs' keys, in the order of the argument groups
+KEYS[7] wake  KEYS[8] seq  KEYS[9] events
+KEYS[10..] job: the jobs' keys, in the order of the argument groups
 ARGV[1] base  ARGV[2] keep finished: max count (-1 = no limit)  ARGV[3] max age (ms, -1)
 ARGV[4] keep failed: max count  ARGV[5] max age
 ARGV[6..]: six per claim — id, owner, fencing token, verb ('finish' | 'cancel' | 'stall' | 'fail' | 'extend' |
@@ -13,9 +14,7 @@ Reply: {'OK', now, outcome, outcome, …}, one outcome per claim: {'OK', state} 
        none): nothing changes for it; {'UNKNOWN_VERB'} for a verb not listed above (a wrapper bug).
 Events: 'finish' (with the result), 'cancel', 'stalled', 'retry' or 'failed' ('return': none).
 ]]
---@include lib/clock.lua
 --@include lib/queue.lua
---@include lib/fence.lua
 
 local k = { claimed = KEYS[1], available = KEYS[2], delayed = KEYS[3], stalled = KEYS[4], finished = KEYS[5],
   failed = KEYS[6], wake = KEYS[7], seq = KEYS[8], events = KEYS[9] }
@@ -28,14 +27,11 @@ local any_failed = false
 for i = 0, (#ARGV - 5) / 6 - 1 do
   local a = 5 + i * 6
   local job, id, owner, token, verb, arg = KEYS[10 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
-  local f = redis.call('HMGET', job, 'state', 'owner', 'priority', 'score', 'token')
-  if f[1] ~= 'claimed' or not holds_lease(f[2], f[5], owner, token) then
+  local f = held_claim(job, 'claimed', owner, token, 'priority', 'score')
+  if not f then
     reply[#reply + 1] = { 'JOB_LOST' }
   elseif verb == 'extend' then
-    local deadline = now_ms() + tonumber(arg)
-    redis.call('HSET', job, 'deadline', deadline)
-    redis.call('ZADD', k.claimed, deadline, id)
-    reply[#reply + 1] = { 'OK', deadline }
+    reply[#reply + 1] = { 'OK', renew_claim(k.claimed, job, id, tonumber(arg)) }
   elseif verb == 'fail' then
     local state, due = fail_job(k, job, id, arg, tonumber(ARGV[a + 6]))
     if state == 'failed' then any_failed = true end
@@ -46,33 +42,30 @@ for i = 0, (#ARGV - 5) / 6 - 1 do
     done[#done + 1] = id
     finished_at[#finished_at + 1] = now_ms()
     finished_at[#finished_at + 1] = id
-    queue_emit(k, 'type', 'finish', 'id', id, 'result', arg)
+    emit(k, 'type', 'finish', 'id', id, 'result', arg)
     reply[#reply + 1] = { 'OK', 'finished' }
   elseif verb == 'cancel' then
     -- a recoverable error: back to available, counted, without using up an attempt
-    redis.call('ZREM', k.claimed, id)
-    redis.call('HDEL', job, 'owner', 'deadline')
+    end_claim(k.claimed, job, id)
     redis.call('HINCRBY', job, 'cancelCount', 1)
     redis.call('HINCRBY', job, 'attempt', -1)
-    make_available(k, job, id, f[3])
-    queue_emit(k, 'type', 'cancel', 'id', id)
+    make_available(k, job, id, f[4])
+    emit(k, 'type', 'cancel', 'id', id)
     reply[#reply + 1] = { 'OK', 'available' }
   elseif verb == 'return' then
     -- handed back unused (a claim nobody waits for any more, a stopping processor): where it was
     -- (its score when claimed), the attempt not used, nothing counted
-    redis.call('ZREM', k.claimed, id)
-    redis.call('HDEL', job, 'owner', 'deadline')
+    end_claim(k.claimed, job, id)
     redis.call('HINCRBY', job, 'attempt', -1)
     redis.call('HSET', job, 'state', 'available')
-    redis.call('ZADD', k.available, f[4] or available_score(f[3], 0), id)
+    redis.call('ZADD', k.available, f[5] or available_score(f[4], 0), id)
     redis.call('RPUSH', k.wake, '1')
     reply[#reply + 1] = { 'OK', 'available' }
   elseif verb == 'stall' then
-    redis.call('ZREM', k.claimed, id)
-    redis.call('HDEL', job, 'owner', 'deadline')
+    end_claim(k.claimed, job, id)
     redis.call('HSET', job, 'state', 'stalled', 'stalledAt', now_ms())
     redis.call('ZADD', k.stalled, now_ms(), id)
-    queue_emit(k, 'type', 'stalled', 'id', id)
+    emit(k, 'type', 'stalled', 'id', id)
     reply[#reply + 1] = { 'OK', 'stalled' }
   else
     reply[#reply + 1] = { 'UNKNOWN_VERB' }

@@ -1,32 +1,24 @@
 --[[ tasks/claim — take the oldest released task for a handler, with a processing lease.
 Derives the claimed task's key under the group's own tag (see lib/tasks.lua, task_keys).
 KEYS[1] released  KEYS[2] processing  KEYS[3] wake  KEYS[4] fence
-KEYS[5] (optional) the claimer's guard: a claim queued behind a blocking read claims nothing once
-        its claimer stopped (see internal/claim-loop.ts)
+KEYS[5] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
+        claims nothing once its claimer stopped (see lib/claims.lua, internal/claim-loop.ts)
 ARGV[1] base (the group's key prefix '<prefix>:{t:<group>}')  ARGV[2] owner (the claim's id)
 Reply: {'OK', name, info, attempt, attempts_left, deadline, now, token}, or {'OK', ''} when no
        task is released. token: the claim's fencing token, from the group's counter.
 Events: none ('released' was emitted when it was queued).
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
---@include lib/fence.lua
 
 local k = { released = KEYS[1], processing = KEYS[2], wake = KEYS[3], fence = KEYS[4] }
 local base, owner = ARGV[1], ARGV[2]
 
-if KEYS[5] and redis.call('EXISTS', KEYS[5]) == 1 then
-  -- the claimer stopped. Its blocking read took one element: of the guard (then one of its two
-  -- is left), or a wake marker, which goes back
-  if redis.call('LLEN', KEYS[5]) == 2 then redis.call('RPUSH', k.wake, '1') end
-  return { 'OK', '' }
-end
+if claimer_stopped(KEYS[5], k.wake) then return { 'OK', '' } end
 
 while true do
   local name = redis.call('LPOP', k.released)
   if not name then
-    -- nothing released: markers left by claims that did not block are stale, drop them
-    redis.call('DEL', k.wake)
+    drop_stale_markers(k.wake)
     return { 'OK', '' }
   end
   local t = task_keys(base, name)
@@ -37,7 +29,7 @@ while true do
     local deadline = now_ms() + tonumber(f[5])
     -- from the group's counter, not the task's hash: a forgotten task's name starting again
     -- must not hand out tokens a resource has already seen
-    local token = take_tokens(k.fence, 1) + 1
+    local token = next_token(k.fence)
     redis.call('HSET', t.task, 'state', 'processing', 'owner', owner, 'token', token, 'deadline', deadline, 'attempt', attempt)
     redis.call('ZADD', k.processing, deadline, name)
     return { 'OK', name, f[2], attempt, tonumber(f[4]), deadline, now_ms(), token }

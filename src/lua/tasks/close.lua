@@ -10,7 +10,6 @@ Reply: {'OK', result, state} — result 'closed', or 'already-closed' / 'already
        task had been closed before (nothing changes: a task is released once per lifecycle).
 Events: 'released' when the task is released at once.
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
 
 local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3], expected = KEYS[9] }

@@ -6,7 +6,6 @@ Reply: {'OK', deadline, now}, or {'PART_NOT_FOUND'} when that lock of the part i
        (never locked, unlocked, timed out, or a later lock holds the part).
 Events: none.
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
 
 local t = { parts = KEYS[1] }

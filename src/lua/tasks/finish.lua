@@ -8,19 +8,15 @@ Reply: {'OK', state} — 'completed', 'released' (another attempt follows) or 'f
        ran out and it was retried or failed): nothing changes.
 Events: 'completed', 'retry' or 'failed'.
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
---@include lib/fence.lua
 
 local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3], expected = KEYS[10] }
 local k = { processing = KEYS[4], released = KEYS[5], wake = KEYS[6], failed = KEYS[7], stats = KEYS[8], events = KEYS[9] }
 local name, owner, outcome, error_text, retention, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 
-local f = redis.call('HMGET', t.task, 'state', 'owner', 'token')
-if f[1] ~= 'processing' or not holds_lease(f[2], f[3], owner, token) then return { 'TASK_LOST' } end
+if not held_claim(t.task, 'processing', owner, token) then return { 'TASK_LOST' } end
 if outcome == 'failed' then return { 'OK', fail_attempt(k, t, name, error_text) } end
-redis.call('ZREM', k.processing, name)
-redis.call('HDEL', t.task, 'owner', 'deadline')
+end_claim(k.processing, t.task, name)
 redis.call('HSET', t.task, 'state', 'completed', 'completedAt', now_ms())
 redis.call('HINCRBY', k.stats, 'completed', 1)
 -- the record stays for `retention` so the name is not reused by accident, then goes

@@ -6,7 +6,6 @@ Reply: {'OK', forgotten (1|0)}, or {'TASK_ACTIVE', state} while the task is open
        released or processing (nothing changes).
 Events: none.
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
 
 local t = { task = KEYS[1], parts = KEYS[2], unlocked = KEYS[3], expected = KEYS[5] }

@@ -6,8 +6,6 @@ Reply: 'task': {'OK', task fields (flat), parts (flat part, '<deadline>:<token>'
        'stats': {'OK', open, locked, released, processing, failed, completed}.
 Events: none.
 ]]
---@include lib/clock.lua
---@include lib/tasks.lua
 
 if ARGV[1] == 'task' then
   return { 'OK', redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]) }

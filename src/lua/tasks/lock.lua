@@ -1,7 +1,7 @@
 --[[ tasks/lock — register a part of a task as in flight (a lease until now + ttl).
 KEYS[1] task  KEYS[2] parts  KEYS[3] open  KEYS[4] part_deadlines  KEYS[5] part_locked_at
 KEYS[6] idle_deadlines  KEYS[7] fence
-ARGV[1] name  ARGV[2] part  ARGV[3] ttl (ms)  ARGV[4] idle retention (ms)
+ARGV[1] name  ARGV[2] part  ARGV[3] ttl (ms)  ARGV[4] idle retention (ms), for a task this lock creates
 Reply: {'OK', state, deadline, now, token} — state 'open' or 'closed' (the task's, after this
        call); token: this lock's fencing token, from the group's counter (a part locked again
        gets a new one, and only the newest lock's unlock or extend counts);
@@ -9,9 +9,7 @@ Reply: {'OK', state, deadline, now, token} — state 'open' or 'closed' (the tas
        failed: a finished lifecycle is never reopened silently (forget() it first).
 Events: none.
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
---@include lib/fence.lua
 
 local t = { task = KEYS[1], parts = KEYS[2] }
 local k = { open = KEYS[3], part_deadlines = KEYS[4], part_locked_at = KEYS[5], idle_deadlines = KEYS[6], fence = KEYS[7] }
@@ -25,12 +23,13 @@ if not state then
   state = 'open'
   redis.call('HSET', t.task, 'state', state, 'createdAt', now_ms())
   redis.call('SADD', k.open, name)
+  touch(k, name, retention)
 end
 local deadline = now_ms() + ttl
-local token = take_tokens(k.fence, 1) + 1
+local token = next_token(k.fence)
 redis.call('HSET', t.parts, part, part_lease(deadline, token))
 local member = part_member(name, part)
 redis.call('ZADD', k.part_deadlines, deadline, member)
+-- also this lock's activity time, read by the reaper before the task is dropped as idle
 redis.call('ZADD', k.part_locked_at, now_ms(), member)
-touch(k, name, retention)
 return { 'OK', state, deadline, now_ms(), token }

@@ -8,18 +8,17 @@ ARGV[3] mode: 'deadlines' (parts past their lease, processing leases past their 
         idle tasks past their retention),
         'locks' (parts locked at or before now - ARGV[4] ms, whatever their lease), or
         'processing' (processing leases past their deadline only)
-ARGV[4] ms (mode 'locks')
+ARGV[4] ms (mode 'locks')  ARGV[5] idle retention (ms)
 Reply: {'OK', parts_timed_out, processing_timed_out, next_deadline, now, idle_dropped} —
        next_deadline: the earliest deadline left in any of the three sets (server ms), or -1 when none.
 Events: 'part-timeout' per dropped part, then 'released' / 'retry' / 'failed' as they follow;
         'expired' per idle task dropped.
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
 
 local k = { part_deadlines = KEYS[1], part_locked_at = KEYS[2], processing = KEYS[3], closed = KEYS[4],
   released = KEYS[5], wake = KEYS[6], failed = KEYS[7], events = KEYS[8], idle_deadlines = KEYS[9], open = KEYS[10] }
-local base, limit, mode, ms = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local base, limit, mode, ms, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 
 local parts_out, processing_out = 0, 0
 if mode ~= 'processing' then
@@ -29,10 +28,13 @@ if mode ~= 'processing' then
     local entry = cjson.decode(member)
     local name, part = entry[1], entry[2]
     local t = task_keys(base, name)
+    local locked_at = redis.call('ZSCORE', k.part_locked_at, member)
     redis.call('ZREM', k.part_deadlines, member)
     redis.call('ZREM', k.part_locked_at, member)
     if redis.call('HDEL', t.parts, part) == 1 then
       parts_out = parts_out + 1
+      -- the lock's time leaves part_locked_at: the task is still kept idle retention after it
+      if locked_at then redis.call('ZADD', k.idle_deadlines, 'GT', tonumber(locked_at) + retention, name) end
       emit(k, 'type', 'part-timeout', 'task', name, 'part', part)
       if redis.call('HGET', t.task, 'state') == 'closed' then try_release(k, t, name) end
     end
@@ -53,7 +55,7 @@ end
 local idle_out = 0
 if mode == 'deadlines' then
   for _, name in ipairs(redis.call('ZRANGEBYSCORE', k.idle_deadlines, '-inf', now_ms(), 'LIMIT', 0, limit)) do
-    if drop_idle(k, task_keys(base, name), name) then idle_out = idle_out + 1 end
+    if drop_idle(k, task_keys(base, name), name, retention) then idle_out = idle_out + 1 end
   end
 end
 

@@ -4,7 +4,6 @@ ARGV[1] name
 Reply: {'OK', 'released'}, or {'TASK_NOT_FAILED', state} (nothing changes).
 Events: 'released'.
 ]]
---@include lib/clock.lua
 --@include lib/tasks.lua
 
 local t = { task = KEYS[1] }
