@@ -195,7 +195,7 @@ export interface TaskGroupKeys {
   readonly fence: string;
   readonly events: string;
   task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string; readonly expected: string };
-  /** A list one blocking claimer (id) also waits on: filled when it stops (see internal/claim-loop.ts). */
+  /** A list one blocking claimer (id) also waits on: filled when it stops (see core/consumer.ts). */
   claimGuard(id: string): string;
 }
 
@@ -217,7 +217,7 @@ export interface QueueKeys {
   /** Set (with a TTL) while some process listens to 'publish' events: publishing emits them only then. */
   readonly publishListeners: string;
   job(id: string): string;
-  /** A list one blocking claimer (id) also waits on: filled when it stops (see internal/claim-loop.ts). */
+  /** A list one blocking claimer (id) also waits on: filled when it stops (see core/consumer.ts). */
   claimGuard(id: string): string;
 }
 

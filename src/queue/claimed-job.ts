@@ -11,11 +11,10 @@ import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
  * lost (its lease ran out and the job was recovered, or it was retracted) they reject with
  * JobLostError and change nothing, so a job is never finished twice.
  *
- * It is also what a `queue.process()` handler receives: the common HandlerContext fields
- * (`attempt`, `signal`, `fencingToken`, `deadline`) except `attempts`, which the claim does not
- * carry yet (see `queue.getJob(id)`), plus the job's own.
+ * It is also what a `queue.process()` handler receives: the HandlerContext every handler gets
+ * (`attempt`, `attempts`, `signal`, `fencingToken`, `deadline`), plus the job's own fields.
  */
-export class ClaimedJob<T = unknown> implements Omit<HandlerContext, 'attempts'> {
+export class ClaimedJob<T = unknown> implements HandlerContext {
   readonly id: string;
   readonly data: T;
   /**
@@ -23,6 +22,8 @@ export class ClaimedJob<T = unknown> implements Omit<HandlerContext, 'attempts'>
    * as well, so after a dead worker this can exceed the job's `attempts` (by at most `maxStalls`).
    */
   readonly attempt: number;
+  /** How many attempts the job may have (its `attempts` publish option; 1 by default). */
+  readonly attempts: number;
   /** How often the job was cancelled (requeued after a recoverable error). */
   readonly cancelCount: number;
   /**
@@ -45,6 +46,7 @@ export class ClaimedJob<T = unknown> implements Omit<HandlerContext, 'attempts'>
     this.id = row.id;
     this.data = JSON.parse(row.data) as T;
     this.attempt = row.attempt;
+    this.attempts = row.attempts;
     this.cancelCount = row.cancelCount;
     this.fencingToken = row.token;
     this.#owner = owner;

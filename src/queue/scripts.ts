@@ -2,7 +2,7 @@ import { scriptFailure, type ScriptContext } from '../errors';
 import type { QueueKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { Batcher, BatchItemError } from '../internal/batcher';
-import type { BlockedClaim } from '../internal/claim-loop';
+import type { BlockedClaim } from '../core/consumer';
 import { ServerClock } from '../internal/server-clock';
 import { callScript, defineScript, rawReply, type ScriptDefinition } from '../redis/script-def';
 
@@ -49,13 +49,13 @@ const S = {
   resume: defineScript({ name: 'queue/resume', keys: ['paused', 'available', 'wake'], codes: [], parse: () => undefined }),
 };
 
-/** Seven fields per claimed job after `{'OK', now}`. */
+/** Eight fields per claimed job after `{'OK', now}`. */
 function parseClaim(r: unknown[], ran: (serverNow: number) => number): ClaimedRow[] {
   const serverNow = Number(r[1]);
   // when the lease began: behind a blocking read, when that read ended (see ServerClock)
   const sentAt = ran(serverNow);
   const rows: ClaimedRow[] = [];
-  for (let i = 2; i + 6 < r.length; i += 7) {
+  for (let i = 2; i + 7 < r.length; i += 8) {
     rows.push({
       id: String(r[i]),
       data: String(r[i + 1]),
@@ -66,6 +66,7 @@ function parseClaim(r: unknown[], ran: (serverNow: number) => number): ClaimedRo
       sentAt,
       timeout: Number(r[i + 5]),
       token: Number(r[i + 6]),
+      attempts: Number(r[i + 7]),
     });
   }
   return rows;
@@ -113,6 +114,8 @@ export interface ClaimedRow {
   readonly timeout: number;
   /** This claim's fencing token: one of the queue's counter, higher than every earlier claim's. */
   readonly token: number;
+  /** How many attempts the job may have (its publish option). */
+  readonly attempts: number;
 }
 
 /** How long finished / failed jobs are kept (-1 = no limit), and how often a lease may run out. */

@@ -1,4 +1,4 @@
-import type { BlockedClaim } from '../internal/claim-loop';
+import type { BlockedClaim } from '../core/consumer';
 import { ServerClock } from '../internal/server-clock';
 import type { TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';

@@ -16,6 +16,21 @@ describe('queue.process()', () => {
     expect(processor.stopped).toBe(true);
   });
 
+  it('a handler sees attempt and attempts: the last attempt of a retried job knows it is the last', async () => {
+    const q = redis.tusker().queue('attempts');
+    const seen: string[] = [];
+    const processor = q.process((job) => {
+      seen.push(`${job.id} ${job.attempt}/${job.attempts}`);
+      if (job.id === 'flaky' && job.attempt < job.attempts) throw new Error('not yet');
+    });
+    await q.publish(null, { id: 'plain' });
+    await q.publish(null, { id: 'flaky', attempts: 3 });
+    await q.waitFor('plain', { wait: 10_000 });
+    await q.waitFor('flaky', { wait: 10_000 });
+    expect(seen.sort()).toEqual(['flaky 1/3', 'flaky 2/3', 'flaky 3/3', 'plain 1/1']);
+    await processor.stop();
+  });
+
   it("records a failed job's error as the handler's message, without a stack", async () => {
     const q = redis.tusker().queue('failures');
     const failedEvents: string[] = [];

@@ -2,11 +2,11 @@
 Derives the claimed job's key under the queue's own tag ('<base>:job:<id>').
 KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused  KEYS[5] fence
 KEYS[6] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
-        claims nothing once its claimer stopped (see lib/claims.lua, internal/claim-loop.ts)
+        claims nothing once its claimer stopped (see lib/claims.lua, core/consumer.ts)
 ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this
         many (at most 1,000, which keeps every `unpack` below Lua's limit)
-Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, token, id, data, …} — seven
-       fields per claimed job, none when no job is available or the queue is paused. Job i of one
+Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, token, attempts, id, data, …}
+       — eight fields per claimed job (attempts: how many the job may have), none when no job is available or the queue is paused. Job i of one
        claim gets fencing token first + i (one INCRBY of the queue's counter per claim).
 Events: none.
 ]]
@@ -33,7 +33,7 @@ local scored = {}
 for i = 1, #popped, 2 do
   local id = popped[i]
   local job = base .. ':job:' .. id
-  local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout', 'attempt')
+  local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout', 'attempt', 'attempts')
   local attempt = (tonumber(f[4]) or 0) + 1
   local token = first_token + (i + 1) / 2
   -- its score too: a claim handed back unused returns to the same place
@@ -44,7 +44,7 @@ for i = 1, #popped, 2 do
   local n = #reply
   reply[n + 1], reply[n + 2], reply[n + 3] = id, f[1], attempt
   reply[n + 4], reply[n + 5], reply[n + 6] = tonumber(f[2]) or 0, deadline, tonumber(f[3]) or 0
-  reply[n + 7] = token
+  reply[n + 7], reply[n + 8] = token, tonumber(f[5]) or 1
 end
 redis.call('ZADD', k.claimed, unpack(scored))
 -- Claimers block on the wake list before claiming: while jobs remain, keep at least one marker, so

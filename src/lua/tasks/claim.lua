@@ -2,7 +2,7 @@
 Derives the claimed task's key under the group's own tag (see lib/tasks.lua, task_keys).
 KEYS[1] released  KEYS[2] processing  KEYS[3] wake  KEYS[4] fence
 KEYS[5] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
-        claims nothing once its claimer stopped (see lib/claims.lua, internal/claim-loop.ts)
+        claims nothing once its claimer stopped (see lib/claims.lua, core/consumer.ts)
 ARGV[1] base (the group's key prefix '<prefix>:{t:<group>}')  ARGV[2] owner (the claim's id)
 Reply: {'OK', name, info, attempt, attempts_left, deadline, now, token}, or {'OK', ''} when no
        task is released. token: the claim's fencing token, from the group's counter.

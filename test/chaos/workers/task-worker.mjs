@@ -17,12 +17,12 @@ process.on('message', async (m) => {
     // a slow part: past its lease, so it times out and its unlock is late
     await sleep(rnd() < Number(env.LATE) ? partTtl * 1.5 : rnd() * 5);
     const s = await serverMicros();
-    const { result } = await group.unlock(task, part, { fencingToken });
+    const { result, state } = await group.unlock(task, part, { fencingToken });
     record({ t: 'unlock', task, part, token: fencingToken, result, s });
-    process.send?.({ type: 'done', id, task, part, result });
+    process.send?.({ type: 'done', id, task, part, result, state });
   } catch (error) {
     record({ t: 'part-error', task, part, code: error.code, message: String(error.message) });
-    process.send?.({ type: 'done', id, task, part, result: 'error' });
+    process.send?.({ type: 'done', id, task, part, result: 'error', code: error.code });
   }
 });
 
