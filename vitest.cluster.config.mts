@@ -12,7 +12,7 @@ export default defineConfig({
     alias: [{ find: /^\.\.\/support\/fixture$/, replacement: fileURLToPath(new URL('./test/cluster/fixture-on-cluster.ts', import.meta.url)) }],
   },
   test: {
-    include: ['test/lock/*.test.ts', 'test/lease/once.test.ts', 'test/queue/*.test.ts', 'test/tasks/*.test.ts'],
+    include: ['test/lock/*.test.ts', 'test/once/once.test.ts', 'test/queue/*.test.ts', 'test/tasks/*.test.ts'],
     exclude: ['test/**/processes.test.ts', 'node_modules/**'],
     pool: 'forks',
     globalSetup: ['test/support/build.ts'],

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
         for (const shape of round % 2 === 0 ? (['list', 'count'] as const) : (['count', 'list'] as const)) {
           const tasks = tusker.tasks(`${shape}-${n}-${round}`);
           await Promise.all(names.map((p) => tasks.lock('t', p)));
-          await tasks.close('t', {}, { expectParts: shape === 'list' ? names : n });
+          await tasks.closeTask('t', {}, { expectParts: shape === 'list' ? names : n });
           const before = await redisCpu(admin);
           for (const p of names) await tasks.unlock('t', p);
           seconds[shape] = Math.min(seconds[shape], (await redisCpu(admin)) - before);

@@ -42,10 +42,10 @@ async function main(): Promise<void> {
   const waiterSides = Array.from({ length: INSTANCES }, () => new Tusker({ connection: server.url, prefix: 'bench' }));
   try {
     // the holder's lease is renewed by its watchdog (about every ttl/3) for the whole run
-    const lease = await holderSide.mutex('hot', { ttl: TTL }).acquire();
+    const lease = await holderSide.mutex('hot', { lease: TTL }).acquire();
     const waiting = Array.from({ length: WAITERS }, (_, i) =>
       (waiterSides[i % INSTANCES] as TuskerModule.Tusker)
-        .mutex('hot', { ttl: TTL })
+        .mutex('hot', { lease: TTL })
         .acquire({ wait: Infinity })
         .then((l) => l.release())
         .catch((error: unknown) => {

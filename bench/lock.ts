@@ -55,7 +55,7 @@ function libraries(url: string): Library[] {
       return {
         name: 'tusker',
         contender: (key) => {
-          const mutex = tusker.mutex(key, { ttl: TTL });
+          const mutex = tusker.mutex(key, { lease: TTL });
           return async () => {
             const lease = await mutex.acquire();
             return () => lease.release();

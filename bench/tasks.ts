@@ -97,6 +97,7 @@ async function tusker(url: string, Tusker: TuskerClass = Current): Promise<Resul
         if (i >= TASKS * PARTS) return;
         const name = `task-${Math.floor(i / PARTS)}`;
         const part = `part-${i % PARTS}`;
+        // close(name, …) (closeTask's deprecated alias): the name a --baseline build knows too
         if (i % PARTS === 0) await tasks.close(name, { i }, { expectParts: PARTS });
         await tasks.lock(name, part);
         const r = await tasks.unlock(name, part);

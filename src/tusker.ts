@@ -5,8 +5,8 @@ import { checkFunction, checkOptions, checkPrefix, optionKeys } from './internal
 import { systemTimers, type Timers } from './internal/timers';
 import type { Lease } from './lock/lease';
 import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
-import { runOnce, runPaired, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './lease/once';
-import type { AttemptContext } from './lease/attempt-run';
+import { runOnce, runPaired, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './once/once';
+import type { AttemptContext } from './once/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
 import type { TaskGroupOptions } from './tasks/options';
 import { TaskGroup } from './tasks/task-group';

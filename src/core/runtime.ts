@@ -3,7 +3,7 @@ import { ClosedError, type LockLostError } from '../errors';
 import { ServiceSet } from '../internal/lifecycle';
 import type { Timers } from '../internal/timers';
 import { Keys } from '../keys';
-import { Registry } from '../inspect/registry';
+import { Registry } from './registry';
 import type { Connections, RedisClient } from '../redis/connection';
 import { EventFeed, type EventShape } from '../redis/event-feed';
 import { Subscriber } from '../redis/subscriber';
@@ -40,7 +40,7 @@ export class Runtime {
   readonly inFlight = new ServiceSet();
   /** The one pub/sub connection of this instance. */
   readonly subscriber: Subscriber;
-  /** Notes each name the first time this instance uses it, so that tools can list them (inspect/registry.ts). */
+  /** Notes each name the first time this instance uses it, so that tools can list them (core/registry.ts). */
   readonly registry: Registry;
   /** Report a lease that stopped being guaranteed (the `lockLost` event of Tusker). */
   readonly lockLost: (error: LockLostError) => void;

@@ -1,6 +1,6 @@
 /**
  * The read-only inspection API (`tusker.inspect`) that the CLI and other tools use. It lists what
- * the registry knows (inspect/registry.ts) and reads each name through its primitive's own
+ * the registry knows (core/registry.ts) and reads each name through its primitive's own
  * inspection methods (queue stats/list/getJob, task group stats/get/listFailed) or, for locks and
  * run-once tasks, through the keys `keys.ts` names (inspect/leases.ts). Nothing here writes, and
  * nothing here registers a name: looking at a queue does not make it exist.
@@ -12,7 +12,7 @@ import { Queue } from '../queue/queue';
 import type { TaskSnapshot, TaskStats } from '../tasks/options';
 import { TaskGroup } from '../tasks/task-group';
 import { readAttempt, readAttemptGroup, readLock, readLockGroup, type AttemptView, type LockView } from './leases';
-import { registeredNames, type RegistryKind } from './registry';
+import { registeredNames, type RegistryKind } from '../core/registry';
 import { checkInvariants, type InvariantProblem } from './invariants';
 
 /** A registered name and when a process last began to use it. */
@@ -169,10 +169,10 @@ export class Inspector {
   async invariants(options?: ListOptions): Promise<InvariantProblem[]> {
     const limit = this.#limit(options);
     this.#runtime.assertOpen('inspect.invariants');
-    return checkInvariants(this, this.#runtime.client, this.#runtime.keys, limit);
+    return checkInvariants((kind, o) => this.names(kind, o), this.#runtime.client, this.#runtime.keys, limit);
   }
 }
 
 export type { AttemptView, LockView, LockWaiter, AttemptStatus } from './leases';
 export type { InvariantProblem } from './invariants';
-export type { RegistryKind } from './registry';
+export type { RegistryKind } from '../core/registry';

@@ -8,7 +8,7 @@
  */
 import type { Keys } from '../keys';
 import type { RedisClient } from '../redis/connection';
-import type { Inspector } from './inspector';
+import type { RegistryKind } from '../core/registry';
 import { execAll, serverMs } from './leases';
 
 /** One broken invariant. */
@@ -141,8 +141,14 @@ async function checkAttemptGroup(client: RedisClient, keys: Keys, kind: 'once' |
 }
 
 /** Every invariant problem over the registered names (at most `limit` names per kind and items per state). */
-export async function checkInvariants(inspector: Inspector, client: RedisClient, keys: Keys, limit: number): Promise<InvariantProblem[]> {
+export async function checkInvariants(
+  namesOf: (kind: RegistryKind, options: { limit: number }) => Promise<readonly { readonly name: string }[]>,
+  client: RedisClient,
+  keys: Keys,
+  limit: number,
+): Promise<InvariantProblem[]> {
   const options = { limit };
+  const inspector = { names: namesOf };
   const [queues, groups, locks, lockGroups, once, paired, onceGroups, pairedGroups] = await Promise.all([
     inspector.names('queues', options),
     inspector.names('taskGroups', options),

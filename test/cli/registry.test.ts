@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { MAX_NAMES } from '../../src/inspect/registry';
+import { MAX_NAMES } from '../../src/core/registry';
 import { Keys } from '../../src/keys';
 import { useRedis } from '../support/fixture';
 

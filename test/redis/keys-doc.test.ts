@@ -6,7 +6,7 @@ import { Keys } from '../../src/keys';
 import { scriptDefinitions } from '../../src/redis/script-def';
 // the wrappers define their scripts when loaded
 import '../../src/lock/scripts';
-import '../../src/lease/scripts';
+import '../../src/once/scripts';
 import '../../src/tasks/scripts';
 import '../../src/queue/scripts';
 

@@ -1,4 +1,4 @@
---[[ lease/claim — start the next attempt of a run-once / paired task, or report why not.
+--[[ once/claim — start the next attempt of a run-once / paired task, or report why not.
 KEYS[1] state     see lib/attempt.lua
 KEYS[2] expiries  group layout only
 KEYS[3] fence     fencing counter (never expires)

@@ -1,4 +1,4 @@
---[[ lease/renew — extend the running attempt's lease to now + lease_ms.
+--[[ once/renew — extend the running attempt's lease to now + lease_ms.
 KEYS[1] state  KEYS[2] expiries (see lib/attempt.lua)
 ARGV[1] layout, ARGV[2] field
 ARGV[3] owner      the attempt's owner id

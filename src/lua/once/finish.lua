@@ -1,4 +1,4 @@
---[[ lease/finish — record how the running attempt ended.
+--[[ once/finish — record how the running attempt ended.
 Accepted while this attempt is still the running one, even if its lease ran out, as long as no
 other attempt has started: an owner whose attempt was replaced can never record over it.
 KEYS[1] state  KEYS[2] expiries (see lib/attempt.lua)

@@ -18,7 +18,7 @@ import { parseAttemptEvent, type AttemptScripts, type ClaimReply } from './scrip
  * (`done` or `max-attempts`) or this caller leaves (its attempts are used up, its signal aborted,
  * Tusker closed).
  *
- * Invariants (kept by the lease/* scripts): at most one attempt runs at a time; attempts are
+ * Invariants (kept by the once/* scripts): at most one attempt runs at a time; attempts are
  * numbered 1, 2, … without gaps; an attempt's outcome is recorded only while no later attempt
  * has started, so a paused owner can never record over its successor.
  *

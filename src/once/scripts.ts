@@ -3,7 +3,7 @@ import type { AttemptKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import { callScript, defineScript } from '../redis/script-def';
 
-/** Typed wrappers of src/lua/lease/*.lua: the attempts of one run-once / paired task. */
+/** Typed wrappers of src/lua/once/*.lua: the attempts of one run-once / paired task. */
 
 export type ClaimReply =
   | { state: 'ACQUIRED'; attempt: number; deadline: number; serverNow: number; sentAt: number; token: number; tookOver: boolean }
@@ -11,7 +11,7 @@ export type ClaimReply =
   | { state: 'DONE' | 'MAX'; attempt: number };
 
 const CLAIM = defineScript({
-  name: 'lease/claim',
+  name: 'once/claim',
   keys: ['state', 'expiries', 'fence'],
   codes: [],
   parse(r, sentAt: number): ClaimReply {
@@ -25,13 +25,13 @@ const CLAIM = defineScript({
   },
 });
 const RENEW = defineScript({
-  name: 'lease/renew',
+  name: 'once/renew',
   keys: ['state', 'expiries'],
   codes: ['ATTEMPT_LOST'],
   parse: (r, sentAt: number) => ({ deadline: Number(r[1]), serverNow: Number(r[2]), sentAt }),
 });
 const FINISH = defineScript({
-  name: 'lease/finish',
+  name: 'once/finish',
   keys: ['state', 'expiries'],
   codes: ['ATTEMPT_LOST'],
   parse: (r) => r[1] as 'done' | 'run' | 'max',
