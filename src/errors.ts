@@ -22,6 +22,7 @@ export type TuskerErrorCode =
   | 'ERR_JOB_NOT_FOUND'
   | 'ERR_WAIT_TIMEOUT'
   | 'ERR_CONNECTION'
+  | 'ERR_EVICTION_POLICY'
   | 'ERR_CLOSED'
   | 'ERR_REDIS_REPLY';
 
@@ -248,6 +249,24 @@ function connectionMessage(cause: unknown, address: string | undefined): string 
   // a socket error: what failed and why, without the address Node repeats in its message
   if (typeof code === 'string' && typeof syscall === 'string') return `${where} is unreachable (${syscall} ${code})`;
   return `${where}: connection error: ${cause instanceof Error ? cause.message : String(cause)}`;
+}
+
+/**
+ * The Redis server may evict keys (its `maxmemory-policy` is not `noeviction`): a lease, a fencing
+ * counter or a task's parts could vanish under memory pressure, so Tusker refuses to run there.
+ * Set the policy to `noeviction`, or opt out with `new Tusker({ allowEviction: true })` (warns).
+ */
+export class EvictionPolicyError extends TuskerError {
+  /** The server's `maxmemory-policy`. */
+  readonly policy: string;
+
+  constructor(policy: string) {
+    super(
+      'ERR_EVICTION_POLICY',
+      `The Redis server's maxmemory-policy is '${policy}': it may evict a lease, a fencing counter or a task's parts under memory pressure (volatile-* policies too: leases carry TTLs). Set it to 'noeviction' (CONFIG SET maxmemory-policy noeviction, or in redis.conf), or pass allowEviction: true to run anyway.`,
+    );
+    this.policy = policy;
+  }
 }
 
 /** The call was made on, or interrupted by, a closed Tusker instance. */

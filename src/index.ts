@@ -36,6 +36,7 @@ export {
   WaitTimeoutError,
   ConnectionError,
   ClosedError,
+  EvictionPolicyError,
   RedisReplyError,
 } from './errors';
 export type { TuskerErrorCode, LockLostReason } from './errors';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Runtime } from './core/runtime';
 import type { LockLostError } from './errors';
-import { checkFunction, checkOptions, checkPrefix, optionKeys } from './internal/arguments';
+import { checkBoolean, checkFunction, checkOptions, checkPrefix, optionKeys } from './internal/arguments';
 import { systemTimers, type Timers } from './internal/timers';
 import type { Lease } from './lock/lease';
 import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
@@ -17,7 +17,7 @@ import { Inspector } from './inspect/inspector';
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
 const CLOSE_LIMIT_MS = 5_000;
 
-const TUSKER_OPTIONS = optionKeys<TuskerOptions>({ connection: true, prefix: true });
+const TUSKER_OPTIONS = optionKeys<TuskerOptions>({ connection: true, prefix: true, allowEviction: true });
 const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ lease: true, ttl: 'lease', group: true, autoExtend: true, wait: true, signal: true }, 'tusker.withLock()');
 
 /** Options of `new Tusker(options)`. */
@@ -34,6 +34,12 @@ export interface TuskerOptions {
   readonly connection?: ConnectionInput;
   /** Prefix of every key Tusker writes; no braces, no trailing ':'. @default 'tusker' */
   readonly prefix?: string;
+  /**
+   * Run on a Redis whose `maxmemory-policy` lets it evict keys (anything but `noeviction`), with a
+   * warning. Without it, every call there rejects with EvictionPolicyError: an evicted lease,
+   * fencing counter or barrier part breaks the guarantees (see docs/guarantees.md). @default false
+   */
+  readonly allowEviction?: boolean;
 }
 
 /** Options of `tusker.withLock(name, fn, options)`. */
@@ -69,9 +75,11 @@ export class Tusker {
   constructor(options?: TuskerOptions, timers: Timers = systemTimers) {
     const o = checkOptions<TuskerOptions>('options', options, TUSKER_OPTIONS);
     this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
+    const allowEviction = o.allowEviction === undefined ? false : checkBoolean('options.allowEviction', o.allowEviction);
     this.#runtime = new Runtime({
       connections: new Connections(o.connection),
       prefix: this.prefix,
+      eviction: allowEviction ? 'warn' : 'refuse',
       timers,
       lockLost: (error) => this.#events.emit('lockLost', error),
     });

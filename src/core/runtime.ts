@@ -6,6 +6,7 @@ import { Keys } from '../keys';
 import { Registry } from './registry';
 import type { Connections, RedisClient } from '../redis/connection';
 import { EventFeed, type EventShape } from '../redis/event-feed';
+import { guardEviction, type EvictionMode } from '../redis/eviction-guard';
 import { Subscriber } from '../redis/subscriber';
 import { Reaper, type ReapReport } from './reaper';
 
@@ -49,10 +50,14 @@ export class Runtime {
   readonly #shared = new Map<string, unknown>();
   readonly #reapers = new Map<string, Reaper>();
   #closing: Promise<void> | undefined;
+  /** Whether scripts run on a server that may evict keys (redis/eviction-guard). */
+  readonly #eviction: EvictionMode;
 
-  constructor(init: { connections: Connections; prefix: string; timers: Timers; lockLost: (error: LockLostError) => void }) {
+  constructor(init: { connections: Connections; prefix: string; timers: Timers; lockLost: (error: LockLostError) => void; eviction?: EvictionMode }) {
     this.#connections = init.connections;
     this.client = init.connections.client;
+    this.#eviction = init.eviction ?? 'refuse';
+    guardEviction(this.client, this.#eviction);
     this.keys = new Keys(init.prefix);
     this.timers = init.timers;
     this.lockLost = init.lockLost;
@@ -73,7 +78,9 @@ export class Runtime {
 
   /** A dedicated connection (a blocking read, a stream reader), owned by this instance and closed by `close()`. */
   open(): RedisClient {
-    return this.#connections.open();
+    const client = this.#connections.open();
+    guardEviction(client, this.#eviction);
+    return client;
   }
 
   /**

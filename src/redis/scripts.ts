@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Cluster, Command } from 'ioredis';
+import { evictionChecked } from './eviction-guard';
 import { resolveLua } from './lua-source';
 import { redisFailure, type RedisClient } from './connection';
 
@@ -232,6 +233,12 @@ export function runScript(
   if (!session) {
     session = client instanceof Cluster ? new ClusterScriptSession(client) : new ScriptSession(client);
     sessions.set(client, session);
+  }
+  // before the connection's first script: is its server allowed to evict keys? (redis/eviction-guard)
+  const checked = evictionChecked(client);
+  if (checked) {
+    const s2 = session;
+    return checked.then(() => s2.run(s, keys, args));
   }
   return session.run(s, keys, args);
 }

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readHistory, type Entry } from './support/history';
 import { Pool, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
-import { startTopology, TOPOLOGIES, type Topology, type TopologyName } from './support/topology';
+import { TOPOLOGIES, useTopology, type TopologyName } from './support/topology';
 
 /*
  * Locks under kill -9 and SIGSTOP (pauses longer than the lease): 16 clients in 4 processes on 8
@@ -26,16 +23,7 @@ const GRANTS = Number(process.env.CHAOS_LOCK_GRANTS ?? 5_000);
 const seed = runSeed();
 
 describe.each(TOPOLOGIES)(`chaos: locks on %s (seed ${seed})`, (topologyName) => {
-  let topology: Topology;
-  let history: string;
-  beforeAll(async () => {
-    topology = await startTopology(topologyName);
-    history = mkdtempSync(join(tmpdir(), 'tusker-chaos-locks-'));
-  });
-  afterAll(async () => {
-    await topology?.stop();
-    rmSync(history, { recursive: true, force: true });
-  });
+  const run = useTopology(topologyName, 'locks');
 
   it('exclusion and fencing hold through kills and pauses', async () => {
     const random = seeded(seed);
@@ -48,7 +36,7 @@ describe.each(TOPOLOGIES)(`chaos: locks on %s (seed ${seed})`, (topologyName) =>
     const pool = new Pool({
       worker: 'lock-worker.mjs',
       size: 4,
-      env: () => ({ ...topology.workerEnv, PREFIX: 'chaos', HISTORY: history, SEED: String(seed), CLIENTS: '4', NAMES: '8', TTL: '300' }),
+      env: () => ({ ...run.topology.workerEnv, PREFIX: 'chaos', HISTORY: run.history, SEED: String(seed), CLIENTS: '4', NAMES: '8', TTL: '300' }),
       onMessage: (_slot, m, reply) => {
         const message = m as { type: string; id?: number; name?: string; token?: number };
         if (message.type === 'grant' && ++grants >= GRANTS) enough();
@@ -69,7 +57,7 @@ describe.each(TOPOLOGIES)(`chaos: locks on %s (seed ${seed})`, (topologyName) =>
     await stopNemesis();
     await pool.close();
 
-    const entries = readHistory(history);
+    const entries = readHistory(run.history);
     const rows = check(topologyName, entries, counts, refused);
     writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     for (const row of rows) expect(ok(row), `${row.check}: ${row.value}`).toBe(true);

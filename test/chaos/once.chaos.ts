@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readHistory, type Entry } from './support/history';
 import { Pool, until, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
-import { startTopology, TOPOLOGIES, type Topology, type TopologyName } from './support/topology';
+import { TOPOLOGIES, useTopology, type TopologyName } from './support/topology';
 
 /*
  * Run-once: 200 keys raced by 6 processes under kill -9 and pauses past the attempt lease, with
@@ -24,16 +21,7 @@ const KEYS = Number(process.env.CHAOS_ONCE_KEYS ?? 200);
 const seed = runSeed();
 
 describe.each(TOPOLOGIES)(`chaos: run-once on %s (seed ${seed})`, (topologyName) => {
-  let topology: Topology;
-  let history: string;
-  beforeAll(async () => {
-    topology = await startTopology(topologyName);
-    history = mkdtempSync(join(tmpdir(), 'tusker-chaos-once-'));
-  });
-  afterAll(async () => {
-    await topology?.stop();
-    rmSync(history, { recursive: true, force: true });
-  });
+  const run = useTopology(topologyName, 'once');
 
   it('one outcome per key, attempts never run twice', async () => {
     const random = seeded(seed);
@@ -41,7 +29,7 @@ describe.each(TOPOLOGIES)(`chaos: run-once on %s (seed ${seed})`, (topologyName)
     const pool = new Pool({
       worker: 'once-worker.mjs',
       size: 6,
-      env: () => ({ ...topology.workerEnv, PREFIX: 'chaos', HISTORY: history, SEED: String(seed), KEYS: String(KEYS), LEASE: '400', ATTEMPTS: '5', FAIL: '0.2', WORK_MS: '250' }),
+      env: () => ({ ...run.topology.workerEnv, PREFIX: 'chaos', HISTORY: run.history, SEED: String(seed), KEYS: String(KEYS), LEASE: '400', ATTEMPTS: '5', FAIL: '0.2', WORK_MS: '250' }),
       onMessage: (slot, m) => {
         const message = m as { type: string; pid: number };
         if (message.type === 'all-done') doneBy.set(slot, message.pid);
@@ -56,7 +44,7 @@ describe.each(TOPOLOGIES)(`chaos: run-once on %s (seed ${seed})`, (topologyName)
     await until(() => [0, 1, 2, 3, 4, 5].every((slot) => doneBy.get(slot) === pool.pid(slot)), 120_000, 'every process to finish its race', 100);
     await pool.close();
 
-    const rows = check(topologyName, readHistory(history), counts);
+    const rows = check(topologyName, readHistory(run.history), counts);
     writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     for (const r of rows) expect(ok(r), `${r.check}: ${r.value}`).toBe(true);
   });

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Tusker } from '../../src/index';
 import { readHistory } from './support/history';
 import { Pool, until, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
-import { startTopology, TOPOLOGIES, type Topology } from './support/topology';
+import { TOPOLOGIES, useTopology } from './support/topology';
 
 /*
  * The job queue under kill -9 every second or two, SIGSTOP pauses past the lease, and in the
@@ -25,20 +22,11 @@ const JOBS = Number(process.env.CHAOS_QUEUE_JOBS ?? 5_000);
 const seed = runSeed();
 
 describe.each(TOPOLOGIES)(`chaos: job queue on %s (seed ${seed})`, (topologyName) => {
-  let topology: Topology;
-  let history: string;
-  beforeAll(async () => {
-    topology = await startTopology(topologyName, { appendonly: true });
-    history = mkdtempSync(join(tmpdir(), 'tusker-chaos-queue-'));
-  });
-  afterAll(async () => {
-    await topology?.stop();
-    rmSync(history, { recursive: true, force: true });
-  });
+  const run = useTopology(topologyName, 'queue', { appendonly: true });
 
   it('no job is lost or finished twice through kills, pauses and a Redis restart', async () => {
     const random = seeded(seed);
-    const tusker = new Tusker({ connection: topology.connection, prefix: 'chaos' });
+    const tusker = new Tusker({ connection: run.topology.connection, prefix: 'chaos' });
     const queue = tusker.queue<number>('chaos', { maxStalls: 100, keepFinished: 1_000_000 });
     const finishes = new Map<string, number>();
     await queue.on('finished', ({ id }) => finishes.set(id, (finishes.get(id) ?? 0) + 1));
@@ -46,7 +34,7 @@ describe.each(TOPOLOGIES)(`chaos: job queue on %s (seed ${seed})`, (topologyName
     const pool = new Pool({
       worker: 'queue-worker.mjs',
       size: 4,
-      env: () => ({ ...topology.workerEnv, PREFIX: 'chaos', HISTORY: history, SEED: String(seed), CONCURRENCY: '8', LEASE: '1000', WORK_MS: '20', MAX_STALLS: '100' }),
+      env: () => ({ ...run.topology.workerEnv, PREFIX: 'chaos', HISTORY: run.history, SEED: String(seed), CONCURRENCY: '8', LEASE: '1000', WORK_MS: '20', MAX_STALLS: '100' }),
     });
     const counts: NemesisCounts = { kills: 0, pauses: 0 };
     pool.start();
@@ -74,7 +62,7 @@ describe.each(TOPOLOGIES)(`chaos: job queue on %s (seed ${seed})`, (topologyName
       if (restarts === 0 && i >= JOBS / 2) {
         // not awaited: the next publishes and every worker meet the outage
         restarts += 1;
-        restarting = topology.disrupt('chaos:{q:chaos}:wait').then((what) => void (disruption = what));
+        restarting = run.topology.disrupt('chaos:{q:chaos}:wait').then((what) => void (disruption = what));
       }
       await new Promise((resolve) => setTimeout(resolve, random.int(300, 900)));
     }
@@ -106,7 +94,7 @@ describe.each(TOPOLOGIES)(`chaos: job queue on %s (seed ${seed})`, (topologyName
     await until(() => finishes.size >= ids.length - failed - lost, 10_000, 'finish events', 100).catch(() => undefined);
     await tusker.close();
 
-    const entries = readHistory(history);
+    const entries = readHistory(run.history);
     const starts = new Map<string, number>();
     for (const e of entries) if (e.t === 'start') starts.set(e.id as string, (starts.get(e.id as string) ?? 0) + 1);
     const row = (check: string, value: number, expected?: number, atLeast?: boolean): Row => ({ scenario: SCENARIO, topology: topologyName, check, value, expected, atLeast });

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Tusker } from '../../src/index';
 import { readHistory } from './support/history';
 import { Pool, until, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
-import { startTopology, TOPOLOGIES, type Topology } from './support/topology';
+import { TOPOLOGIES, useTopology } from './support/topology';
 
 /*
  * Task barriers: 500 tasks × 20 parts over 4 worker processes with kill -9, pauses, parts that
@@ -28,20 +25,11 @@ const ATTEMPTS = 3;
 const seed = runSeed();
 
 describe.each(TOPOLOGIES)(`chaos: task barriers on %s (seed ${seed})`, (topologyName) => {
-  let topology: Topology;
-  let history: string;
-  beforeAll(async () => {
-    topology = await startTopology(topologyName);
-    history = mkdtempSync(join(tmpdir(), 'tusker-chaos-tasks-'));
-  });
-  afterAll(async () => {
-    await topology?.stop();
-    rmSync(history, { recursive: true, force: true });
-  });
+  const run = useTopology(topologyName, 'tasks');
 
   it('every task is released exactly once, never with a part in flight', async () => {
     const random = seeded(seed);
-    const tusker = new Tusker({ connection: topology.connection, prefix: 'chaos' });
+    const tusker = new Tusker({ connection: run.topology.connection, prefix: 'chaos' });
     const group = tusker.tasks('chaos', { retention: 3_600_000 });
     const completed = new Map<string, number>();
     const failedEvents = new Map<string, number>();
@@ -71,7 +59,7 @@ describe.each(TOPOLOGIES)(`chaos: task barriers on %s (seed ${seed})`, (topology
     const pool = new Pool({
       worker: 'task-worker.mjs',
       size: 4,
-      env: () => ({ ...topology.workerEnv, PREFIX: 'chaos', HISTORY: history, SEED: String(seed), PART_TTL: '600', LATE: '0.01', FAIL: '0.15' }),
+      env: () => ({ ...run.topology.workerEnv, PREFIX: 'chaos', HISTORY: run.history, SEED: String(seed), PART_TTL: '600', LATE: '0.01', FAIL: '0.15' }),
       onMessage: (_slot, m) => {
         const message = m as { type: string; id: number; task: string; part: string; result: string; state?: string; code?: string };
         if (message.type !== 'done') return;
@@ -134,7 +122,7 @@ describe.each(TOPOLOGIES)(`chaos: task barriers on %s (seed ${seed})`, (topology
     await until(() => completed.size + failedEvents.size >= TASKS, 10_000, 'the last events', 100).catch(() => undefined);
     await tusker.close();
 
-    const entries = readHistory(history);
+    const entries = readHistory(run.history);
     const firstHandle = new Map<string, number>();
     const handlerFailures = new Map<string, number>();
     for (const e of entries) {

@@ -53,7 +53,7 @@ describe('docs/keys.md', () => {
   // headers against the definitions), so each script slot is a key documented above
   const scriptKeySets: Record<string, object> = {
     lock: sets.lock,
-    lease: sets.once,
+    once: sets.once,
     tasks: { ...sets.taskGroup, ...sets.taskGroup.task(NAME) },
     queue: sets.queue,
   };

@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
+import { ask, askAny as askAnyPort, launchRedis, terminate } from './redis-process';
 import { MISSING_REDIS, freePort, redisServerBinary } from './redis-server';
 
 /**
@@ -56,10 +57,6 @@ export interface RedisCluster {
 const NODE_TIMEOUT_MS = 1_000;
 const SETTLE_TIMEOUT_MS = 30_000;
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 interface Member {
   port: number;
@@ -162,41 +159,16 @@ function launchMember(binary: string, dir: string): Promise<Member> {
   })();
 }
 
-function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    binary,
-    [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-      '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--loglevel', 'notice',
-      // a replica whose link to its master was down for a while still takes over: tests kill
-      // masters right after start, and a cluster without its master's slots is no better
-      '--cluster-replica-validity-factor', '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`cluster node on port ${port} did not start in time:\n${output}`)), 10_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        child.stdout?.removeAllListeners('data');
-        child.stdout?.resume();
-        resolve(child);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => fail(new Error(`cluster node on port ${port} exited (${code}):\n${output}`)));
-  });
+function launch(binary: string, port: number, dir: string) {
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+    '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--loglevel', 'notice',
+    // a replica whose link to its master was down for a while still takes over: tests kill
+    // masters right after start, and a cluster without its master's slots is no better
+    '--cluster-replica-validity-factor', '0',
+  ];
+  return launchRedis(binary, args, `cluster node on port ${port}`);
 }
 
 interface ParsedNode {
@@ -282,38 +254,8 @@ async function replicasInSync(members: readonly Member[]): Promise<void> {
   }
 }
 
-/** Run `fn` on a short-lived connection to 127.0.0.1:`port`. */
-async function ask<T>(port: number, fn: (c: IORedis) => Promise<T>): Promise<T> {
-  const c = new IORedis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return await fn(c);
-  } finally {
-    c.disconnect();
-  }
+
+function askAny<T>(members: readonly Member[], fn: (c: IORedis) => Promise<T>): Promise<T> {
+  return askAnyPort(members.map((m) => m.port), fn, 'no live cluster node');
 }
 
-async function askAny<T>(members: readonly Member[], fn: (c: IORedis) => Promise<T>): Promise<T> {
-  let failure: unknown = new Error('no live cluster node');
-  for (const m of members) {
-    try {
-      return await ask(m.port, fn);
-    } catch (error) {
-      failure = error;
-    }
-  }
-  throw failure;
-}
-
-function terminate(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill(signal);
-  });
-}

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
+import { ask, askAny as askAnyPort, launchRedis, terminate } from './redis-process';
 import { MISSING_REDIS, freePort, redisServerBinary } from './redis-server';
 
 /**
@@ -30,10 +31,6 @@ const NAME = 'mymaster';
 const DOWN_AFTER_MS = 1_000;
 const SETTLE_TIMEOUT_MS = 30_000;
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 interface Member {
   readonly port: number;
@@ -158,30 +155,8 @@ async function launchFree(args: (port: number) => string[], binary: string, read
   }
 }
 
-function launch(binary: string, args: string[], port: number, ready: string): Promise<ChildProcess> {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`redis-server ${args.join(' ')} (port ${port}) did not start in time:\n${output}`)), 10_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(ready)) {
-        clearTimeout(timer);
-        child.stdout?.removeAllListeners('data');
-        child.stdout?.resume();
-        resolve(child);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => fail(new Error(`redis-server on port ${port} exited (${code}):\n${output}`)));
-  });
+function launch(binary: string, args: string[], port: number, ready: string) {
+  return launchRedis(binary, args, `redis-server ${args.join(' ')} (port ${port})`, ready);
 }
 
 /** Ask `check` until it holds; reject with `what` after SETTLE_TIMEOUT_MS. */
@@ -200,37 +175,8 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
-async function ask<T>(port: number, fn: (c: IORedis) => Promise<T>): Promise<T> {
-  const c = new IORedis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return await fn(c);
-  } finally {
-    c.disconnect();
-  }
+
+function askAny<T>(members: readonly Member[], fn: (c: IORedis) => Promise<T>): Promise<T> {
+  return askAnyPort(members.map((m) => m.port), fn, 'no live sentinel');
 }
 
-async function askAny<T>(members: readonly Member[], fn: (c: IORedis) => Promise<T>): Promise<T> {
-  let failure: unknown = new Error('no live sentinel');
-  for (const m of members) {
-    try {
-      return await ask(m.port, fn);
-    } catch (error) {
-      failure = error;
-    }
-  }
-  throw failure;
-}
-
-function terminate(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill(signal);
-  });
-}

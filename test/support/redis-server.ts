@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchRedis, terminate } from './redis-process';
 
 /**
  * Starts private `redis-server` processes on free loopback ports and removes them afterwards.
@@ -31,10 +32,6 @@ export interface RedisServer {
   thaw(): void;
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** The redis-server binary, or undefined when it is not installed. */
 export function redisServerBinary(): string | undefined {
@@ -112,44 +109,7 @@ export const MISSING_REDIS =
   'redis-server was not found on PATH. Install Redis (Debian/Ubuntu: `sudo apt-get install redis-server`, ' +
   'macOS: `brew install redis`) or set REDIS_URL to a Redis you want Tusker to use.';
 
-function launch(binary: string, port: number, dir: string, extra: readonly string[]): Promise<ChildProcess> {
-  const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...extra, '--dir', dir, '--loglevel', 'notice'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`redis-server on port ${port} did not start in time:\n${output}`)), 10_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        child.stdout?.removeAllListeners('data');
-        child.stdout?.resume();
-        resolve(child);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => fail(new Error(`redis-server on port ${port} exited (${code}):\n${output}`)));
-  });
-}
-
-function terminate(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill(signal);
-  });
+function launch(binary: string, port: number, dir: string, extra: readonly string[]) {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...extra, '--dir', dir, '--loglevel', 'notice'];
+  return launchRedis(binary, args, `redis-server on port ${port}`);
 }

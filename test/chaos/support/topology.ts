@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { TuskerOptions } from '../../../src/index';
 import { startRedisCluster, type RedisCluster } from '../../support/redis-cluster';
 import { startRedisServer, type RedisServer } from '../../support/redis-server';
@@ -56,5 +60,31 @@ export async function startTopology(name: TopologyName, options: { appendonly?: 
       return 'master killed, replica promoted';
     },
     stop: () => cluster.stop(),
+  };
+}
+
+/**
+ * For one scenario's describe block: the topology started before its tests and stopped after,
+ * and a fresh folder for the workers' histories (removed after).
+ */
+export function useTopology(name: TopologyName, scenario: string, options: { appendonly?: boolean } = {}): { readonly topology: Topology; readonly history: string } {
+  let topology: Topology | undefined;
+  let history = '';
+  beforeAll(async () => {
+    topology = await startTopology(name, options);
+    history = mkdtempSync(join(tmpdir(), `tusker-chaos-${scenario}-`));
+  });
+  afterAll(async () => {
+    await topology?.stop();
+    if (history) rmSync(history, { recursive: true, force: true });
+  });
+  return {
+    get topology(): Topology {
+      if (!topology) throw new Error('the topology is not started yet');
+      return topology;
+    },
+    get history(): string {
+      return history;
+    },
   };
 }
