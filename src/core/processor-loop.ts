@@ -20,8 +20,8 @@ import type { Reaper } from './reaper';
  * Failure behaviour: a failed claim is retried after the consumer's pause, so the loop resumes by
  * itself when Redis is back (the reaper retries its passes likewise).
  */
-/** @internal */
-export interface ProcessorLoopInit<C> {
+/** @internal What a queue or task group lends each of its processors to claim with. */
+export interface LoopWiring {
   readonly wakeKey: string;
   /** A fresh claim guard key (a key under the items' tag, unique to its claimer): see `BlockedClaim.guard`. */
   readonly newGuard: () => string;
@@ -32,6 +32,10 @@ export interface ProcessorLoopInit<C> {
   /** The name's reaper, shared by every processor and claimer of it in this process. */
   readonly reaper: Reaper;
   readonly concurrency: number;
+}
+
+/** @internal */
+export interface ProcessorLoopInit<C> extends LoopWiring {
   readonly stopTimeout: number;
   /**
    * Claim up to `max` items for `owner` (none when there is nothing to claim), sent on

@@ -1,10 +1,7 @@
 import { JobLostError } from '../errors';
 import { localDeadline } from '../core/held-lease';
-import { ProcessorLoop } from '../core/processor-loop';
-import type { Reaper } from '../core/reaper';
+import { ProcessorLoop, type LoopWiring } from '../core/processor-loop';
 import { runUnderLease, writeOutcome } from '../core/run-under-lease';
-import type { Timers } from '../internal/timers';
-import type { RedisClient } from '../redis/connection';
 import type { Processor } from '../handler';
 import { ClaimedJob } from './claimed-job';
 import type { ClaimedRow, QueueScripts } from './scripts';
@@ -25,18 +22,9 @@ import type { ClaimedRow, QueueScripts } from './scripts';
 export type JobHandler<T = unknown> = (job: ClaimedJob<T>) => unknown;
 
 /** @internal What a queue lends its processors. */
-export interface JobProcessorInit<T> {
+export interface JobProcessorInit<T> extends LoopWiring {
   readonly scripts: QueueScripts;
-  readonly wakeKey: string;
-  /** A fresh claim guard (see core/consumer.ts) and the command connection. */
-  readonly newGuard: () => string;
-  readonly client: RedisClient;
-  readonly openBlocking: () => RedisClient;
-  readonly timers: Timers;
-  /** The queue's reaper in this process. */
-  readonly reaper: Reaper;
   readonly handler: JobHandler<T>;
-  readonly concurrency: number;
   readonly lease: number;
   readonly stopTimeout: number;
   /** A failed attempt is retried at `due` (server ms, read at server time `serverNow`). */

@@ -1,10 +1,7 @@
 import { TaskLostError } from '../errors';
 import { HeldLease, localDeadline } from '../core/held-lease';
-import { ProcessorLoop } from '../core/processor-loop';
-import type { Reaper } from '../core/reaper';
+import { ProcessorLoop, type LoopWiring } from '../core/processor-loop';
 import { runUnderLease, writeOutcome } from '../core/run-under-lease';
-import type { Timers } from '../internal/timers';
-import type { RedisClient } from '../redis/connection';
 import type { HandlerContext, Processor } from '../handler';
 import { deprecated } from '../internal/deprecation';
 import type { Claimed, TaskScripts } from './scripts';
@@ -51,18 +48,9 @@ export interface TaskHandlerContext extends HandlerContext {
 export type TaskHandler = (task: TaskHandlerContext) => unknown;
 
 /** @internal */
-export interface TaskProcessorInit {
+export interface TaskProcessorInit extends LoopWiring {
   readonly scripts: TaskScripts;
-  readonly wakeKey: string;
-  /** A fresh claim guard (see core/consumer.ts) and the command connection. */
-  readonly newGuard: () => string;
-  readonly client: RedisClient;
-  readonly openBlocking: () => RedisClient;
-  readonly timers: Timers;
-  /** The group's reaper in this process. */
-  readonly reaper: Reaper;
   readonly handler: TaskHandler;
-  readonly concurrency: number;
   readonly autoExtend: boolean;
   readonly retention: number;
   readonly stopTimeout: number;
