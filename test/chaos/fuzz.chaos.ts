@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tusker, TuskerError } from '../../src/index';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { runSeed } from './support/random';
+import { invariantProblems } from './support/topology';
 import { ok, writeRows, type Row } from './support/results';
 
 /*
@@ -58,7 +59,8 @@ type Call = (t: Tusker, a: unknown, b: unknown, c: unknown) => unknown;
 const noop = () => undefined;
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const CALLS: Record<string, { call: Call; b?: readonly string[]; c?: readonly string[] }> = {
-  'new Tusker': { call: (_t, a) => new Tusker(a as any).close(), b: [] },
+  // the connection is always the private server's: a fuzzed one could name the machine's own Redis
+  'new Tusker': { call: (_t, a) => new Tusker(a !== null && typeof a === 'object' && !Array.isArray(a) ? { ...(a as object), connection: server.url } : (a as any)).close(), b: [] },
   mutex: { call: (t, a, b) => t.mutex(a as any, b as any), b: ['ttl', 'group', 'autoExtend', 'lease'] },
   'mutex.tryAcquire': { call: (t, a) => t.mutex(a as any).tryAcquire() },
   'mutex.acquire': { call: (t, a, b) => t.mutex(a as any, { lease: 1_000 }).acquire(b as any), b: ['wait', 'signal'] },
@@ -87,6 +89,8 @@ const CALLS: Record<string, { call: Call; b?: readonly string[]; c?: readonly st
 
 describe(`chaos: hostile input (seed ${seed})`, () => {
   it('only TuskerErrors come back, nothing crashes or hangs, no prototype changes', async () => {
+    // a Tusker given no connection goes to REDIS_URL: here, the private server
+    process.env.REDIS_URL = server.url;
     const tusker = new Tusker({ connection: server.url, prefix: 'fuzz' });
     const protoKeys = Object.getOwnPropertyNames(Object.prototype).sort().join();
     const pending = new Set<Promise<unknown>>();
@@ -136,6 +140,7 @@ describe(`chaos: hostile input (seed ${seed})`, () => {
     await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, 15_000))]);
     await new Promise((resolve) => setImmediate(resolve));
     process.off('unhandledRejection', onUnhandled);
+    const problems = await invariantProblems(server.url, 'fuzz');
     const polluted = Object.getOwnPropertyNames(Object.prototype).sort().join() !== protoKeys || ({} as { polluted?: unknown }).polluted !== undefined;
 
     const row = (check: string, value: number, expected?: number, atLeast?: boolean): Row => ({ scenario: SCENARIO, topology: 'standalone', check, value, expected, atLeast });
@@ -147,6 +152,7 @@ describe(`chaos: hostile input (seed ${seed})`, () => {
       row('calls close() did not settle', pending.size, 0),
       row('unhandled rejections', unhandled, 0),
       row('Object.prototype changed', polluted ? 1 : 0, 0),
+      row('invariant problems afterwards (tusker doctor)', problems, 0),
     ];
     writeRows(SCENARIO, seed, rows);
     if (foreign.length > 0) console.log(foreign.slice(0, 8).join('\n\n'));

@@ -3,7 +3,7 @@ import { readHistory, type Entry } from './support/history';
 import { Pool, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
-import { TOPOLOGIES, useTopology, type TopologyName } from './support/topology';
+import { invariantProblems, TOPOLOGIES, useTopology, type TopologyName } from './support/topology';
 
 /*
  * Locks under kill -9 and SIGSTOP (pauses longer than the lease): 16 clients in 4 processes on 8
@@ -57,8 +57,10 @@ describe.each(TOPOLOGIES)(`chaos: locks on %s (seed ${seed})`, (topologyName) =>
     await stopNemesis();
     await pool.close();
 
+    const problems = await invariantProblems(run.topology.connection, 'chaos');
     const entries = readHistory(run.history);
     const rows = check(topologyName, entries, counts, refused);
+    rows.push({ scenario: SCENARIO, topology: topologyName, check: 'invariant problems afterwards (tusker doctor)', value: problems, expected: 0 });
     writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     for (const row of rows) expect(ok(row), `${row.check}: ${row.value}`).toBe(true);
   });

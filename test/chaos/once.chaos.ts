@@ -3,7 +3,7 @@ import { readHistory, type Entry } from './support/history';
 import { Pool, until, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
-import { TOPOLOGIES, useTopology, type TopologyName } from './support/topology';
+import { invariantProblems, TOPOLOGIES, useTopology, type TopologyName } from './support/topology';
 
 /*
  * Run-once: 200 keys raced by 6 processes under kill -9 and pauses past the attempt lease, with
@@ -44,7 +44,9 @@ describe.each(TOPOLOGIES)(`chaos: run-once on %s (seed ${seed})`, (topologyName)
     await until(() => [0, 1, 2, 3, 4, 5].every((slot) => doneBy.get(slot) === pool.pid(slot)), 120_000, 'every process to finish its race', 100);
     await pool.close();
 
+    const problems = await invariantProblems(run.topology.connection, 'chaos');
     const rows = check(topologyName, readHistory(run.history), counts);
+    rows.push({ scenario: SCENARIO, topology: topologyName, check: 'invariant problems afterwards (tusker doctor)', value: problems, expected: 0 });
     writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     for (const r of rows) expect(ok(r), `${r.check}: ${r.value}`).toBe(true);
   });

@@ -4,7 +4,7 @@ import { readHistory } from './support/history';
 import { Pool, until, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
-import { TOPOLOGIES, useTopology } from './support/topology';
+import { invariantProblems, TOPOLOGIES, useTopology } from './support/topology';
 
 /*
  * The job queue under kill -9 every second or two, SIGSTOP pauses past the lease, and in the
@@ -93,6 +93,7 @@ describe.each(TOPOLOGIES)(`chaos: job queue on %s (seed ${seed})`, (topologyName
     // the finish events of the last jobs may still be on their way
     await until(() => finishes.size >= ids.length - failed - lost, 10_000, 'finish events', 100).catch(() => undefined);
     await tusker.close();
+    const problems = await invariantProblems(run.topology.connection, 'chaos');
 
     const entries = readHistory(run.history);
     const starts = new Map<string, number>();
@@ -109,6 +110,7 @@ describe.each(TOPOLOGIES)(`chaos: job queue on %s (seed ${seed})`, (topologyName
       row('jobs delivered more than once (allowed)', [...starts.values()].filter((n) => n > 1).length),
       row('publish calls sent again after an outage', republished),
     ];
+    rows.push(row('invariant problems afterwards (tusker doctor)', problems, 0));
     writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     if (failures.length > 0) console.log(failures.slice(0, 10).join('\n'));
     for (const r of rows) expect(ok(r), `${r.check}: ${r.value}`).toBe(true);

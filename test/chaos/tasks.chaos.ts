@@ -4,7 +4,7 @@ import { readHistory } from './support/history';
 import { Pool, until, type NemesisCounts } from './support/pool';
 import { runSeed, seeded } from './support/random';
 import { ok, writeRows, type Row } from './support/results';
-import { TOPOLOGIES, useTopology } from './support/topology';
+import { invariantProblems, TOPOLOGIES, useTopology } from './support/topology';
 
 /*
  * Task barriers: 500 tasks × 20 parts over 4 worker processes with kill -9, pauses, parts that
@@ -127,6 +127,7 @@ describe.each(TOPOLOGIES)(`chaos: task barriers on %s (seed ${seed})`, (topology
     }
     await until(() => completed.size + failedEvents.size >= TASKS, 10_000, 'the last events', 100).catch(() => undefined);
     await tusker.close();
+    const problems = await invariantProblems(run.topology.connection, 'chaos');
 
     const entries = readHistory(run.history);
     const firstHandle = new Map<string, number>();
@@ -156,6 +157,7 @@ describe.each(TOPOLOGIES)(`chaos: task barriers on %s (seed ${seed})`, (topology
       row('... of which attempts lost with a killed worker', failedTasks.filter((n) => (handlerFailures.get(n) ?? 0) < ATTEMPTS).length),
       row('failed after all attempts failed', failedTasks.length),
     ];
+    rows.push(row('invariant problems afterwards (tusker doctor)', problems, 0));
     writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     for (const r of rows) expect(ok(r), `${r.check}: ${r.value}`).toBe(true);
   });

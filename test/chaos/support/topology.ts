@@ -88,3 +88,20 @@ export function useTopology(name: TopologyName, scenario: string, options: { app
     },
   };
 }
+
+/**
+ * The invariant check `tusker doctor` runs, over every name registered under `prefix` (a job in
+ * exactly one state, no claim without a lease deadline, no released task with a part in flight,
+ * no token above its fencing counter). Resolves with the problems found, printed when there are some.
+ */
+export async function invariantProblems(connection: TuskerOptions['connection'], prefix: string): Promise<number> {
+  const { Tusker } = await import('../../../src/index');
+  const tusker = new Tusker({ connection, prefix });
+  try {
+    const problems = await tusker.inspect.invariants({ limit: 10_000 });
+    if (problems.length > 0) console.log('invariant problems:', problems.slice(0, 10));
+    return problems.length;
+  } finally {
+    await tusker.close();
+  }
+}
