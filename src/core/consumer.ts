@@ -1,5 +1,6 @@
 import { within, type Timers } from '../internal/timers';
 import type { RedisClient } from '../redis/connection';
+import { evictionChecked } from '../redis/eviction-guard';
 
 /**
  * The consumer: how anything that claims work (a processor's slots, the waiting line of
@@ -86,6 +87,11 @@ export class Consumer {
     const client = this.#blocking;
     const guard = this.#guard;
     const cut = this.#cutSignal;
+    // the server's eviction policy is checked before the first script there (redis/eviction-guard):
+    // before the blocking read, so that the claim still goes right behind it, and a refused server
+    // takes no wake marker from the other claimers
+    const checked = evictionChecked(client);
+    if (checked && (await Promise.race([checked.then(() => false), cut.then(() => true)]))) return undefined;
     const woke = client.blpop(this.#i.wakeKey, guard, BLOCK_SECONDS);
     woke.catch(() => undefined);
     const claimed = claim({ client, woke, guard });

@@ -6,7 +6,7 @@ import { Keys } from '../keys';
 import { Registry } from './registry';
 import type { Connections, RedisClient } from '../redis/connection';
 import { EventFeed, type EventShape } from '../redis/event-feed';
-import { guardEviction, type EvictionMode } from '../redis/eviction-guard';
+import { evictionGate, guardEviction, type EvictionGate, type EvictionMode } from '../redis/eviction-guard';
 import { Subscriber } from '../redis/subscriber';
 import { Reaper, type ReapReport } from './reaper';
 
@@ -50,13 +50,13 @@ export class Runtime {
   readonly #shared = new Map<string, unknown>();
   readonly #reapers = new Map<string, Reaper>();
   #closing: Promise<void> | undefined;
-  /** Whether scripts run on a server that may evict keys (redis/eviction-guard). */
-  readonly #eviction: EvictionMode;
+  /** Whether scripts run on a server that may evict keys: one check for all this instance's connections (redis/eviction-guard). */
+  readonly #eviction: EvictionGate;
 
   constructor(init: { connections: Connections; prefix: string; timers: Timers; lockLost: (error: LockLostError) => void; eviction?: EvictionMode }) {
     this.#connections = init.connections;
     this.client = init.connections.client;
-    this.#eviction = init.eviction ?? 'refuse';
+    this.#eviction = evictionGate(init.eviction ?? 'refuse');
     guardEviction(this.client, this.#eviction);
     this.keys = new Keys(init.prefix);
     this.timers = init.timers;

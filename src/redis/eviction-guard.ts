@@ -9,13 +9,18 @@ import type { RedisClient } from './connection';
  * `maxmemory-policy` is read once (CONFIG GET); anything but `noeviction` refuses every script
  * call with EvictionPolicyError — unless the user opted out (`allowEviction`), which warns once.
  *
- * A server that refuses CONFIG GET (managed services often do) is taken as it is: nothing can be
- * read, nothing is refused. A check that cannot reach Redis is tried again with the next call.
- * Calls made while the check is in flight wait for it and then go out in the order they were made.
+ * One check per Tusker instance: its command connection and every connection it opens share one
+ * gate, so a blocking connection opened after the check passed sends its claims at once.
+ *
+ * A server that refuses CONFIG GET (unknown or renamed command, NOPERM: managed services often do)
+ * is taken as it is: nothing can be read, nothing is refused. Any other failure (unreachable,
+ * LOADING, BUSY, …) checks again with the next call. Calls made while the check is in flight wait
+ * for it and then go out in the order they were made. Plain commands (a list, a read) are not
+ * held: a read sent in the same tick as the very first script of an instance may run before it.
  */
 export type EvictionMode = 'refuse' | 'warn';
 
-interface Gate {
+export interface EvictionGate {
   readonly mode: EvictionMode;
   passed: boolean;
   failed: EvictionPolicyError | undefined;
@@ -26,12 +31,17 @@ interface Gate {
 
 const RECHECK_MS = 10_000;
 
-const gates = new WeakMap<RedisClient, Gate>();
+const gates = new WeakMap<RedisClient, EvictionGate>();
 const warned = new Set<string>();
 
-/** Check the policy of `client`'s server before its first script (see the module note). */
-export function guardEviction(client: RedisClient, mode: EvictionMode): void {
-  if (!gates.has(client)) gates.set(client, { mode, passed: false, failed: undefined, failedAt: 0, checking: undefined });
+/** A gate for the connections of one Tusker instance (see the module note). */
+export function evictionGate(mode: EvictionMode): EvictionGate {
+  return { mode, passed: false, failed: undefined, failedAt: 0, checking: undefined };
+}
+
+/** Scripts on `client` go through `gate` (see the module note). */
+export function guardEviction(client: RedisClient, gate: EvictionGate): void {
+  if (!gates.has(client)) gates.set(client, gate);
 }
 
 /**
@@ -46,16 +56,22 @@ export function evictionChecked(client: RedisClient): Promise<void> | undefined 
   return gate.checking;
 }
 
-async function check(client: RedisClient, gate: Gate): Promise<void> {
+/** CONFIG GET is not allowed on this server (renamed or disabled command, ACL). */
+function refused(error: unknown): boolean {
+  if (fromRedisError(error).code === 'ERR_CONNECTION') return false;
+  const message = error instanceof Error ? error.message : String(error);
+  return /unknown command|unknown subcommand|NOPERM|no permissions/i.test(message);
+}
+
+async function check(client: RedisClient, gate: EvictionGate): Promise<void> {
   let policy: string | undefined;
   try {
     const reply = (await client.config('GET', 'maxmemory-policy')) as unknown as string[];
     policy = reply[1];
   } catch (error) {
-    // unreachable: the call behind the check meets the same outage, and the next one checks again
-    if (fromRedisError(error).code === 'ERR_CONNECTION') return;
-    // CONFIG refused or renamed: nothing to read
-    gate.passed = true;
+    // CONFIG refused or renamed: nothing to read. Anything else (unreachable, LOADING, BUSY): the
+    // call behind the check meets the same condition, and the next one checks again
+    if (refused(error)) gate.passed = true;
     return;
   }
   if (policy === undefined || policy === 'noeviction') {

@@ -99,7 +99,7 @@ class ScriptSession {
     const wire = this.#currentWire();
     if (wire !== this.#wire) this.#switchTo(wire);
     if (!this.#loaded.has(s.sha)) {
-      this.#load(s);
+      this.#load(s, this.#loaded);
       if (wire === OFFLINE) this.#watchReady();
       this.#loaded.add(s.sha);
     }
@@ -151,9 +151,12 @@ class ScriptSession {
     });
   }
 
-  #load(s: Script): void {
-    // a failed load shows as NOSCRIPT on the call behind it, which is retried with the source
-    (this.#client.script('LOAD', s.source) as Promise<unknown>).catch(ignore);
+  #load(s: Script, loaded: Set<string>): void {
+    // a failed load shows as NOSCRIPT on the call behind it, which is retried with the source; and
+    // it is not loaded: a load queued offline that ioredis dropped (its retries ran out) must not
+    // count for the connection that comes up next, or the first call there meets NOSCRIPT and is
+    // sent again behind calls made after it
+    (this.#client.script('LOAD', s.source) as Promise<unknown>).catch(() => loaded.delete(s.sha));
   }
 
   #evalsha(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
