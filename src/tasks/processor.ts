@@ -58,7 +58,10 @@ export interface TaskProcessorInit extends LoopWiring {
 }
 
 /** A running `tasks.process()` worker: see Processor. */
-export class TaskProcessor extends ProcessorLoop<Claimed> implements Processor {
+/** A claimed task and the owner id of its claim. */
+type Held = Claimed & { readonly owner: string };
+
+export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
   readonly #t: TaskProcessorInit;
 
   /** @internal Use `group.process(handler, options)`. */
@@ -74,10 +77,12 @@ export class TaskProcessor extends ProcessorLoop<Claimed> implements Processor {
       stopTimeout: init.stopTimeout,
       claim: async (owner, _max, behind) => {
         const claimed = await init.scripts.claim(owner, behind);
-        return claimed ? [claimed] : [];
+        return claimed ? [{ ...claimed, owner }] : [];
       },
       deadline: (claimed) => claimed,
       handle: (claimed, owner, stopping) => this.#handle(claimed, owner, stopping),
+      // claimed as the processor stopped: back to the head of the line, not counted as an attempt
+      handBack: async (c) => void (await init.scripts.finish(c.name, c.owner, c.token, 'returned', '', 0)),
     });
     this.#t = init;
   }
@@ -134,9 +139,12 @@ export class TaskProcessor extends ProcessorLoop<Claimed> implements Processor {
         // a throwing callback must not stop the processor
       }
     };
+    // stopped by its processor (a deploy, say), not failed: the task goes back, the attempt uncounted
+    const stopped = ran.failed && stopping.aborted && lease.reason === stopping.reason;
+    const outcome = stopped ? 'returned' : ran.failed ? 'failed' : 'completed';
     let recorded: 'completed' | 'released' | 'failed';
     try {
-      recorded = await writeOutcome(timers, () => scripts.finish(name, owner, claimed.token, ran.failed ? 'failed' : 'completed', errorText, retention)) as typeof recorded;
+      recorded = await writeOutcome(timers, () => scripts.finish(name, owner, claimed.token, outcome, errorText, retention)) as typeof recorded;
     } catch (error) {
       // the lease ran out and the task moved on: this result is not recorded, by design. Other
       // errors: the processing lease runs out and the reaper hands the task out again.

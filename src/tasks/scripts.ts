@@ -172,7 +172,7 @@ export class TaskScripts {
     return callScript(S.renew, this.#client, [this.#k.task(name).task, this.#k.processing], [name, owner, ms, token], { task: name }, ran);
   }
 
-  finish(name: string, owner: string, token: number, outcome: 'completed' | 'failed', error: string, retention: number): Promise<string> {
+  finish(name: string, owner: string, token: number, outcome: 'completed' | 'failed' | 'returned', error: string, retention: number): Promise<string> {
     const k = this.#k;
     const t = k.task(name);
     const keys = [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events, t.expected];
