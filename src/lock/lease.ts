@@ -2,7 +2,8 @@ import { LockLostError } from '../errors';
 import { checkPositiveDuration } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
 import { grantsOf, type LockRuntime } from './grant-router';
-import { localDeadline, type LockScripts } from './scripts';
+import { localDeadline } from '../core/held-lease';
+import type { LockScripts } from './scripts';
 
 /**
  * A held lock. States: held → released (by `release()`), or held → lost (it expired, another owner
@@ -67,7 +68,12 @@ export class Lease implements AsyncDisposable {
     this.#watchdog.start();
   }
 
-  /** When the lease ends unless extended (the Redis server's clock). */
+  /** When the lease ends unless extended (the Redis server's clock): the `deadline` every handler context has. */
+  get deadline(): Date {
+    return new Date(this.#expiresAt);
+  }
+
+  /** The same as `deadline` (its older name, kept). */
   get expiresAt(): Date {
     return new Date(this.#expiresAt);
   }

@@ -4,7 +4,8 @@ import { deprecated } from '../internal/deprecation';
 import { newOwnerId } from '../internal/owner-id';
 import { grantsOf, type LockRuntime } from './grant-router';
 import { Lease } from './lease';
-import { localDeadline, LockScripts, type AcquireReply, type ClockSample, type Grant } from './scripts';
+import { localDeadline, type ClockSample } from '../core/held-lease';
+import { LockScripts, type AcquireReply, type Grant } from './scripts';
 import { Waiter } from './waiter';
 
 /** Options of `tusker.mutex(name, options)`. */

@@ -10,7 +10,6 @@ import type { Timers } from '../internal/timers';
  * is `sentAt + (deadline - serverNow)`, never later than the real one (core/held-lease's one conversion).
  */
 
-export { localDeadline, type ClockSample } from '../core/held-lease';
 
 /**
  * The lock was handed to a waiter of this instance: the call's reply carries the grant. With

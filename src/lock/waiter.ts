@@ -1,7 +1,8 @@
 import { ClosedError, LockTimeoutError } from '../errors';
 import type { TimerHandle } from '../internal/timers';
 import { grantsOf, type GrantReceiver, type LockRuntime } from './grant-router';
-import { localDeadline, type AcquireReply, type ClockSample, type Grant, type LockScripts } from './scripts';
+import { localDeadline, type ClockSample } from '../core/held-lease';
+import type { AcquireReply, Grant, LockScripts } from './scripts';
 
 /**
  * One queued `acquire`. States: enqueuing → queued → done, or → cancelling → done.

@@ -158,7 +158,7 @@ export class TaskScripts {
     return callScript(S.close, this.#client, keys, [name, info, attempts, timeout, expect, this.#idleRetention], { task: name });
   }
 
-  /** Claim the next released task; with `behind`, on the blocking connection right behind its read (see ClaimLoopInit). */
+  /** Claim the next released task; with `behind`, on the blocking connection right behind its read (see ProcessorLoopInit.claim, BlockedClaim). */
   claim(owner: string, behind?: BlockedClaim): Promise<Claimed | undefined> {
     const k = this.#k;
     const ran = this.#clock.timeCall(behind?.woke);
