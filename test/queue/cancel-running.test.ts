@@ -5,6 +5,7 @@ import { Keys } from '../../src/keys';
 import { QueueScripts } from '../../src/queue/scripts';
 import { startChild } from '../support/child';
 import { useRedis } from '../support/fixture';
+import { useCluster } from '../cluster/use-cluster';
 import { expectInvalidArguments } from '../support/invalid';
 
 const redis = useRedis();
@@ -144,6 +145,39 @@ describe('queue.cancelRunning', () => {
       ['options.requeue', () => q.cancelRunning('x', { requeue: 'yes' as never })],
       ['options.reasn', () => q.cancelRunning('x', { reasn: 'typo' } as never)],
     ]);
+  });
+});
+
+describe('queue.cancelRunning on Redis Cluster', () => {
+  const cluster = useCluster();
+
+  it('a cancel from one instance aborts a processor on another, over sharded pub/sub, on every master', async () => {
+    const names = await cluster.spread('cancels', (q) => new Keys(cluster.prefix).queue(q).available);
+    await Promise.all(
+      names.map(async (name) => {
+        const canceller = cluster.tusker().queue<number>(name);
+        const started = new Set<string>();
+        const reasons = new Map<string, unknown>();
+        // a lease far longer than the test: only the message can abort the handler in time
+        cluster.tusker().queue<number>(name).process(
+          (job) =>
+            new Promise((_, reject) => {
+              job.signal.addEventListener('abort', () => {
+                reasons.set(job.id, job.signal.reason);
+                reject(job.signal.reason);
+              });
+              started.add(job.id);
+            }),
+          { lease: 600_000 },
+        );
+        await canceller.publish(1, { id: 'run' });
+        await vi.waitFor(() => expect(started.has('run')).toBe(true), { timeout: 10_000 });
+        expect(await canceller.cancelRunning('run', { reason: `on ${name}` })).toEqual({ state: 'failed', wasRunning: true });
+        await vi.waitFor(() => expect(reasons.get('run')).toBeInstanceOf(JobCancelledError), { timeout: 10_000 });
+        expect(reasons.get('run')).toMatchObject({ reason: `on ${name}` });
+        expect(await canceller.getJob('run')).toMatchObject({ state: 'failed', error: `on ${name}` });
+      }),
+    );
   });
 });
 
