@@ -137,7 +137,9 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
     }
     let outcome: () => Promise<unknown>;
     if (failed instanceof JobLostError || failed instanceof JobCancelledError) {
-      // cancelled: queue.cancelRunning already ended the claim and moved the job on
+      // cancelled: queue.cancelRunning already ended the claim and moved the job on. A lease
+      // given up at its deadline had no reply saying so: stop listening for its cancel here
+      this.#p.cancels.unwatch(job);
 
       // the lease could not be kept (this process or Redis stalled, or another worker has the
       // job): the attempt did not fail. Left to the reaper, as a dead worker's claim would be,
