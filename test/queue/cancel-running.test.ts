@@ -40,6 +40,8 @@ describe('queue.cancelRunning', () => {
     await expect(q.waitFor('a', { wait: 5_000 })).rejects.toBeInstanceOf(JobFailedError);
     await vi.waitFor(() => expect(events).toEqual([{ id: 'a', reason: 'user asked', state: 'failed' }]));
     expect(await q.stats()).toMatchObject({ claimed: 0, failed: 1, available: 0, delayed: 0 });
+    // what the cancel left passes tusker doctor's invariant check
+    expect(await redis.tusker().inspect.invariants()).toEqual([]);
     child.signal('SIGKILL');
   });
 
@@ -130,6 +132,7 @@ describe('queue.cancelRunning', () => {
     await job?.finish(7);
     await expect(q.cancelRunning('kept')).rejects.toMatchObject({ constructor: JobStateError, state: 'finished' });
     await expect(q.cancelRunning('nope')).rejects.toBeInstanceOf(JobNotFoundError);
+    expect(await redis.tusker().inspect.invariants()).toEqual([]);
   });
 
   it('bad input is refused before any Redis call', async () => {
