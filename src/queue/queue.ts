@@ -363,7 +363,7 @@ export class Queue<T = unknown> {
 
   /**
    * Listen to the queue's events, from every process: published, finished, failed,
-   * retry-scheduled, stalled, cancelled, retracted, … (see QueueEvents). Read from a capped Redis Stream, so a listener whose connection drops
+   * retry-scheduled, stalled, cancelled, retracted, cancelled-running, … (see QueueEvents). Read from a capped Redis Stream, so a listener whose connection drops
    * catches up. Resolves once listening.
    */
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {
