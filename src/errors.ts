@@ -17,6 +17,7 @@ export type TuskerErrorCode =
   | 'ERR_TASK_STATE'
   | 'ERR_PART_NOT_FOUND'
   | 'ERR_JOB_LOST'
+  | 'ERR_JOB_CANCELLED'
   | 'ERR_JOB_STATE'
   | 'ERR_JOB_FAILED'
   | 'ERR_JOB_NOT_FOUND'
@@ -176,6 +177,23 @@ export class JobLostError extends TuskerError {
   }
 }
 
+/**
+ * `queue.cancelRunning(id)` cancelled the job while this worker held its claim: the handler's
+ * `signal` aborts with this error (its `reason` is the cancel's). The claim is already ended, so
+ * the worker's finish, fail or extend of it rejects (JobLostError) and changes nothing.
+ */
+export class JobCancelledError extends TuskerError {
+  readonly id: string;
+  /** The reason given to `cancelRunning` (the failed job's `error`). */
+  readonly reason: string;
+
+  constructor(id: string, reason: string) {
+    super('ERR_JOB_CANCELLED', `Job '${id}' was cancelled while running: ${reason}`);
+    this.id = id;
+    this.reason = reason;
+  }
+}
+
 /** A move needs the job in another state (retry of a job that is not stalled, retryFailed of one that has not failed). */
 export class JobStateError extends TuskerError {
   readonly id: string;
@@ -311,6 +329,9 @@ const SCRIPT_FAILURES = {
   PART_NOT_FOUND: (c) => new PartNotFoundError(c.task ?? '?', c.part ?? '?'),
   JOB_LOST: (c) => new JobLostError(c.jobId ?? '?'),
   JOB_STATE: (c) => new JobStateError(c.jobId ?? '?', c.state ?? '', c.expected ?? '?'),
+  // the reply's second element (read as `state`) is the cancel's reason
+  JOB_CANCELLED: (c) => new JobCancelledError(c.jobId ?? '?', c.state ?? ''),
+  JOB_NOT_FOUND: (c) => new JobNotFoundError(c.jobId ?? '?'),
   // a script was sent a verb it does not know: a Tusker bug (mismatched script and wrapper), not a user error
   UNKNOWN_VERB: () => new TuskerError('ERR_REDIS_REPLY', 'A script was sent a verb it does not know (a Tusker bug: please report it).'),
 } satisfies Record<string, (context: ScriptContext) => TuskerError>;

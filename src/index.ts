@@ -30,6 +30,7 @@ export {
   TaskStateError,
   PartNotFoundError,
   JobLostError,
+  JobCancelledError,
   JobStateError,
   JobFailedError,
   JobNotFoundError,

@@ -95,6 +95,7 @@ export class Keys {
       paused: `${base}:paused`,
       events: `${base}:events`,
       publishListeners: `${base}:publish-listeners`,
+      cancelChannel: `${base}:cancel-running`,
       job: (id) => `${base}:job:${id}`,
       claimGuard: (id) => `${base}:claim-guard:${id}`,
     };
@@ -216,6 +217,8 @@ export interface QueueKeys {
   readonly events: string;
   /** Set (with a TTL) while some process listens to 'publish' events: publishing emits them only then. */
   readonly publishListeners: string;
+  /** Pub/sub channel (not a key): the ids of running jobs `cancelRunning` cancelled, JSON {id, token, reason}. */
+  readonly cancelChannel: string;
   job(id: string): string;
   /** A list one blocking claimer (id) also waits on: filled when it stops (see core/consumer.ts). */
   claimGuard(id: string): string;

@@ -1,8 +1,9 @@
-import { JobLostError } from '../errors';
+import { JobCancelledError, JobLostError } from '../errors';
 import { checkPositiveDuration } from '../internal/arguments';
 import { HeldLease } from '../core/held-lease';
 import type { HandlerContext } from '../handler';
 import { deprecated } from '../internal/deprecation';
+import type { CancellableClaim, CancelWatch } from './cancel-watch';
 import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
 
 /**
@@ -14,7 +15,7 @@ import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
  * It is also what a `queue.process()` handler receives: the HandlerContext every handler gets
  * (`attempt`, `attempts`, `signal`, `fencingToken`, `deadline`), plus the job's own fields.
  */
-export class ClaimedJob<T = unknown> implements HandlerContext {
+export class ClaimedJob<T = unknown> implements HandlerContext, CancellableClaim {
   readonly id: string;
   readonly data: T;
   /**
@@ -38,11 +39,12 @@ export class ClaimedJob<T = unknown> implements HandlerContext {
   readonly #lease: number;
   /** @internal The claim's signal (made only when read: most handlers never do), kept by a processor's watchdog. */
   readonly held = new HeldLease();
+  readonly #watch: CancelWatch | undefined;
   #deadline: number;
   #settled = false;
 
   /** @internal */
-  constructor(row: ClaimedRow, owner: string, scripts: QueueScripts, lease: number) {
+  constructor(row: ClaimedRow, owner: string, scripts: QueueScripts, lease: number, watch?: CancelWatch) {
     this.id = row.id;
     this.data = JSON.parse(row.data) as T;
     this.attempt = row.attempt;
@@ -53,10 +55,29 @@ export class ClaimedJob<T = unknown> implements HandlerContext {
     this.#scripts = scripts;
     this.#lease = lease;
     this.#deadline = row.deadline;
+    this.#watch = watch;
+    watch?.watch(this);
   }
 
   /**
-   * Aborts when the claim is lost, the job's timeout passes, or the processor stops. In a
+   * @internal `queue.cancelRunning` ended this claim (the message on the queue's cancel channel):
+   * the signal aborts with JobCancelledError, and every later settle is refused without a call.
+   */
+  cancelled(reason: string): void {
+    this.#end(new JobCancelledError(this.id, reason));
+  }
+
+  /** The claim is over for this worker: no more settles, the signal aborts with `reason`. */
+  #end(reason: unknown): void {
+    this.#settled = true;
+    this.#watch?.unwatch(this);
+    this.held.abort(reason);
+  }
+
+  /**
+   * Aborts when the claim is lost, the job's timeout passes, the processor stops, or
+   * `queue.cancelRunning` cancels the job (with JobCancelledError, in any process: heard by a
+   * message, or at the latest when the lease's next renewal is refused). In a
    * processor, reads as aborted the instant the lease's safety deadline has passed, also right
    * after this process was paused and before any timer ran.
    */
@@ -106,7 +127,10 @@ export class ClaimedJob<T = unknown> implements HandlerContext {
     return { state: String(outcome[1]), due: Number(outcome[2]), serverNow };
   }
 
-  /** Renew the lease to `ms` from now (default: the claim's lease). */
+  /**
+   * Renew the lease to `ms` from now (default: the claim's lease). Rejects with JobCancelledError
+   * when `queue.cancelRunning` ended the claim, JobLostError when it was lost otherwise.
+   */
   async extend(ms: number = this.#lease): Promise<void> {
     const duration = checkPositiveDuration('ms', ms);
     const { outcome } = await this.#call('extend', duration);
@@ -117,6 +141,7 @@ export class ClaimedJob<T = unknown> implements HandlerContext {
     if (this.#settled) throw new JobLostError(this.id);
     const r = await this.#call(verb, arg);
     this.#settled = true;
+    this.#watch?.unwatch(this);
     return r;
   }
 
@@ -124,10 +149,7 @@ export class ClaimedJob<T = unknown> implements HandlerContext {
     try {
       return await this.#scripts.settle(this.id, this.#owner, this.fencingToken, verb, arg);
     } catch (error) {
-      if (error instanceof JobLostError) {
-        this.#settled = true;
-        this.held.abort(error);
-      }
+      if (error instanceof JobLostError || error instanceof JobCancelledError) this.#end(error);
       throw error;
     }
   }

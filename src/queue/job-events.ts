@@ -21,6 +21,7 @@ const QUEUE_EVENTS: EventShape = {
     ...(fields.result === undefined ? {} : { result: JSON.parse(fields.result) }),
     ...(fields.error === undefined ? {} : { error: fields.error }),
     ...(fields.attempt === undefined ? {} : { attempt: Number(fields.attempt) }),
+    ...(fields.reason === undefined ? {} : { reason: fields.reason, state: fields.state }),
   }),
 };
 

@@ -71,6 +71,12 @@ export interface QueueEvents {
   'failed-retried': [event: { id: string }];
   /** A claim's lease ran out (its worker died or hung) and the job is available again. */
   'stalled-recovered': [event: { id: string }];
+  /**
+   * `queue.cancelRunning` cancelled the job (running or not): `state` is where it went, 'failed'
+   * (a 'failed' event follows, with the reason as its error) or 'available' (requeued; a job that
+   * was not running is left where it was, its state named here).
+   */
+  'cancelled-running': [event: { id: string; reason: string; state: string }];
   /** @deprecated Use `'published'` (same event). */
   publish: [event: { id: string }];
   /** @deprecated Use `'finished'` (same event). */
@@ -99,6 +105,7 @@ export const QUEUE_EVENT_TYPES: { readonly [E in keyof QueueEvents]: string } = 
   'stalled-retried': 'retry-stalled',
   'failed-retried': 'retry-failed',
   'stalled-recovered': 'stalled-recovered',
+  'cancelled-running': 'cancel-running',
   publish: 'publish',
   finish: 'finish',
   retry: 'retry',
@@ -196,6 +203,18 @@ export const CLAIM_OPTIONS = optionKeys<ClaimOptions>({ wait: true, timeout: 'wa
 export const PROCESS_OPTIONS = optionKeys<QueueProcessOptions>({ concurrency: true, lease: true, stopTimeout: true });
 export const WAIT_FOR_OPTIONS = optionKeys<WaitForOptions>({ wait: true, timeout: 'wait' }, 'queue.waitFor()');
 export const CLOSE_OPTIONS = optionKeys<QueueCloseOptions>({ wait: true, timeout: 'wait' }, 'queue.close()');
+/** Options of `cancelRunning`. */
+export interface CancelRunningOptions {
+  /** Why: the failed job's `error`, and the JobCancelledError's `reason` its handler sees (at most 1,000 characters). @default 'cancelled' */
+  readonly reason?: string;
+  /**
+   * Put a running job back in the queue instead of failing it (the attempt is not counted); a job
+   * that is not running is then left where it is. @default false
+   */
+  readonly requeue?: boolean;
+}
+
+export const CANCEL_RUNNING_OPTIONS = optionKeys<CancelRunningOptions>({ reason: true, requeue: true }, 'queue.cancelRunning()');
 export const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: true, limit: true });
 
 /** A publish's data and options, checked and with their defaults: what the publish script receives. */

@@ -1,8 +1,9 @@
-import { JobLostError } from '../errors';
+import { JobCancelledError, JobLostError } from '../errors';
 import { localDeadline } from '../core/held-lease';
 import { ProcessorLoop, type LoopWiring } from '../core/processor-loop';
 import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { Processor } from '../handler';
+import type { CancelWatch } from './cancel-watch';
 import { ClaimedJob } from './claimed-job';
 import type { ClaimedRow, QueueScripts } from './scripts';
 
@@ -24,6 +25,8 @@ export type JobHandler<T = unknown> = (job: ClaimedJob<T>) => unknown;
 /** @internal What a queue lends its processors. */
 export interface JobProcessorInit<T> extends LoopWiring {
   readonly scripts: QueueScripts;
+  /** The queue's cancel channel: joined while this processor runs, before its first claim. */
+  readonly cancels: CancelWatch;
   readonly handler: JobHandler<T>;
   readonly lease: number;
   readonly stopTimeout: number;
@@ -46,10 +49,12 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
   readonly #p: JobProcessorInit<T>;
   readonly #inFlight = new Set<ClaimedJob<T>>();
   #watchingStop = false;
+  /** Settles once the cancel channel is joined (or joining failed: renewals still learn of cancels). */
+  #cancelsJoined: Promise<void> = Promise.resolve();
 
   /** @internal Use `queue.process(handler, options)`. */
   constructor(init: JobProcessorInit<T>) {
-    const { scripts, lease } = init;
+    const { scripts, lease, cancels } = init;
     super({
       wakeKey: init.wakeKey,
       newGuard: init.newGuard,
@@ -61,13 +66,28 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
       concurrency: init.concurrency,
       stopTimeout: init.stopTimeout,
       claim: async (owner, max, behind) => {
+        // a cancel published right after a claim must reach this processor
+        await this.#cancelsJoined;
         const rows = await scripts.claim(owner, lease, max, behind);
-        return rows.map((row) => ({ row, job: new ClaimedJob<T>(row, owner, scripts, lease) }));
+        return rows.map((row) => ({ row, job: new ClaimedJob<T>(row, owner, scripts, lease, cancels) }));
       },
       deadline: ({ row }) => row,
       handle: (item, _owner, stopping, done) => this.#handle(item, stopping, done),
     });
     this.#p = init;
+  }
+
+  protected override onStart(): void {
+    this.#cancelsJoined = this.#p.cancels.hold();
+    super.onStart();
+  }
+
+  protected override async onStop(): Promise<void> {
+    try {
+      await super.onStop();
+    } finally {
+      this.#p.cancels.release();
+    }
   }
 
   async #handle({ row, job }: ClaimedItem<T>, stopping: AbortSignal, done: () => void): Promise<void> {
@@ -93,7 +113,7 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
           await job.extend(lease);
           return sent + lease; // from the send time: never later than the server's deadline
         },
-        isLost: (error) => error instanceof JobLostError,
+        isLost: (error) => error instanceof JobLostError || error instanceof JobCancelledError,
         lostError: (error) => error ?? new JobLostError(job.id),
         timeLimit: row.timeout,
         timeLimitError: () => new Error(`job timed out after ${row.timeout} ms`),
@@ -116,7 +136,11 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
       }
     }
     let outcome: () => Promise<unknown>;
-    if (failed instanceof JobLostError) {
+    if (failed instanceof JobLostError || failed instanceof JobCancelledError) {
+      // cancelled: queue.cancelRunning already ended the claim and moved the job on. A lease
+      // given up at its deadline had no reply saying so: stop listening for its cancel here
+      this.#p.cancels.unwatch(job);
+
       // the lease could not be kept (this process or Redis stalled, or another worker has the
       // job): the attempt did not fail. Left to the reaper, as a dead worker's claim would be,
       // counted against maxStalls — a handler that itself blocks the process cannot loop for ever.

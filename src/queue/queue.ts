@@ -3,13 +3,15 @@ import { ClaimLine } from '../core/claim-line';
 import type { BlockedClaim } from '../core/consumer';
 import type { Reaper } from '../core/reaper';
 import type { Runtime } from '../core/runtime';
-import { checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionName } from '../internal/arguments';
+import { checkBoolean, checkChoice, checkFunction, checkInteger, checkName, checkOptions, checkPositiveDuration, checkWait, optionName } from '../internal/arguments';
 import { newOwnerId } from '../internal/owner-id';
 import type { QueueKeys } from '../keys';
+import { CancelWatch } from './cancel-watch';
 import { ClaimedJob } from './claimed-job';
 import { JobEvents } from './job-events';
 import { JobProcessor, type JobHandler } from './processor';
 import {
+  CANCEL_RUNNING_OPTIONS,
   CLAIM_OPTIONS,
   PAGE_OPTIONS,
   PROCESS_OPTIONS,
@@ -17,6 +19,7 @@ import {
   QUEUE_OPTIONS,
   WAIT_FOR_OPTIONS,
   CLOSE_OPTIONS,
+  type CancelRunningOptions,
   type ClaimOptions,
   type QueueCloseOptions,
   type WaitForOptions,
@@ -39,7 +42,7 @@ import { QueueScripts, type PublishArgs } from './scripts';
  */
 
 /** What a queue uses of the runtime. */
-type QueueRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared' | 'reaper'>;
+type QueueRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared' | 'reaper' | 'subscriber'>;
 
 export class Queue<T = unknown> {
   readonly name: string;
@@ -56,6 +59,8 @@ export class Queue<T = unknown> {
    */
   readonly #reaper: Reaper;
   readonly #jobEvents: JobEvents;
+  /** Tells this process's claims of the queue when `cancelRunning` (from any process) ends them. */
+  readonly #cancels: CancelWatch;
 
   /** @internal Use `tusker.queue(name, options)`. */
   constructor(context: QueueRuntime, name: string, options?: QueueOptions) {
@@ -79,6 +84,7 @@ export class Queue<T = unknown> {
     const scripts = this.#scripts;
     const reaper = context.reaper(keys.base, () => scripts.reap());
     this.#reaper = reaper;
+    this.#cancels = context.shared(`queue-cancels:${keys.base}`, () => new CancelWatch(context.subscriber, keys.cancelChannel));
     this.#line = context.shared(`queue-claims:${keys.wake}`, () => {
       return new ClaimLine<ClaimedJob<unknown>>({ runtime: context, wakeKey: keys.wake, newGuard: () => keys.claimGuard(newOwnerId()), reaper, what: 'queue.claim' });
     });
@@ -171,7 +177,7 @@ export class Queue<T = unknown> {
     if (!row) return null;
     // this process's reaper recovers the claim on time if it is never settled
     this.#reaper.reapBy(row.deadline, row.serverNow);
-    return new ClaimedJob<T>(row, owner, this.#scripts, lease);
+    return new ClaimedJob<T>(row, owner, this.#scripts, lease, this.#cancels);
   }
 
   /**
@@ -190,6 +196,7 @@ export class Queue<T = unknown> {
     this.#context.assertOpen('queue.process');
     const loop = new JobProcessor<T>({
       scripts: this.#scripts,
+      cancels: this.#cancels,
       wakeKey: this.#keys.wake,
       newGuard: () => this.#keys.claimGuard(newOwnerId()),
       client: this.#context.client,
@@ -299,6 +306,34 @@ export class Queue<T = unknown> {
     await this.#scripts.move(id, 'retract');
   }
 
+  /**
+   * Cancel job `id` wherever it is, from any process — above all while it runs:
+   * - claimed (running): one script ends the claim and fails the job with `reason` (no retry,
+   *   whatever attempts are left), or with `requeue` makes it available again (the attempt not
+   *   counted). The worker holding the claim is told on the queue's cancel channel (sharded
+   *   pub/sub on Cluster): its handler's `signal` aborts with JobCancelledError, or at the latest
+   *   when its next lease renewal is refused. Its finish is refused (JobLostError) either way, so a
+   *   stuck or dead worker does not keep the job. `claim()`ed jobs hear it too (their `signal` and
+   *   `extend()`).
+   * - available, delayed or stalled: fails at once (with `requeue`: left where it is).
+   * - finished or failed: JobStateError; no such job: JobNotFoundError.
+   * Resolves with the job's state afterwards and whether a claim was ended. Emits
+   * 'cancelled-running' (and 'failed' when it failed).
+   * Named for what it adds to the Thoonk vocabulary, where `job.cancel()` is the worker's own
+   * "requeue after a recoverable error" (event 'cancelled'): this is another process's cancel.
+   */
+  async cancelRunning(id: string, options?: CancelRunningOptions): Promise<{ state: 'failed' | 'available' | 'delayed' | 'stalled'; wasRunning: boolean }> {
+    checkName('id', id);
+    const o = checkOptions<CancelRunningOptions>('options', options, CANCEL_RUNNING_OPTIONS);
+    if (o.reason !== undefined && (typeof o.reason !== 'string' || o.reason.length > 1_000)) {
+      throw new InvalidArgumentError('options.reason', 'a string of at most 1,000 characters', o.reason);
+    }
+    const requeue = o.requeue === undefined ? false : checkBoolean('options.requeue', o.requeue);
+    this.#context.assertOpen('queue.cancelRunning');
+    const r = await this.#scripts.cancelRunning(id, o.reason ?? 'cancelled', requeue);
+    return r as { state: 'failed' | 'available' | 'delayed' | 'stalled'; wasRunning: boolean };
+  }
+
   /** Stop handing out jobs (claims return nothing) until `resume()`. Publishing goes on. */
   async pause(): Promise<void> {
     this.#context.assertOpen('queue.pause');
@@ -328,7 +363,7 @@ export class Queue<T = unknown> {
 
   /**
    * Listen to the queue's events, from every process: published, finished, failed,
-   * retry-scheduled, stalled, cancelled, retracted, … (see QueueEvents). Read from a capped Redis Stream, so a listener whose connection drops
+   * retry-scheduled, stalled, cancelled, retracted, cancelled-running, … (see QueueEvents). Read from a capped Redis Stream, so a listener whose connection drops
    * catches up. Resolves once listening.
    */
   async on<E extends keyof QueueEvents>(event: E, listener: (...args: QueueEvents[E]) => void): Promise<void> {

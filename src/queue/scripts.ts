@@ -27,7 +27,7 @@ const S = {
     name: 'queue/settle',
     keys: ['claimed', 'available', 'delayed', 'stalled', 'finished', 'failed', 'wake', 'seq', 'events', 'job..'],
     // per claim, in its own outcome
-    codes: ['JOB_LOST', 'UNKNOWN_VERB'],
+    codes: ['JOB_LOST', 'JOB_CANCELLED', 'UNKNOWN_VERB'],
     parse: rawReply,
   }),
   move: defineScript({
@@ -35,6 +35,12 @@ const S = {
     keys: ['job', 'available', 'claimed', 'delayed', 'stalled', 'finished', 'failed', 'wake', 'seq', 'events'],
     codes: ['JOB_STATE'],
     parse: (r) => String(r[1]),
+  }),
+  cancelRunning: defineScript({
+    name: 'queue/cancel-running',
+    keys: ['job', 'available', 'claimed', 'delayed', 'stalled', 'failed', 'wake', 'seq', 'events'],
+    codes: ['JOB_STATE', 'JOB_NOT_FOUND'],
+    parse: (r) => ({ state: String(r[1]), wasRunning: Number(r[2]) === 1 }),
   }),
   reap: defineScript({
     name: 'queue/reap',
@@ -219,6 +225,15 @@ export class QueueScripts {
     const k = this.#k;
     const keys = [k.job(id), k.available, k.claimed, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events];
     return this.#call(S.move, keys, [id, verb], { jobId: id, expected: verb === 'retry' ? 'stalled' : 'failed' }, undefined);
+  }
+
+  /** Cancel job `id` wherever it is (see queue/cancel-running.lua). */
+  cancelRunning(id: string, reason: string, requeue: boolean): Promise<{ state: string; wasRunning: boolean }> {
+    const k = this.#k;
+    const rt = this.#retention;
+    const keys = [k.job(id), k.available, k.claimed, k.delayed, k.stalled, k.failed, k.wake, k.seq, k.events];
+    const args = [k.base, id, reason, requeue ? '1' : '0', k.cancelChannel, rt.failedCount, rt.failedAge];
+    return this.#call(S.cancelRunning, keys, args, { jobId: id, expected: 'claimed, available, delayed or stalled' }, undefined);
   }
 
   reap(limit = 500): Promise<{ recovered: number; promoted: number; nextDeadline: number; serverNow: number }> {

@@ -11,7 +11,9 @@ ARGV[6..]: six per claim — id, owner, fencing token, verb ('finish' | 'cancel'
 Reply: {'OK', now, outcome, outcome, …}, one outcome per claim: {'OK', state} — the job's state
        afterwards (extend: {'OK', deadline}; fail: {'OK', state, due time when delayed}), or
        {'JOB_LOST'} when that claim no longer holds its job (another owner or token holds it, or
-       none): nothing changes for it; {'UNKNOWN_VERB'} for a verb not listed above (a wrapper bug).
+       none): nothing changes for it; an extend of a claim that queue/cancel-running ended replies
+       {'JOB_CANCELLED', reason} instead, so a worker that missed the cancel message learns it at
+       its next renewal; {'UNKNOWN_VERB'} for a verb not listed above (a wrapper bug).
 Events: 'finish' (with the result), 'cancel', 'stalled', 'retry' or 'failed' ('return': none).
 ]]
 --@include lib/queue.lua
@@ -29,7 +31,9 @@ for i = 0, (#ARGV - 5) / 6 - 1 do
   local job, id, owner, token, verb, arg = KEYS[10 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local f = held_claim(job, 'claimed', owner, token, 'priority', 'score')
   if not f then
-    reply[#reply + 1] = { 'JOB_LOST' }
+    local c = verb == 'extend' and redis.call('HMGET', job, 'cancelledToken', 'cancelReason')
+    if c and c[1] == token then reply[#reply + 1] = { 'JOB_CANCELLED', c[2] or '' }
+    else reply[#reply + 1] = { 'JOB_LOST' } end
   elseif verb == 'extend' then
     reply[#reply + 1] = { 'OK', renew_claim(k.claimed, job, id, tonumber(arg)) }
   elseif verb == 'fail' then
