@@ -3,7 +3,7 @@ import { checkPositiveDuration } from '../internal/arguments';
 import { HeldLease } from '../core/held-lease';
 import type { HandlerContext } from '../handler';
 import { deprecated } from '../internal/deprecation';
-import type { CancellableClaim, CancelWatch } from './cancel-watch';
+import type { CancelWatch } from './cancel-watch';
 import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
 
 /**
@@ -15,7 +15,7 @@ import type { ClaimedRow, QueueScripts, SettleVerb } from './scripts';
  * It is also what a `queue.process()` handler receives: the HandlerContext every handler gets
  * (`attempt`, `attempts`, `signal`, `fencingToken`, `deadline`), plus the job's own fields.
  */
-export class ClaimedJob<T = unknown> implements HandlerContext, CancellableClaim {
+export class ClaimedJob<T = unknown> implements HandlerContext {
   readonly id: string;
   readonly data: T;
   /**

@@ -158,8 +158,8 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
         if (r.state === 'delayed') this.#p.onRetryDue(r.due, r.serverNow);
       });
     }
-    // the handler returned: its slot takes the next job while the outcome is written (the
-    // outcome is queued first, so it reaches Redis before that claim)
+    // the handler returned: its slot takes the next job while the outcome is written (the outcome
+    // goes on the command connection, the next claim on the blocking one: they overlap)
     const written = writeOutcome(timers, outcome);
     done();
     try {

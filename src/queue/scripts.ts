@@ -179,7 +179,7 @@ export class QueueScripts {
 
   /**
    * Claim up to `count` jobs for `owner` in one round trip (highest priority, then oldest). With
-   * `behind`, on the blocking connection right behind its blocking read (see ClaimLoopInit).
+   * `behind`, on the blocking connection right behind its blocking read (see ProcessorLoopInit.claim, BlockedClaim).
    */
   claim(owner: string, lease: number, count = 1, behind?: BlockedClaim): Promise<ClaimedRow[]> {
     const k = this.#k;

@@ -1,7 +1,8 @@
 --[[ queue/reap — recover claims whose lease ran out (their worker died or hung): the job is
 available again at once (the claim counted as an attempt), unless its leases ran out more than
-max_stalls times — then it fails, so a job that kills its workers cannot loop for ever. Then make
-due delayed jobs available.
+max_stalls times — then its attempt fails ('lease expired': retried after its backoff while
+attempts are left, else the job is failed), so a job that kills its workers cannot loop for ever.
+Then make due delayed jobs available.
 Found through sorted sets of deadlines; derives job keys under the queue's own tag.
 KEYS[1] available  KEYS[2] claimed  KEYS[3] delayed  KEYS[4] failed  KEYS[5] wake  KEYS[6] seq
 KEYS[7] events
