@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Tusker, TuskerError } from '../../src/index';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { runSeed } from './support/random';
-import { invariantProblems } from './support/topology';
+import { invariantProblems, TOPOLOGIES, useTopology, type Topology } from './support/topology';
 import { ok, writeRows, type Row } from './support/results';
 
 /*
@@ -17,14 +16,8 @@ import { ok, writeRows, type Row } from './support/results';
 const SCENARIO = 'fuzz';
 const RUNS = Number(process.env.CHAOS_FUZZ_RUNS ?? 300);
 const seed = runSeed();
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+/** The topology under test now: every connection the fuzz makes goes there (see 'new Tusker'). */
+let current: Topology;
 
 const hostileString = fc.oneof(
   fc.string(),
@@ -60,7 +53,7 @@ const noop = () => undefined;
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const CALLS: Record<string, { call: Call; b?: readonly string[]; c?: readonly string[] }> = {
   // the connection is always the private server's: a fuzzed one could name the machine's own Redis
-  'new Tusker': { call: (_t, a) => new Tusker(a !== null && typeof a === 'object' && !Array.isArray(a) ? { ...(a as object), connection: server.url } : (a as any)).close(), b: [] },
+  'new Tusker': { call: (_t, a) => new Tusker(a !== null && typeof a === 'object' && !Array.isArray(a) ? { ...(a as object), connection: current.connection } : (a as any)).close(), b: [] },
   mutex: { call: (t, a, b) => t.mutex(a as any, b as any), b: ['ttl', 'group', 'autoExtend', 'lease'] },
   'mutex.tryAcquire': { call: (t, a) => t.mutex(a as any).tryAcquire() },
   'mutex.acquire': { call: (t, a, b) => t.mutex(a as any, { lease: 1_000 }).acquire(b as any), b: ['wait', 'signal'] },
@@ -87,11 +80,14 @@ const CALLS: Record<string, { call: Call; b?: readonly string[]; c?: readonly st
   'queue.process': { call: (t, a, b) => t.queue('q').process(a as any, b as any), b: ['concurrency', 'lease', 'stopTimeout'] },
 };
 
-describe(`chaos: hostile input (seed ${seed})`, () => {
+describe.each(TOPOLOGIES)(`chaos: hostile input on %s (seed ${seed})`, (topologyName) => {
+  const run = useTopology(topologyName, 'fuzz');
+
   it('only TuskerErrors come back, nothing crashes or hangs, no prototype changes', async () => {
-    // a Tusker given no connection goes to REDIS_URL: here, the private server
-    process.env.REDIS_URL = server.url;
-    const tusker = new Tusker({ connection: server.url, prefix: 'fuzz' });
+    current = run.topology;
+    // a Tusker given no connection goes to REDIS_URL: here, a private server (a node of the cluster)
+    process.env.REDIS_URL = current.server?.url ?? `redis://127.0.0.1:${current.cluster?.nodes[0]?.port}`;
+    const tusker = new Tusker({ connection: current.connection, prefix: 'fuzz' });
     const protoKeys = Object.getOwnPropertyNames(Object.prototype).sort().join();
     const pending = new Set<Promise<unknown>>();
     const stoppables: { stop(): Promise<void> }[] = [];
@@ -140,10 +136,10 @@ describe(`chaos: hostile input (seed ${seed})`, () => {
     await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, 15_000))]);
     await new Promise((resolve) => setImmediate(resolve));
     process.off('unhandledRejection', onUnhandled);
-    const problems = await invariantProblems(server.url, 'fuzz');
+    const problems = await invariantProblems(current.connection, 'fuzz');
     const polluted = Object.getOwnPropertyNames(Object.prototype).sort().join() !== protoKeys || ({} as { polluted?: unknown }).polluted !== undefined;
 
-    const row = (check: string, value: number, expected?: number, atLeast?: boolean): Row => ({ scenario: SCENARIO, topology: 'standalone', check, value, expected, atLeast });
+    const row = (check: string, value: number, expected?: number, atLeast?: boolean): Row => ({ scenario: SCENARIO, topology: topologyName, check, value, expected, atLeast });
     const rows = [
       row('calls', calls, Object.keys(CALLS).length * RUNS, true),
       row('rejected with a TuskerError', rejected - foreign.length),
@@ -154,7 +150,7 @@ describe(`chaos: hostile input (seed ${seed})`, () => {
       row('Object.prototype changed', polluted ? 1 : 0, 0),
       row('invariant problems afterwards (tusker doctor)', problems, 0),
     ];
-    writeRows(SCENARIO, seed, rows);
+    writeRows(`${SCENARIO}-${topologyName}`, seed, rows);
     if (foreign.length > 0) console.log(foreign.slice(0, 8).join('\n\n'));
     for (const r of rows) expect(ok(r), `${r.check}: ${r.value}`).toBe(true);
   });
