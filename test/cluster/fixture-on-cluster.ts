@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import IORedis, { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { Tusker, type TuskerOptions } from '../../src/index';
-import { startRedisCluster, type RedisCluster } from '../support/redis-cluster';
+import IORedis from 'ioredis';
+import type { Tusker, TuskerOptions } from '../../src/index';
 import type { RedisServer } from '../support/redis-server';
+import { useCluster } from './use-cluster';
 
 /**
  * test/support/fixture.ts's `useRedis` on a 3+3 Redis Cluster: vitest.cluster.config.mts puts it
@@ -13,29 +11,8 @@ import type { RedisServer } from '../support/redis-server';
  * slot's master; `blockedClients` adds up every master's count.
  */
 export function useRedis() {
-  let cluster: RedisCluster | undefined;
-  let prefix = '';
-  const instances: Tusker[] = [];
-  const clients: Cluster[] = [];
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-  }, 60_000);
-  beforeEach(() => {
-    prefix = `t${randomBytes(4).toString('hex')}`;
-  });
-  afterEach(async () => {
-    await Promise.all(instances.splice(0).map((t) => t.close()));
-    clients.splice(0).forEach((c) => c.disconnect());
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-
-  const started = (): RedisCluster => {
-    if (!cluster) throw new Error('cluster not started yet');
-    return cluster;
-  };
+  // the lifecycle (one cluster per file, a prefix per test, instances and clients closed) is useCluster's
+  const c = useCluster();
 
   return {
     get server(): RedisServer {
@@ -45,15 +22,13 @@ export function useRedis() {
       throw new Error('this test needs a URL: a cluster is reached through { cluster: [...] }');
     },
     get prefix(): string {
-      return prefix;
+      return c.prefix;
     },
     tusker(options: TuskerOptions = {}): Tusker {
-      const t = new Tusker({ connection: { cluster: [...started().startupNodes] }, prefix, ...options });
-      instances.push(t);
-      return t;
+      return c.tusker(options);
     },
     async blockedClients(more = 1): Promise<() => Promise<void>> {
-      const masters = (await started().roles()).filter((r) => r.role === 'master').map((r) => r.node.port);
+      const masters = (await c.cluster.roles()).filter((r) => r.role === 'master').map((r) => r.node.port);
       const blocked = async () => {
         let sum = 0;
         for (const port of masters) {
@@ -69,9 +44,7 @@ export function useRedis() {
       };
     },
     redis(): IORedis {
-      const c = new Cluster([...started().startupNodes]);
-      clients.push(c);
-      return c as unknown as IORedis;
+      return c.redis() as unknown as IORedis;
     },
   };
 }
