@@ -24,6 +24,7 @@ export type TuskerErrorCode =
   | 'ERR_WAIT_TIMEOUT'
   | 'ERR_CONNECTION'
   | 'ERR_EVICTION_POLICY'
+  | 'ERR_DURABILITY'
   | 'ERR_CLOSED'
   | 'ERR_REDIS_REPLY';
 
@@ -284,6 +285,33 @@ export class EvictionPolicyError extends TuskerError {
       `The Redis server's maxmemory-policy is '${policy}': it may evict a lease, a fencing counter or a task's parts under memory pressure (volatile-* policies too: leases carry TTLs). Set it to 'noeviction' (CONFIG SET maxmemory-policy noeviction, or in redis.conf), or pass allowEviction: true to run anyway.`,
     );
     this.policy = policy;
+  }
+}
+
+/**
+ * A write asked for `durability` was done on the master, but fewer replicas than required (or no
+ * local AOF fsync, with `fsync`) acknowledged it within `timeout`: it may be lost if the master
+ * fails over now. A lock acquire that gets it holds nothing afterwards (the grant was taken back).
+ */
+export class DurabilityError extends TuskerError {
+  /** What was written, e.g. `lock 'invoice-42'` or `queue 'emails'`. */
+  readonly target: string;
+  /** How many replicas acknowledged the write. */
+  readonly acked: number;
+  /** How many were required (`durability.replicas`). */
+  readonly required: number;
+  /** How long the server waited, in ms (`durability.timeout`). */
+  readonly timeout: number;
+
+  constructor(target: string, acked: number, required: number, timeout: number, detail = '') {
+    super(
+      'ERR_DURABILITY',
+      `${target}: the write was acknowledged by ${acked} of ${required} required replica(s) within ${timeout} ms${detail}; it may be lost in a failover.`,
+    );
+    this.target = target;
+    this.acked = acked;
+    this.required = required;
+    this.timeout = timeout;
   }
 }
 

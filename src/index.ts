@@ -17,6 +17,7 @@ export type { QueueOptions, PublishOptions, ClaimOptions, WaitForOptions, QueueC
 export { ClaimedJob } from './queue/claimed-job';
 export { JobProcessor } from './queue/processor';
 export type { JobHandler } from './queue/processor';
+export type { DurabilityOptions } from './redis/durability';
 export type { ConnectionInput, ClusterSpec, ClusterNodeAddress } from './redis/connection';
 export type { Inspector, QueueView, TaskGroupView, RegisteredName, ListOptions, LockView, LockWaiter, AttemptView, AttemptStatus, InvariantProblem, RegistryKind } from './inspect/inspector';
 export {
@@ -38,6 +39,7 @@ export {
   ConnectionError,
   ClosedError,
   EvictionPolicyError,
+  DurabilityError,
   RedisReplyError,
 } from './errors';
 export type { TuskerErrorCode, LockLostReason } from './errors';

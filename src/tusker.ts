@@ -8,6 +8,7 @@ import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
 import { runOnce, runPaired, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './once/once';
 import type { AttemptContext } from './once/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
+import { checkDurability, type DurabilityOptions } from './redis/durability';
 import type { TaskGroupOptions } from './tasks/options';
 import { TaskGroup } from './tasks/task-group';
 import type { QueueOptions } from './queue/options';
@@ -17,8 +18,8 @@ import { Inspector } from './inspect/inspector';
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
 const CLOSE_LIMIT_MS = 5_000;
 
-const TUSKER_OPTIONS = optionKeys<TuskerOptions>({ connection: true, prefix: true, allowEviction: true });
-const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ lease: true, ttl: 'lease', group: true, autoExtend: true, wait: true, signal: true }, 'tusker.withLock()');
+const TUSKER_OPTIONS = optionKeys<TuskerOptions>({ connection: true, prefix: true, allowEviction: true, durability: true });
+const WITH_LOCK_OPTIONS = optionKeys<WithLockOptions>({ lease: true, ttl: 'lease', group: true, autoExtend: true, durability: true, wait: true, signal: true }, 'tusker.withLock()');
 
 /** Options of `new Tusker(options)`. */
 export interface TuskerOptions {
@@ -40,6 +41,12 @@ export interface TuskerOptions {
    * fencing counter or barrier part breaks the guarantees (see docs/guarantees.md). @default false
    */
   readonly allowEviction?: boolean;
+  /**
+   * Wait for replicas after every write of every lock, queue and task group of this instance
+   * (WAIT behind each script, one round trip): `{ replicas, timeout, onShortfall }`. An object's
+   * own `durability` (or `false`) replaces it. See docs/durability.md. @default off
+   */
+  readonly durability?: DurabilityOptions;
 }
 
 /** Options of `tusker.withLock(name, fn, options)`. */
@@ -76,10 +83,12 @@ export class Tusker {
     const o = checkOptions<TuskerOptions>('options', options, TUSKER_OPTIONS);
     this.prefix = o.prefix === undefined ? 'tusker' : checkPrefix(o.prefix);
     const allowEviction = o.allowEviction === undefined ? false : checkBoolean('options.allowEviction', o.allowEviction);
+    const durability = checkDurability('options.durability', o.durability) || undefined;
     this.#runtime = new Runtime({
       connections: new Connections(o.connection),
       prefix: this.prefix,
       eviction: allowEviction ? 'warn' : 'refuse',
+      durability,
       timers,
       lockLost: (error) => this.#events.emit('lockLost', error),
     });

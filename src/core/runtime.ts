@@ -6,6 +6,7 @@ import { Keys } from '../keys';
 import { Registry } from './registry';
 import type { Connections, RedisClient } from '../redis/connection';
 import { EventFeed, type EventShape } from '../redis/event-feed';
+import type { DurabilityOptions } from '../redis/durability';
 import { evictionGate, guardEviction, type EvictionGate, type EvictionMode } from '../redis/eviction-guard';
 import { Subscriber } from '../redis/subscriber';
 import { Reaper, type ReapReport } from './reaper';
@@ -45,6 +46,8 @@ export class Runtime {
   readonly registry: Registry;
   /** Report a lease that stopped being guaranteed (the `lockLost` event of Tusker). */
   readonly lockLost: (error: LockLostError) => void;
+  /** The instance's `durability` option: each lock, queue and task group applies it unless it has its own (redis/durability). */
+  readonly durability: DurabilityOptions | undefined;
   readonly #connections: Connections;
   readonly #feeds = new Map<string, EventFeed<never>>();
   readonly #shared = new Map<string, unknown>();
@@ -53,7 +56,7 @@ export class Runtime {
   /** Whether scripts run on a server that may evict keys: one check for all this instance's connections (redis/eviction-guard). */
   readonly #eviction: EvictionGate;
 
-  constructor(init: { connections: Connections; prefix: string; timers: Timers; lockLost: (error: LockLostError) => void; eviction?: EvictionMode }) {
+  constructor(init: { connections: Connections; prefix: string; timers: Timers; lockLost: (error: LockLostError) => void; eviction?: EvictionMode; durability?: DurabilityOptions }) {
     this.#connections = init.connections;
     this.client = init.connections.client;
     this.#eviction = evictionGate(init.eviction ?? 'refuse');
@@ -61,6 +64,7 @@ export class Runtime {
     this.keys = new Keys(init.prefix);
     this.timers = init.timers;
     this.lockLost = init.lockLost;
+    this.durability = init.durability;
     // on Cluster: ioredis's sharded subscribers, one connection per master (see Connections.open)
     this.subscriber = new Subscriber(() => this.#connections.open({ sharded: true }), init.timers);
     this.registry = new Registry(this.client, this.keys, () => this.closed);

@@ -16,7 +16,7 @@ import { parseGrantMessage, type Grant } from './scripts';
  */
 
 /** @internal What locks use of the runtime. */
-export type LockRuntime = Pick<Runtime, 'client' | 'keys' | 'instance' | 'timers' | 'subscriber' | 'inFlight' | 'lockLost' | 'closed' | 'assertOpen'>;
+export type LockRuntime = Pick<Runtime, 'client' | 'keys' | 'instance' | 'timers' | 'subscriber' | 'inFlight' | 'lockLost' | 'closed' | 'assertOpen' | 'durability'>;
 
 /** One router per subscriber, so per Tusker instance: its grants must reach every waiter of the instance. */
 const routers = new WeakMap<Subscriber, GrantRouter>();

@@ -1,9 +1,10 @@
-import { LockLostError } from '../errors';
+import { DurabilityError, LockLostError } from '../errors';
+import { shortResult } from '../redis/script-def';
 import { checkPositiveDuration } from '../internal/arguments';
 import { LeaseWatchdog } from '../internal/lease-watchdog';
 import { grantsOf, type LockRuntime } from './grant-router';
 import { localDeadline } from '../core/held-lease';
-import type { LockScripts } from './scripts';
+import type { HandOffReply, LockScripts } from './scripts';
 
 /**
  * A held lock. States: held → released (by `release()`), or held → lost (it expired, another owner
@@ -133,6 +134,8 @@ export class Lease implements AsyncDisposable {
         this.#lost(error);
         throw error;
       }
+      // released on the master, not yet on enough replicas: nothing to send again
+      if (error instanceof DurabilityError) throw error;
       this.#retrying = this.#releaseLater();
       throw error;
     }
@@ -142,7 +145,15 @@ export class Lease implements AsyncDisposable {
   #retrying: Promise<void> | undefined;
 
   async #sendRelease(): Promise<void> {
-    const reply = await this.#scripts.release(this.#owner, this.fencingToken);
+    let reply: HandOffReply;
+    try {
+      reply = await this.#scripts.release(this.#owner, this.fencingToken);
+    } catch (error) {
+      // the release ran: the waiter it handed the lock to must still hear of it
+      const handed = error instanceof DurabilityError ? shortResult<HandOffReply>(error)?.handedLocally : undefined;
+      if (handed) grantsOf(this.#context).deliver(handed);
+      throw error;
+    }
     if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
   }
 
@@ -155,8 +166,9 @@ export class Lease implements AsyncDisposable {
       try {
         return await this.#sendRelease();
       } catch (error) {
-        // lost: it ran out, or is another owner's now — not ours to release any more
-        if (error instanceof LockLostError) return;
+        // lost: it ran out, or is another owner's now — not ours to release any more; or released
+        // and short of replicas (durability): done on the master
+        if (error instanceof LockLostError || error instanceof DurabilityError) return;
       }
     }
   }

@@ -1,6 +1,8 @@
-import { ClosedError, LockTimeoutError } from '../errors';
+import { ClosedError, DurabilityError, LockTimeoutError } from '../errors';
+import { shortResult } from '../redis/script-def';
 import { checkBoolean, checkName, checkOptions, checkPositiveDuration, checkSignal, checkWait, optionKeys, optionName } from '../internal/arguments';
 import { deprecated } from '../internal/deprecation';
+import { checkDurability, durabilityPolicy, type DurabilityOptions } from '../redis/durability';
 import { newOwnerId } from '../internal/owner-id';
 import { grantsOf, type LockRuntime } from './grant-router';
 import { Lease } from './lease';
@@ -21,6 +23,13 @@ export interface MutexOptions {
   readonly group?: string;
   /** Renew the lease about every lease/3 while it is held. @default true */
   readonly autoExtend?: boolean;
+  /**
+   * Wait for replicas after every grant, renewal and release of this lock (see docs/durability.md);
+   * `false` turns the instance's `durability` off here. A grant that falls short is taken back and
+   * `acquire` rejects with DurabilityError (with `onShortfall: 'warn'`: resolves, warns once).
+   * @default the instance's `durability`
+   */
+  readonly durability?: DurabilityOptions | false;
 }
 
 /** Options of `acquire`. */
@@ -37,7 +46,7 @@ export const DEFAULT_LEASE = 10_000;
 export const DEFAULT_TTL = DEFAULT_LEASE;
 
 /** @internal Shared with `withLock`, whose options are a mutex's and an acquire's. */
-export const MUTEX_OPTIONS = optionKeys<MutexOptions>({ lease: true, ttl: 'lease', group: true, autoExtend: true }, 'tusker.mutex()');
+export const MUTEX_OPTIONS = optionKeys<MutexOptions>({ lease: true, ttl: 'lease', group: true, autoExtend: true, durability: true }, 'tusker.mutex()');
 const ACQUIRE_OPTIONS = optionKeys<AcquireOptions>({ wait: true, signal: true });
 
 /**
@@ -63,7 +72,8 @@ export class Mutex {
     this.autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
     this.#context = context;
     const keys = this.group === undefined ? context.keys.lock(this.name) : context.keys.groupLock(this.group, this.name);
-    this.#scripts = new LockScripts(context.client, keys, context.instance, context.timers, this.name);
+    const durability = durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `lock '${this.name}'`);
+    this.#scripts = new LockScripts(context.client, keys, context.instance, context.timers, this.name, durability);
   }
 
   /** @deprecated Use `lease` (same value). */
@@ -80,6 +90,9 @@ export class Mutex {
     try {
       reply = await this.#scripts.acquire(owner, this.lease, 'try');
     } catch (error) {
+      // short of replicas (durability): granted on the master; a waiter it handed a lock to hears of it
+      const handed = error instanceof DurabilityError ? shortResult<AcquireReply>(error)?.handedLocally : undefined;
+      if (handed) grantsOf(this.#context).deliver(handed);
       takeBack(this.#context, this.#scripts, owner, this.lease);
       throw error;
     }
@@ -127,6 +140,7 @@ export class Mutex {
       this.#context.assertOpen('acquire');
     }
     const owner = newOwnerId();
+    let handedOn = false;
     const waiter = new Waiter<Lease>({
       name: this.name,
       owner,
@@ -136,10 +150,15 @@ export class Mutex {
       signal,
       scripts: this.#scripts,
       context: this.#context,
-      lease: (grant, sample) => this.#lease(grant, sample),
+      lease: (grant, sample, byScript) => {
+        handedOn = !byScript;
+        return this.#lease(grant, sample);
+      },
       takeBack: () => takeBack(this.#context, this.#scripts, owner, this.lease),
     });
-    return this.#usable(await waiter.run());
+    const lease = this.#usable(await waiter.run());
+    if (handedOn && this.#scripts.durable) await confirmDurable(lease);
+    return lease;
   }
 
   #lease(grant: Grant, sample: ClockSample): Lease {
@@ -154,6 +173,21 @@ export class Mutex {
       scripts: this.#scripts,
       context: this.#context,
     });
+  }
+}
+
+/**
+ * A grant handed on by another client's release was written on that client's connection, which
+ * this one's WAIT does not cover; a renewal written here after it does (replicas acknowledge a
+ * stream position, and the grant lies before it). Short of replicas, the lease is given back and
+ * the acquire rejects with the DurabilityError, as a grant in its own reply would.
+ */
+async function confirmDurable(lease: Lease): Promise<void> {
+  try {
+    await lease.extend();
+  } catch (error) {
+    await lease.release().catch(() => undefined);
+    throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ClockSample } from '../core/held-lease';
 import type { LockKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
+import type { DurabilityPolicy } from '../redis/durability';
 import { callScript, defineScript } from '../redis/script-def';
 import type { Timers } from '../internal/timers';
 
@@ -48,6 +49,7 @@ const LOCK_KEYS = ['owners', 'expiries', 'fence', 'waiters'];
 const ACQUIRE = defineScript({
   name: 'lock/acquire',
   keys: LOCK_KEYS,
+  writes: true,
   codes: [],
   parse(reply, sentAt: number): AcquireReply {
     const serverNow = Number(reply[4]);
@@ -65,10 +67,13 @@ const ACQUIRE = defineScript({
 const EXTEND = defineScript({
   name: 'lock/extend',
   keys: ['owners', 'expiries'],
+  writes: true,
   codes: ['LOCK_LOST'],
   parse: (reply, sentAt: number): ClockSample & { deadline: number } => ({ sentAt, deadline: Number(reply[1]), serverNow: Number(reply[2]) }),
 });
-const RELEASE = defineScript({ name: 'lock/release', keys: LOCK_KEYS, codes: ['LOCK_LOST'], parse: handOff });
+const RELEASE = defineScript({ name: 'lock/release', keys: LOCK_KEYS, codes: ['LOCK_LOST'], parse: handOff, writes: true });
+// not `writes`: a cancel undoes a grant or a place in line nobody was told about; lost in a
+// failover, it leaves at worst a grant to nobody that runs out with its lease (liveness, not safety)
 const CANCEL = defineScript({ name: 'lock/cancel', keys: LOCK_KEYS, codes: [], parse: handOff });
 
 /** The queue entry of a waiter, as lock/acquire parses it. */
@@ -83,20 +88,26 @@ export class LockScripts {
   readonly #keys: LockKeys;
   readonly #instance: string;
   readonly #timers: Timers;
-  readonly #lockName: string;
   // built once: these run for every acquire and release
   readonly #allKeys: string[];
   readonly #leaseKeys: string[];
+  /** Error context of every call, with the lock's durability policy (redis/durability). */
+  readonly #context: { lockName: string; durability: DurabilityPolicy | undefined };
 
-  constructor(client: RedisClient, keys: LockKeys, instance: string, timers: Timers, lockName: string) {
+  constructor(client: RedisClient, keys: LockKeys, instance: string, timers: Timers, lockName: string, durability?: DurabilityPolicy) {
     this.#client = client;
     this.#keys = keys;
     this.#instance = instance;
     this.#timers = timers;
-    this.#lockName = lockName;
+    this.#context = { lockName, durability };
     this.channel = keys.grantChannelPrefix + instance;
     this.#allKeys = [keys.owners, keys.expiries, keys.fence, keys.waiters];
     this.#leaseKeys = [keys.owners, keys.expiries];
+  }
+
+  /** Whether this lock's writes wait for replicas (redis/durability). */
+  get durable(): boolean {
+    return this.#context.durability !== undefined;
   }
 
   entry(owner: string, ttl: number): string {
@@ -106,25 +117,25 @@ export class LockScripts {
   acquire(owner: string, ttl: number, mode: AcquireMode): Promise<AcquireReply> {
     const k = this.#keys;
     const args = [k.layout, k.field, owner, ttl, this.#instance, k.grantChannelPrefix, mode];
-    return callScript(ACQUIRE, this.#client, this.#allKeys, args, { lockName: this.#lockName }, this.#timers.now());
+    return callScript(ACQUIRE, this.#client, this.#allKeys, args, this.#context, this.#timers.now());
   }
 
   extend(owner: string, ms: number, fencingToken: number): Promise<ClockSample & { deadline: number }> {
     const k = this.#keys;
-    const context = { lockName: this.#lockName, fencingToken };
+    const context = { ...this.#context, fencingToken };
     return callScript(EXTEND, this.#client, this.#leaseKeys, [k.layout, k.field, owner, ms], context, this.#timers.now());
   }
 
   release(owner: string, fencingToken: number): Promise<HandOffReply> {
     const k = this.#keys;
     const args = [k.layout, k.field, owner, this.#instance, k.grantChannelPrefix];
-    return callScript(RELEASE, this.#client, this.#allKeys, args, { lockName: this.#lockName, fencingToken }, this.#timers.now());
+    return callScript(RELEASE, this.#client, this.#allKeys, args, { ...this.#context, fencingToken }, this.#timers.now());
   }
 
   cancel(owner: string, ttl: number): Promise<HandOffReply> {
     const k = this.#keys;
     const args = [k.layout, k.field, owner, this.#instance, k.grantChannelPrefix, this.entry(owner, ttl)];
-    return callScript(CANCEL, this.#client, this.#allKeys, args, { lockName: this.#lockName }, this.#timers.now());
+    return callScript(CANCEL, this.#client, this.#allKeys, args, this.#context, this.#timers.now());
   }
 }
 

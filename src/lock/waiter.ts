@@ -1,4 +1,4 @@
-import { ClosedError, LockTimeoutError } from '../errors';
+import { ClosedError, DurabilityError, LockTimeoutError } from '../errors';
 import type { TimerHandle } from '../internal/timers';
 import { grantsOf, type GrantReceiver, type LockRuntime } from './grant-router';
 import { localDeadline, type ClockSample } from '../core/held-lease';
@@ -31,8 +31,11 @@ export interface WaiterInit<L> {
   readonly signal: AbortSignal | undefined;
   readonly scripts: LockScripts;
   readonly context: LockRuntime;
-  /** Turns the grant into a lease. */
-  lease(grant: Grant, sample: ClockSample): L;
+  /**
+   * Turns the grant into a lease. `byScript`: it came in the reply of this waiter's own script
+   * (whose WAIT, with durability, covered it), not from another client's release.
+   */
+  lease(grant: Grant, sample: ClockSample, byScript: boolean): L;
   /** Undo, behind it, a 'wait' script that failed without a reply (see `takeBack` in mutex.ts). */
   takeBack(): void;
 }
@@ -107,7 +110,7 @@ export class Waiter<L> implements GrantReceiver {
     // kept while enqueuing (the reply brings the clock sample) and while cancelling (if the cancel
     // cannot reach Redis, this grant must be released, not left to run out)
     if (this.#state === 'enqueuing' || this.#state === 'cancelling') this.#early = grant;
-    else if (this.#state === 'queued') this.#finish(grant, grant.sample ?? (this.#sample as ClockSample));
+    else if (this.#state === 'queued') this.#finish(grant, grant.sample ?? (this.#sample as ClockSample), false);
   }
 
   reconnected(): void {
@@ -139,8 +142,8 @@ export class Waiter<L> implements GrantReceiver {
     if (this.#state !== 'enqueuing') return; // cancelling: the cancel script, sent after, cleans up
     this.#sample = reply;
     this.#state = 'queued';
-    if (reply.state === 'GRANTED') return this.#finish(reply, reply);
-    if (this.#early) return this.#finish(this.#early, this.#early.sample ?? reply);
+    if (reply.state === 'GRANTED') return this.#finish(reply, reply, true);
+    if (this.#early) return this.#finish(this.#early, this.#early.sample ?? reply, false);
     if (reply.place === 1 || this.#firstEarly) this.#scheduleRecheck(reply.deadline - reply.serverNow);
     else this.#scheduleBehind();
   }
@@ -161,13 +164,15 @@ export class Waiter<L> implements GrantReceiver {
     let reply: AcquireReply;
     try {
       reply = await this.#i.scripts.acquire(this.#i.owner, this.#i.ttl, 'poke');
-    } catch {
+    } catch (error) {
+      // granted, but short of replicas (durability): the cancel takes the grant back, the acquire rejects
+      if (error instanceof DurabilityError) return void this.#giveUp(error);
       if (this.#state === 'queued') this.#scheduleRecheck(RECHECK_RETRY_MS);
       return;
     }
     this.#deliverLocal(reply.handedLocally);
     if (this.#state !== 'queued') return;
-    if (reply.state === 'GRANTED') return this.#finish(reply, reply);
+    if (reply.state === 'GRANTED') return this.#finish(reply, reply, true);
     if (reply.place === 1) this.#scheduleRecheck(reply.deadline - reply.serverNow);
     // not first: told when it is; a notice that came while this poke was in flight set its own timer
     else if (!this.#recheck) this.#scheduleBehind();
@@ -177,11 +182,11 @@ export class Waiter<L> implements GrantReceiver {
     if (grant) grantsOf(this.#i.context).deliver(grant);
   }
 
-  #finish(grant: { token: number; deadline: number; owner?: string }, sample: ClockSample): void {
+  #finish(grant: { token: number; deadline: number; owner?: string }, sample: ClockSample, byScript: boolean): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#state = 'done';
-    this.#settle.resolve(this.#i.lease({ owner: this.#i.owner, token: grant.token, deadline: grant.deadline }, sample));
+    this.#settle.resolve(this.#i.lease({ owner: this.#i.owner, token: grant.token, deadline: grant.deadline }, sample, byScript));
   }
 
   async #giveUp(reason: unknown): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '../errors';
 import { MAX_DURATION_MS, checkInteger, checkName, checkOptions, checkPositiveDuration, optionKeys } from '../internal/arguments';
+import type { DurabilityOptions } from '../redis/durability';
 import type { PublishArgs } from './scripts';
 
 /**
@@ -26,6 +27,13 @@ export interface QueueOptions {
    * being made available again. Each such claim also counts as an attempt. @default 2
    */
   readonly maxStalls?: number;
+  /**
+   * Wait for replicas after every publish, claim, settle (finish, fail, extend, …), move and
+   * cancel of this queue (see docs/durability.md); `false` turns the instance's `durability` off
+   * here. A shortfall rejects the call with DurabilityError: the write happened on the master and
+   * may be lost in a failover (a finish lost: the job runs again). @default the instance's `durability`
+   */
+  readonly durability?: DurabilityOptions | false;
 }
 
 /** Options of `publish`. */
@@ -196,7 +204,7 @@ export interface QueueStats {
 }
 
 /** The keys each options object accepts (an unknown key is an InvalidArgumentError naming the nearest). */
-export const QUEUE_OPTIONS = optionKeys<QueueOptions>({ maxDataBytes: true, keepFinished: true, keepFailed: true, keepFinishedFor: true, keepFailedFor: true, maxStalls: true });
+export const QUEUE_OPTIONS = optionKeys<QueueOptions>({ maxDataBytes: true, keepFinished: true, keepFailed: true, keepFinishedFor: true, keepFailedFor: true, maxStalls: true, durability: true });
 const PUBLISH_OPTIONS = optionKeys<PublishOptions>({ id: true, priority: true, delay: true, attempts: true, backoff: true, timeout: true, onFinish: true });
 const BACKOFF_OPTIONS = optionKeys<NonNullable<PublishOptions['backoff']>>({ delay: true, factor: true, max: true });
 export const CLAIM_OPTIONS = optionKeys<ClaimOptions>({ wait: true, timeout: 'wait', lease: true }, 'queue.claim()');

@@ -1,4 +1,5 @@
 import { ClosedError, ConnectionError, InvalidArgumentError } from '../errors';
+import { checkDurability, durabilityPolicy } from '../redis/durability';
 import { ClaimLine } from '../core/claim-line';
 import type { BlockedClaim } from '../core/consumer';
 import type { Reaper } from '../core/reaper';
@@ -42,7 +43,7 @@ import { QueueScripts, type PublishArgs } from './scripts';
  */
 
 /** What a queue uses of the runtime. */
-type QueueRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared' | 'reaper' | 'subscriber'>;
+type QueueRuntime = Pick<Runtime, 'durability' | 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared' | 'reaper' | 'subscriber'>;
 
 export class Queue<T = unknown> {
   readonly name: string;
@@ -78,7 +79,7 @@ export class Queue<T = unknown> {
       finishedAge: age('options.keepFinishedFor', o.keepFinishedFor),
       failedCount: keepFailed,
       failedAge: age('options.keepFailedFor', o.keepFailedFor),
-    });
+    }, durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `queue '${this.name}'`));
     const keys = this.#keys;
     this.#jobEvents = new JobEvents(context, keys);
     const scripts = this.#scripts;

@@ -4,6 +4,7 @@ import type { RedisClient } from '../redis/connection';
 import { Batcher, BatchItemError } from '../internal/batcher';
 import type { BlockedClaim } from '../core/consumer';
 import { ServerClock } from '../internal/server-clock';
+import type { DurabilityPolicy } from '../redis/durability';
 import { callScript, defineScript, rawReply, type ScriptDefinition } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
@@ -13,18 +14,21 @@ const INSPECT_KEYS = ['job', 'available', 'claimed', 'stalled', 'delayed', 'fini
 const S = {
   publish: defineScript({
     name: 'queue/publish',
+    writes: true,
     keys: ['available', 'delayed', 'wake', 'seq', 'finished', 'failed', 'events', 'publish_listeners', 'job..'],
     codes: [],
     parse: (r, count: number) => Array.from({ length: count }, (_, i) => ({ created: r[i + 1] === 'CREATED' })),
   }),
   claim: defineScript({
     name: 'queue/claim',
+    writes: true,
     keys: ['available', 'claimed', 'wake', 'paused', 'fence', 'claim_guard?'],
     codes: [],
     parse: parseClaim,
   }),
   settle: defineScript({
     name: 'queue/settle',
+    writes: true,
     keys: ['claimed', 'available', 'delayed', 'stalled', 'finished', 'failed', 'wake', 'seq', 'events', 'job..'],
     // per claim, in its own outcome
     codes: ['JOB_LOST', 'JOB_CANCELLED', 'UNKNOWN_VERB'],
@@ -32,16 +36,19 @@ const S = {
   }),
   move: defineScript({
     name: 'queue/move',
+    writes: true,
     keys: ['job', 'available', 'claimed', 'delayed', 'stalled', 'finished', 'failed', 'wake', 'seq', 'events'],
     codes: ['JOB_STATE'],
     parse: (r) => String(r[1]),
   }),
   cancelRunning: defineScript({
     name: 'queue/cancel-running',
+    writes: true,
     keys: ['job', 'available', 'claimed', 'delayed', 'stalled', 'failed', 'wake', 'seq', 'events'],
     codes: ['JOB_STATE', 'JOB_NOT_FOUND'],
     parse: (r) => ({ state: String(r[1]), wasRunning: Number(r[2]) === 1 }),
   }),
+  // not `writes`: nobody awaits a reaper pass, and one lost in a failover is done again by the next
   reap: defineScript({
     name: 'queue/reap',
     keys: ['available', 'claimed', 'delayed', 'failed', 'wake', 'seq', 'events'],
@@ -52,7 +59,7 @@ const S = {
     },
   }),
   inspect: defineScript({ name: 'queue/inspect', keys: INSPECT_KEYS, codes: [], parse: rawReply }),
-  resume: defineScript({ name: 'queue/resume', keys: ['paused', 'available', 'wake'], codes: [], parse: () => undefined }),
+  resume: defineScript({ name: 'queue/resume', keys: ['paused', 'available', 'wake'], codes: [], parse: () => undefined, writes: true }),
 };
 
 /** Eight fields per claimed job after `{'OK', now}`. */
@@ -148,9 +155,11 @@ export class QueueScripts {
   readonly #k: QueueKeys;
   readonly #retention: Retention;
   readonly #clock: ServerClock;
+  readonly #durability: DurabilityPolicy | undefined;
 
-  constructor(client: RedisClient, keys: QueueKeys, now: () => number, retention: Retention) {
+  constructor(client: RedisClient, keys: QueueKeys, now: () => number, retention: Retention, durability?: DurabilityPolicy) {
     this.#client = client;
+    this.#durability = durability;
     this.#k = keys;
     this.#retention = retention;
     this.#clock = new ServerClock(now);
@@ -276,6 +285,6 @@ export class QueueScripts {
   /** Every call sends the publishes and settles queued before it first (see flush). */
   #call<R, I>(def: ScriptDefinition<R, I>, keys: string[], args: (string | number)[], context: ScriptContext, input: I, client = this.#client): Promise<R> {
     this.flush();
-    return callScript(def, client, keys, args, context, input);
+    return callScript(def, client, keys, args, { ...context, durability: this.#durability }, input);
   }
 }

@@ -1,5 +1,7 @@
 import { scriptFailure, type ScriptContext, type ScriptFailureCode } from '../errors';
 import type { RedisClient } from './connection';
+import type { DurabilityError } from '../errors';
+import { runDurable, shortfall, type DurabilityPolicy } from './durability';
 import { runScript, script, type Script } from './scripts';
 
 /**
@@ -8,6 +10,10 @@ import { runScript, script, type Script } from './scripts';
  * both), the failure codes it can reply with, and how a successful reply reads. `callScript` runs
  * it in call order (redis/scripts), and turns any reply other than `['OK', …]` into the typed error
  * of errors.ts's table.
+ *
+ * A definition that `writes` (changes state) is where durability is applied, once for every
+ * primitive: called with a `durability` policy in its context, the script is followed by a WAIT on
+ * the same connection (redis/durability). Reads and reaper passes do not write in this sense.
  */
 
 /** How a reply is read. `input` is what the caller knows that the reply does not (a send time, say). */
@@ -24,6 +30,16 @@ export interface ScriptSpec<R, I> {
   /** Every failure code the script (or a fragment it includes) can reply with. */
   readonly codes: readonly ScriptFailureCode[];
   readonly parse: ReplyParser<R, I>;
+  /**
+   * The script changes state a caller is told about (a grant, a publish, a finish): with a
+   * durability policy it is followed by a WAIT. Reads, and passes nobody awaits (reapers), leave it out.
+   */
+  readonly writes?: boolean;
+}
+
+/** A call's error context, and the durability policy of the object making it (used by `writes` scripts). */
+export interface CallContext extends ScriptContext {
+  readonly durability?: DurabilityPolicy | undefined;
 }
 
 export interface ScriptDefinition<R, I = undefined> extends ScriptSpec<R, I> {
@@ -58,14 +74,14 @@ export async function callScript<R>(
   client: RedisClient,
   keys: readonly string[],
   args: readonly (string | number)[],
-  context: ScriptContext,
+  context: CallContext,
 ): Promise<R>;
 export async function callScript<R, I>(
   def: ScriptDefinition<R, I>,
   client: RedisClient,
   keys: readonly string[],
   args: readonly (string | number)[],
-  context: ScriptContext,
+  context: CallContext,
   input: I,
 ): Promise<R>;
 export async function callScript<R, I>(
@@ -73,10 +89,31 @@ export async function callScript<R, I>(
   client: RedisClient,
   keys: readonly string[],
   args: readonly (string | number)[],
-  context: ScriptContext,
+  context: CallContext,
   input?: I,
 ): Promise<R> {
-  const reply = await runScript(client, def.script, keys, args);
-  if (reply[0] !== 'OK') throw scriptFailure(reply, context);
-  return def.parse(reply, input as I);
+  const { durability, ...errorContext } = context;
+  if (!durability || !def.writes) {
+    const reply = await runScript(client, def.script, keys, args);
+    if (reply[0] !== 'OK') throw scriptFailure(reply, errorContext);
+    return def.parse(reply, input as I);
+  }
+  const { reply, short } = await runDurable(client, durability, (behind) => runScript(client, def.script, keys, args, behind));
+  if (reply[0] !== 'OK') throw scriptFailure(reply, errorContext);
+  const result = def.parse(reply, input as I);
+  if (short) {
+    shortResults.set(short, result);
+    shortfall(durability, short);
+  }
+  return result;
+}
+
+const shortResults = new WeakMap<DurabilityError, unknown>();
+
+/**
+ * @internal What the script that fell short replied, read: the write happened on the master, and
+ * what it did for others (a lock handed on to a waiter of this instance) must still be done.
+ */
+export function shortResult<R>(error: DurabilityError): R | undefined {
+  return shortResults.get(error) as R | undefined;
 }

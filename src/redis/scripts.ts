@@ -41,6 +41,18 @@ export interface Script {
 
 const registry = new Map<string, Script>();
 
+/** Where a command sent right behind a script goes: the script's client and, on Cluster, its slot. */
+export interface BehindTarget {
+  readonly client: RedisClient;
+  readonly slot: number | null;
+}
+
+/**
+ * Sends a command right behind a script, synchronously, on the connection the script was just
+ * written to (redis/durability's WAIT). Called again when the script is sent again (NOSCRIPT).
+ */
+export type Behind = (target: BehindTarget) => void;
+
 function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
 }
@@ -77,9 +89,9 @@ class ScriptSession {
     this.#client = client;
   }
 
-  run(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
-    if (this.#held.length === 0 && !this.#mustHold()) return this.#send(s, keys, args);
-    return new Promise<unknown[]>((resolve, reject) => this.#held.push(() => this.#send(s, keys, args).then(resolve, reject)));
+  run(s: Script, keys: readonly string[], args: readonly (string | number)[], behind?: Behind): Promise<unknown[]> {
+    if (this.#held.length === 0 && !this.#mustHold()) return this.#send(s, keys, args, behind);
+    return new Promise<unknown[]>((resolve, reject) => this.#held.push(() => this.#send(s, keys, args, behind).then(resolve, reject)));
   }
 
   /** A call must wait while an earlier one may still be sent again (see the module note). */
@@ -95,7 +107,7 @@ class ScriptSession {
     return c.status === 'ready' && c.stream?.writable ? c.stream : OFFLINE;
   }
 
-  #send(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
+  #send(s: Script, keys: readonly string[], args: readonly (string | number)[], behind?: Behind): Promise<unknown[]> {
     const wire = this.#currentWire();
     if (wire !== this.#wire) this.#switchTo(wire);
     if (!this.#loaded.has(s.sha)) {
@@ -104,10 +116,12 @@ class ScriptSession {
       this.#loaded.add(s.sha);
     }
     this.#unsettled.set(wire, (this.#unsettled.get(wire) ?? 0) + 1);
-    return this.#evalsha(s, keys, args)
+    const sent = this.#evalsha(s, keys, args);
+    behind?.({ client: this.#client, slot: null });
+    return sent
       .catch((error: unknown) => {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw redisFailure(this.#client, error);
-        return this.#retry(s, keys, args);
+        return this.#retry(s, keys, args, behind);
       })
       .finally(() => {
         const left = (this.#unsettled.get(wire) ?? 1) - 1;
@@ -143,10 +157,12 @@ class ScriptSession {
   }
 
   /** After NOSCRIPT: the cache was emptied (restart, failover, SCRIPT FLUSH); nothing is known loaded. */
-  #retry(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
+  #retry(s: Script, keys: readonly string[], args: readonly (string | number)[], behind?: Behind): Promise<unknown[]> {
     this.#loaded = new Set();
     const evaluate = this.#client.eval as unknown as (...a: unknown[]) => Promise<unknown[]>;
-    return evaluate.call(this.#client, s.source, keys.length, keys, args).catch((e: unknown) => {
+    const sent = evaluate.call(this.#client, s.source, keys.length, keys, args);
+    behind?.({ client: this.#client, slot: null });
+    return sent.catch((e: unknown) => {
       throw redisFailure(this.#client, e);
     });
   }
@@ -189,13 +205,18 @@ class ClusterScriptSession {
     this.#cluster = cluster;
   }
 
-  run(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
-    this.#loadOnNode(s, keys);
+  run(s: Script, keys: readonly string[], args: readonly (string | number)[], behind?: Behind): Promise<unknown[]> {
+    const slot = slotOf(s, keys);
+    this.#loadOnNode(s, slot);
     const call = this.#cluster.evalsha as unknown as (...a: unknown[]) => Promise<unknown[]>;
-    return call.call(this.#cluster, s.sha, keys.length, keys, args).catch((error: unknown) => {
+    const sent = call.call(this.#cluster, s.sha, keys.length, keys, args);
+    behind?.({ client: this.#cluster, slot });
+    return sent.catch((error: unknown) => {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw redisFailure(this.#cluster, error);
       const evaluate = this.#cluster.eval as unknown as (...a: unknown[]) => Promise<unknown[]>;
-      return evaluate.call(this.#cluster, s.source, keys.length, keys, args).catch((e: unknown) => {
+      const again = evaluate.call(this.#cluster, s.source, keys.length, keys, args);
+      behind?.({ client: this.#cluster, slot });
+      return again.catch((e: unknown) => {
         throw redisFailure(this.#cluster, e);
       });
     });
@@ -206,12 +227,11 @@ class ClusterScriptSession {
    * loaded `s` yet. Without a slot map or a connection (starting, failing over) nothing is sent:
    * the call meets NOSCRIPT at worst and is sent again with its source.
    */
-  #loadOnNode(s: Script, keys: readonly string[]): void {
+  #loadOnNode(s: Script, slot: number | null): void {
     const internals = this.#cluster as unknown as {
       slots?: string[][];
       connectionPool?: { getInstanceByKey(key: string): NodeConnection | undefined };
     };
-    const slot = keys.length ? new Command('evalsha', [s.sha, keys.length, ...keys]).getSlot() : null;
     const nodeKey = slot === null ? undefined : internals.slots?.[slot]?.[0];
     const node = nodeKey === undefined ? undefined : internals.connectionPool?.getInstanceByKey(nodeKey);
     if (!node || node.status !== 'ready' || !node.stream?.writable) return;
@@ -223,14 +243,23 @@ class ClusterScriptSession {
   }
 }
 
+/** The Cluster slot a call of `s` with `keys` goes to (null without keys). */
+function slotOf(s: Script, keys: readonly string[]): number | null {
+  return keys.length ? new Command('evalsha', [s.sha, keys.length, ...keys]).getSlot() : null;
+}
+
 const sessions = new WeakMap<RedisClient, ScriptSession | ClusterScriptSession>();
 
-/** Run `s` with its keys and arguments on `client`, in call order (see the module note). */
+/**
+ * Run `s` with its keys and arguments on `client`, in call order (see the module note); `behind`
+ * sends a command right behind it on the same connection (see Behind).
+ */
 export function runScript(
   client: RedisClient,
   s: Script,
   keys: readonly string[],
   args: readonly (string | number)[],
+  behind?: Behind,
 ): Promise<unknown[]> {
   let session = sessions.get(client);
   if (!session) {
@@ -241,9 +270,9 @@ export function runScript(
   const checked = evictionChecked(client);
   if (checked) {
     const s2 = session;
-    return checked.then(() => s2.run(s, keys, args));
+    return checked.then(() => s2.run(s, keys, args, behind));
   }
-  return session.run(s, keys, args);
+  return session.run(s, keys, args, behind);
 }
 
 function ignore(): void {}

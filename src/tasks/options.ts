@@ -1,4 +1,5 @@
 import { optionKeys } from '../internal/arguments';
+import type { DurabilityOptions } from '../redis/durability';
 
 /**
  * The task group's options and public shapes (the reference docs: each option says its limits and
@@ -21,6 +22,13 @@ export interface TaskGroupOptions {
    * At most 2^31 - 1 (about 24.8 days). @default 604_800_000 (7 days)
    */
   readonly idleRetention?: number;
+  /**
+   * Wait for replicas after every part lock, extend and unlock, close, processing claim, renewal
+   * and finish of this group (see docs/durability.md); `false` turns the instance's `durability`
+   * off here. A shortfall rejects the call with DurabilityError: the write happened on the master
+   * and may be lost in a failover. @default the instance's `durability`
+   */
+  readonly durability?: DurabilityOptions | false;
 }
 
 /** Options of `lock`. */
@@ -148,7 +156,7 @@ export const TASK_EVENT_TYPES: { readonly [E in keyof TaskEvents]: string } = {
 export const DEPRECATED_TASK_EVENTS: Readonly<Record<string, keyof TaskEvents>> = { retry: 'retry-scheduled', 'part-timeout': 'part-timed-out' };
 
 /** The keys each options object accepts (an unknown key is an InvalidArgumentError naming the nearest). */
-export const GROUP_OPTIONS = optionKeys<TaskGroupOptions>({ maxInfoBytes: true, partLease: true, partTtl: 'partLease', retention: true, idleRetention: true }, 'tusker.tasks()');
+export const GROUP_OPTIONS = optionKeys<TaskGroupOptions>({ maxInfoBytes: true, partLease: true, partTtl: 'partLease', retention: true, idleRetention: true, durability: true }, 'tusker.tasks()');
 export const LOCK_OPTIONS = optionKeys<PartLockOptions>({ lease: true, ttl: 'lease' }, 'tasks.lock()');
 export const CLOSE_OPTIONS = optionKeys<CloseOptions>({ attempts: true, lease: true, timeout: 'lease', expectParts: true }, 'tasks.closeTask()');
 export const GROUP_CLOSE_OPTIONS = optionKeys<GroupCloseOptions>({ wait: true }, 'tasks.close()');

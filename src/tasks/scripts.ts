@@ -2,6 +2,7 @@ import type { BlockedClaim } from '../core/consumer';
 import { ServerClock } from '../internal/server-clock';
 import type { TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
+import type { DurabilityPolicy } from '../redis/durability';
 import { callScript, defineScript, rawReply } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/tasks/*.lua for one task group. */
@@ -13,30 +14,35 @@ const INSPECT_KEYS = ['task', 'parts', 'open', 'closed', 'released', 'processing
 const S = {
   lock: defineScript({
     name: 'tasks/lock',
+    writes: true,
     keys: ['task', 'parts', 'open', 'part_deadlines', 'part_locked_at', 'idle_deadlines', 'fence'],
     codes: ['TASK_RELEASED'],
     parse: (r) => ({ state: String(r[1]), deadline: Number(r[2]), serverNow: Number(r[3]), token: Number(r[4]) }),
   }),
   extend: defineScript({
     name: 'tasks/extend',
+    writes: true,
     keys: ['parts', 'part_deadlines', 'idle_deadlines'],
     codes: ['PART_NOT_FOUND'],
     parse: (r) => ({ deadline: Number(r[1]), serverNow: Number(r[2]) }),
   }),
   unlock: defineScript({
     name: 'tasks/unlock',
+    writes: true,
     keys: ['task', 'parts', 'unlocked', 'closed', 'released', 'wake', 'part_deadlines', 'part_locked_at', 'events', 'expected', 'idle_deadlines'],
     codes: [],
     parse: resultAndState,
   }),
   close: defineScript({
     name: 'tasks/close',
+    writes: true,
     keys: ['task', 'parts', 'unlocked', 'open', 'closed', 'released', 'wake', 'events', 'expected', 'idle_deadlines'],
     codes: [],
     parse: resultAndState,
   }),
   claim: defineScript({
     name: 'tasks/claim',
+    writes: true,
     keys: ['released', 'processing', 'wake', 'fence', 'claim_guard?'],
     codes: [],
     parse(r, ran: (serverNow: number) => number): Claimed | undefined {
@@ -56,16 +62,19 @@ const S = {
   }),
   renew: defineScript({
     name: 'tasks/renew',
+    writes: true,
     keys: ['task', 'processing'],
     codes: ['TASK_LOST'],
     parse: (r, ran: (serverNow: number) => number) => ({ deadline: Number(r[1]), serverNow: Number(r[2]), sentAt: ran(Number(r[2])) }),
   }),
   finish: defineScript({
     name: 'tasks/finish',
+    writes: true,
     keys: ['task', 'parts', 'unlocked', 'processing', 'released', 'wake', 'failed', 'stats', 'events', 'expected'],
     codes: ['TASK_LOST'],
     parse: (r) => String(r[1]),
   }),
+  // not `writes`: nobody awaits a reaper pass, and one lost in a failover is done again by the next
   reap: defineScript({
     name: 'tasks/reap',
     keys: ['part_deadlines', 'part_locked_at', 'processing', 'closed', 'released', 'wake', 'failed', 'events', 'idle_deadlines', 'open'],
@@ -77,12 +86,14 @@ const S = {
   }),
   retryFailed: defineScript({
     name: 'tasks/retry-failed',
+    writes: true,
     keys: ['task', 'failed', 'released', 'wake', 'events'],
     codes: ['TASK_NOT_FAILED'],
     parse: () => undefined,
   }),
   forget: defineScript({
     name: 'tasks/forget',
+    writes: true,
     keys: ['task', 'parts', 'unlocked', 'failed', 'expected'],
     codes: ['TASK_ACTIVE'],
     parse: (r) => Number(r[1]) === 1,
@@ -121,9 +132,11 @@ export class TaskScripts {
   readonly #idleRetention: number;
 
   readonly #clock: ServerClock;
+  readonly #durability: DurabilityPolicy | undefined;
 
-  constructor(client: RedisClient, keys: TaskGroupKeys, now: () => number, idleRetention = DEFAULT_IDLE_RETENTION) {
+  constructor(client: RedisClient, keys: TaskGroupKeys, now: () => number, idleRetention = DEFAULT_IDLE_RETENTION, durability?: DurabilityPolicy) {
     this.#client = client;
+    this.#durability = durability;
     this.#k = keys;
     this.#idleRetention = idleRetention;
     this.#clock = new ServerClock(now);
@@ -133,14 +146,14 @@ export class TaskScripts {
     const k = this.#k;
     const t = k.task(name);
     const keys = [t.task, t.parts, k.open, k.partDeadlines, k.partLockedAt, k.idleDeadlines, k.fence];
-    return callScript(S.lock, this.#client, keys, [name, part, ttl, this.#idleRetention], { task: name, part });
+    return callScript(S.lock, this.#client, keys, [name, part, ttl, this.#idleRetention], { task: name, part, durability: this.#durability });
   }
 
   /** `token`: the lock of the part being extended (undefined: whichever holds it). */
   extend(name: string, part: string, ms: number, token: number | undefined): Promise<{ deadline: number; serverNow: number }> {
     const k = this.#k;
     const args = [name, part, ms, this.#idleRetention, token ?? ''];
-    return callScript(S.extend, this.#client, [k.task(name).parts, k.partDeadlines, k.idleDeadlines], args, { task: name, part });
+    return callScript(S.extend, this.#client, [k.task(name).parts, k.partDeadlines, k.idleDeadlines], args, { task: name, part, durability: this.#durability });
   }
 
   /** `token`: the lock of the part being ended (undefined: whichever holds it). */
@@ -148,14 +161,14 @@ export class TaskScripts {
     const k = this.#k;
     const t = k.task(name);
     const keys = [t.task, t.parts, t.unlocked, k.closed, k.released, k.wake, k.partDeadlines, k.partLockedAt, k.events, t.expected, k.idleDeadlines];
-    return callScript(S.unlock, this.#client, keys, [name, part, token ?? ''], { task: name, part });
+    return callScript(S.unlock, this.#client, keys, [name, part, token ?? ''], { task: name, part, durability: this.#durability });
   }
 
   close(name: string, info: string, attempts: number, timeout: number, expect: string): Promise<{ result: string; state: string }> {
     const k = this.#k;
     const t = k.task(name);
     const keys = [t.task, t.parts, t.unlocked, k.open, k.closed, k.released, k.wake, k.events, t.expected, k.idleDeadlines];
-    return callScript(S.close, this.#client, keys, [name, info, attempts, timeout, expect, this.#idleRetention], { task: name });
+    return callScript(S.close, this.#client, keys, [name, info, attempts, timeout, expect, this.#idleRetention], { task: name, durability: this.#durability });
   }
 
   /** Claim the next released task; with `behind`, on the blocking connection right behind its read (see ProcessorLoopInit.claim, BlockedClaim). */
@@ -164,19 +177,19 @@ export class TaskScripts {
     const ran = this.#clock.timeCall(behind?.woke);
     const keys = [k.released, k.processing, k.wake, k.fence];
     if (behind) keys.push(behind.guard);
-    return callScript(S.claim, behind?.client ?? this.#client, keys, [k.base, owner], {}, ran);
+    return callScript(S.claim, behind?.client ?? this.#client, keys, [k.base, owner], { durability: this.#durability }, ran);
   }
 
   renew(name: string, owner: string, token: number, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
     const ran = this.#clock.timeCall();
-    return callScript(S.renew, this.#client, [this.#k.task(name).task, this.#k.processing], [name, owner, ms, token], { task: name }, ran);
+    return callScript(S.renew, this.#client, [this.#k.task(name).task, this.#k.processing], [name, owner, ms, token], { task: name, durability: this.#durability }, ran);
   }
 
   finish(name: string, owner: string, token: number, outcome: 'completed' | 'failed' | 'returned', error: string, retention: number): Promise<string> {
     const k = this.#k;
     const t = k.task(name);
     const keys = [t.task, t.parts, t.unlocked, k.processing, k.released, k.wake, k.failed, k.stats, k.events, t.expected];
-    return callScript(S.finish, this.#client, keys, [name, owner, outcome, error, retention, token], { task: name });
+    return callScript(S.finish, this.#client, keys, [name, owner, outcome, error, retention, token], { task: name, durability: this.#durability });
   }
 
   reap(mode: 'deadlines' | 'locks' | 'processing', ms = 0, limit = 500): Promise<ReapResult> {
@@ -188,13 +201,13 @@ export class TaskScripts {
 
   retryFailed(name: string): Promise<void> {
     const k = this.#k;
-    return callScript(S.retryFailed, this.#client, [k.task(name).task, k.failed, k.released, k.wake, k.events], [name], { task: name });
+    return callScript(S.retryFailed, this.#client, [k.task(name).task, k.failed, k.released, k.wake, k.events], [name], { task: name, durability: this.#durability });
   }
 
   forget(name: string): Promise<boolean> {
     const k = this.#k;
     const t = k.task(name);
-    return callScript(S.forget, this.#client, [t.task, t.parts, t.unlocked, k.failed, t.expected], [name], { task: name });
+    return callScript(S.forget, this.#client, [t.task, t.parts, t.unlocked, k.failed, t.expected], [name], { task: name, durability: this.#durability });
   }
 
   /** The task's hash and its parts in flight (flat field/value arrays). */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors';
+import { checkDurability, durabilityPolicy } from '../redis/durability';
 import {
   checkBoolean,
   checkFunction,
@@ -52,7 +53,7 @@ import { DEFAULT_IDLE_RETENTION, TaskScripts } from './scripts';
  */
 
 /** What a task group uses of the runtime. */
-type TasksRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'eventFeed' | 'reaper'>;
+type TasksRuntime = Pick<Runtime, 'durability' | 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'eventFeed' | 'reaper'>;
 
 /** How a task group's stream entries read as events. */
 const TASK_EVENTS: EventShape = {
@@ -90,7 +91,8 @@ export class TaskGroup {
     this.#context = context;
     this.#keys = context.keys.taskGroup(this.name);
     const idleRetention = o.idleRetention === undefined ? DEFAULT_IDLE_RETENTION : checkPositiveDuration('options.idleRetention', o.idleRetention);
-    const scripts = new TaskScripts(context.client, this.#keys, context.timers.now, idleRetention);
+    const durability = durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `task group '${this.name}'`);
+    const scripts = new TaskScripts(context.client, this.#keys, context.timers.now, idleRetention, durability);
     this.#scripts = scripts;
     this.#reaper = context.reaper(this.#keys.base, () => scripts.reap('deadlines'));
   }
