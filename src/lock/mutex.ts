@@ -8,7 +8,7 @@ import { grantsOf, type LockRuntime } from './grant-router';
 import { Lease } from './lease';
 import { localDeadline, type ClockSample } from '../core/held-lease';
 import { LockScripts, type AcquireReply, type Grant } from './scripts';
-import { Waiter } from './waiter';
+import { notGranted, Waiter } from './waiter';
 
 /** Options of `tusker.mutex(name, options)`. */
 export interface MutexOptions {
@@ -90,14 +90,17 @@ export class Mutex {
     try {
       reply = await this.#scripts.acquire(owner, this.lease, 'try');
     } catch (error) {
+      // short of replicas but busy: nothing was granted, so nothing can be lost
+      const busy = notGranted(error);
+      if (busy) return this.#busy(busy);
       // short of replicas (durability): granted on the master; a waiter it handed a lock to hears of it
       const handed = error instanceof DurabilityError ? shortResult<AcquireReply>(error)?.handedLocally : undefined;
       if (handed) grantsOf(this.#context).deliver(handed);
       takeBack(this.#context, this.#scripts, owner, this.lease);
       throw error;
     }
+    if (reply.state !== 'GRANTED') return this.#busy(reply);
     if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
-    if (reply.state !== 'GRANTED') return null;
     const lease = this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply);
     if (this.#context.closed) {
       // close() began while the script was in flight: nothing may outlive it
@@ -105,6 +108,11 @@ export class Mutex {
       throw new ClosedError('tryAcquire');
     }
     return this.#usable(lease);
+  }
+
+  #busy(reply: AcquireReply): null {
+    if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
+    return null;
   }
 
   /**

@@ -2,6 +2,7 @@ import { ClosedError, DurabilityError, LockTimeoutError } from '../errors';
 import type { TimerHandle } from '../internal/timers';
 import { grantsOf, type GrantReceiver, type LockRuntime } from './grant-router';
 import { localDeadline, type ClockSample } from '../core/held-lease';
+import { shortResult } from '../redis/script-def';
 import type { AcquireReply, Grant, LockScripts } from './scripts';
 
 /**
@@ -48,6 +49,15 @@ const BEHIND_RECHECK_MS = 30_000;
 const ORPHAN_WATCH_MS = 10 * 60_000;
 
 function noop(): void {}
+
+/**
+ * The reply of an acquire whose WAIT fell short (durability) but that granted nothing: a place in
+ * line lost in a failover costs a re-check, never a second holder, so the waiter carries on.
+ */
+export function notGranted(error: unknown): AcquireReply | undefined {
+  const reply = error instanceof DurabilityError ? shortResult<AcquireReply>(error) : undefined;
+  return reply && reply.state !== 'GRANTED' ? reply : undefined;
+}
 
 export class Waiter<L> implements GrantReceiver {
   readonly #i: WaiterInit<L>;
@@ -133,10 +143,14 @@ export class Waiter<L> implements GrantReceiver {
     try {
       reply = await this.#i.scripts.acquire(this.#i.owner, this.#i.ttl, 'wait');
     } catch (error) {
-      // the script may have queued us, or granted the lock, and the reply was lost: cancel behind
-      // it, and release any grant that still reaches this waiter
-      this.#i.takeBack();
-      return this.#end(error, true);
+      const queued = notGranted(error);
+      if (queued) reply = queued;
+      else {
+        // the script may have queued us, or granted the lock, and the reply was lost (or the grant
+        // fell short of replicas): cancel behind it, and release any grant that still reaches this waiter
+        this.#i.takeBack();
+        return this.#end(error, true);
+      }
     }
     this.#deliverLocal(reply.handedLocally);
     if (this.#state !== 'enqueuing') return; // cancelling: the cancel script, sent after, cleans up
@@ -165,10 +179,14 @@ export class Waiter<L> implements GrantReceiver {
     try {
       reply = await this.#i.scripts.acquire(this.#i.owner, this.#i.ttl, 'poke');
     } catch (error) {
+      const queued = notGranted(error);
+      if (queued) reply = queued;
       // granted, but short of replicas (durability): the cancel takes the grant back, the acquire rejects
-      if (error instanceof DurabilityError) return void this.#giveUp(error);
-      if (this.#state === 'queued') this.#scheduleRecheck(RECHECK_RETRY_MS);
-      return;
+      else if (error instanceof DurabilityError) return void this.#giveUp(error);
+      else {
+        if (this.#state === 'queued') this.#scheduleRecheck(RECHECK_RETRY_MS);
+        return;
+      }
     }
     this.#deliverLocal(reply.handedLocally);
     if (this.#state !== 'queued') return;

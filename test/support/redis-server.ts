@@ -55,6 +55,8 @@ export async function freePort(): Promise<number> {
 export interface RedisServerOptions {
   /** Keep an append-only file (`appendfsync everysec`), so a restart reloads the data. */
   readonly appendonly?: boolean;
+  /** Start as a replica of the master on this loopback port (`--replicaof 127.0.0.1 <port>`). */
+  readonly replicaOf?: number;
 }
 
 /** Start a private standalone redis-server on a free loopback port. */
@@ -66,6 +68,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const port = await freePort();
     try {
       const extra = options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+      if (options.replicaOf !== undefined) extra.push('--replicaof', '127.0.0.1', String(options.replicaOf));
       let child = await launch(binary, port, dir, extra);
       let stopped = false;
       let frozen = false;
