@@ -5,7 +5,7 @@ import { Batcher, BatchItemError } from '../internal/batcher';
 import type { BlockedClaim } from '../core/consumer';
 import { ServerClock } from '../internal/server-clock';
 import type { DurabilityPolicy } from '../redis/durability';
-import { callScript, defineScript, rawReply, type ScriptDefinition } from '../redis/script-def';
+import { callScript, defineScript, keepShort, rawReply, type ScriptDefinition } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
 
@@ -195,7 +195,7 @@ export class QueueScripts {
     const ran = this.#clock.timeCall(behind?.woke);
     const keys = [k.available, k.claimed, k.wake, k.paused, k.fence];
     if (behind) keys.push(behind.guard);
-    return this.#call(S.claim, keys, [k.base, owner, lease, count], {}, ran, behind?.client);
+    return keepShort(this.#call(S.claim, keys, [k.base, owner, lease, count], {}, ran, behind?.client), { durability: this.#durability });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { scriptFailure, type ScriptContext, type ScriptFailureCode } from '../errors';
 import type { RedisClient } from './connection';
-import type { DurabilityError } from '../errors';
+import { DurabilityError } from '../errors';
 import { runDurable, shortfall, type DurabilityPolicy } from './durability';
 import { runScript, script, type Script } from './scripts';
 
@@ -109,6 +109,23 @@ export async function callScript<R, I>(
 }
 
 const shortResults = new WeakMap<DurabilityError, unknown>();
+
+/**
+ * A call whose caller must get its result even short of replicas: a claim. Rejecting it would
+ * strand what it claimed until the claim's lease ran out (counted as a stall); and a claim lost in a
+ * failover only lets another worker claim the item again, whose earlier holder's finish is then
+ * refused by its fencing token — at-least-once, as always. So the result is kept, and the
+ * shortfall warned once per object, whatever `onShortfall` says.
+ */
+export async function keepShort<R>(call: Promise<R>, context: CallContext): Promise<R> {
+  try {
+    return await call;
+  } catch (error) {
+    if (!(error instanceof DurabilityError) || !shortResults.has(error) || !context.durability) throw error;
+    shortfall({ ...context.durability, onShortfall: 'warn' }, error);
+    return shortResults.get(error) as R;
+  }
+}
 
 /**
  * @internal What the script that fell short replied, read: the write happened on the master, and

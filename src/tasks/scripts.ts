@@ -3,7 +3,7 @@ import { ServerClock } from '../internal/server-clock';
 import type { TaskGroupKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
 import type { DurabilityPolicy } from '../redis/durability';
-import { callScript, defineScript, rawReply } from '../redis/script-def';
+import { callScript, defineScript, keepShort, rawReply } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/tasks/*.lua for one task group. */
 
@@ -177,7 +177,8 @@ export class TaskScripts {
     const ran = this.#clock.timeCall(behind?.woke);
     const keys = [k.released, k.processing, k.wake, k.fence];
     if (behind) keys.push(behind.guard);
-    return callScript(S.claim, behind?.client ?? this.#client, keys, [k.base, owner], { durability: this.#durability }, ran);
+    const context = { durability: this.#durability };
+    return keepShort(callScript(S.claim, behind?.client ?? this.#client, keys, [k.base, owner], context, ran), context);
   }
 
   renew(name: string, owner: string, token: number, ms: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {

@@ -43,7 +43,8 @@ export function useReplicated(replicas = 2) {
     /** How many times the server on `port` (the master by default) ran `command`, from INFO commandstats. */
     async calls(command: string, port?: number): Promise<number> {
       const stats = await this.redis(port).info('commandstats');
-      return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      const name = command.replace(/[|\\^$.*+?()[\]{}]/g, '\\$&');
+      return Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
     },
     /** Resolves once the master counts every replica as connected and each replica's link is up. */
     async linked(): Promise<void> {

@@ -152,6 +152,19 @@ describe('a shortfall', () => {
     expect((await queue.getJob('f'))?.state).toBe('finished');
   });
 
+  it('a claim short of replicas still hands the job over (warned once): rejecting it would strand the job', async () => {
+    const queue = redis.tusker().queue<number>('claims', { durability: { replicas: 1, timeout: 100 } });
+    await queue.publish(7, { id: 'c' });
+    const warnings = await warningsDuring('TUSKER_DURABILITY_SHORTFALL', async () => {
+      await frozen(async () => {
+        const job = await queue.claim({ wait: 0 });
+        expect(job?.id).toBe('c');
+      });
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("queue 'claims'");
+  });
+
   it('a lock handed on by a release is confirmed by the new holder: short, it is given back and acquire rejects', async () => {
     const t = redis.tusker();
     const holder = await t.mutex('handed').acquire();
