@@ -56,7 +56,7 @@ export interface DurabilityOptions {
   readonly fsync?: boolean;
 }
 
-/** @internal A resolved policy, for one object (its `target` names it in errors and warnings). */
+/** A resolved policy, for one object (its `target` names it in errors and warnings). */
 export interface DurabilityPolicy {
   readonly replicas: number;
   readonly timeout: number;

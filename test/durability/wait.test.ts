@@ -109,6 +109,23 @@ describe('with replicas attached', () => {
   });
 });
 
+describe('a script sent again', () => {
+  it('after NOSCRIPT (script cache flushed) the script sent again with its source gets a WAIT of its own', async () => {
+    const t = redis.tusker({ durability: { replicas: 2, timeout: 5_000 } });
+    const door = t.mutex('flushed', { autoExtend: false });
+    await (await door.acquire()).release();
+    await redis.redis().script('FLUSH');
+    const waits = await redis.calls('wait');
+    const evals = await redis.calls('eval');
+    const lease = await door.acquire();
+    expect(lease.fencingToken).toBe(2);
+    // the EVALSHA met NOSCRIPT (its WAIT covered nothing new), the EVAL behind it got a second one
+    expect(await redis.calls('eval')).toBe(evals + 1);
+    expect(await redis.calls('wait')).toBe(waits + 2);
+    await lease.release();
+  });
+});
+
 describe('a shortfall', () => {
   it('throw (the default), more replicas than attached: acquire rejects with DurabilityError and the lock is not held', async () => {
     const t = redis.tusker({ durability: { replicas: 3, timeout: 100 } });
