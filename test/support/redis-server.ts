@@ -55,6 +55,8 @@ export async function freePort(): Promise<number> {
 export interface RedisServerOptions {
   /** Keep an append-only file (`appendfsync everysec`), so a restart reloads the data. */
   readonly appendonly?: boolean;
+  /** Allow `DEBUG` (`--enable-debug-command yes`): DEBUG SLEEP freezes it, DEBUG RELOAD makes it load. */
+  readonly debug?: boolean;
 }
 
 /** Start a private standalone redis-server on a free loopback port. */
@@ -66,6 +68,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const port = await freePort();
     try {
       const extra = options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+      if (options.debug) extra.push('--enable-debug-command', 'yes');
       let child = await launch(binary, port, dir, extra);
       let stopped = false;
       let frozen = false;
