@@ -5,9 +5,10 @@ import type { Tusker } from '../../src/index';
 /**
  * A working Tusker world for the heal tests: a queue processor, a task processor, a lock held with
  * a short lease and a waiter behind it, a delayed job and a task whose part lease runs out, all set
- * up before a failure is caused. `check()` then asserts that each of them carried on by itself.
+ * up before a failure is caused. `renewedLease`: the lease of the lock its watchdog renews, longer
+ * than an outage it must outlive. `check()` then asserts that each of them carried on by itself.
  */
-export async function startWorld(worker: Tusker, caller: Tusker) {
+export async function startWorld(worker: Tusker, caller: Tusker, { renewedLease = 1_500 } = {}) {
   const queue = worker.queue<number>('heal');
   const tasks = worker.tasks('heal');
   const completedEvents: string[] = [];
@@ -26,7 +27,7 @@ export async function startWorld(worker: Tusker, caller: Tusker) {
   const expiring = await caller.mutex('heal-expiring', { lease: 1_500, autoExtend: false }).acquire();
   const afterExpiry = worker.mutex('heal-expiring').acquire({ wait: 20_000 });
   afterExpiry.catch(() => undefined);
-  const renewed = await caller.mutex('heal-renewed', { lease: 1_500 }).acquire();
+  const renewed = await caller.mutex('heal-renewed', { lease: renewedLease }).acquire();
   const afterRelease = worker.mutex('heal-renewed').acquire({ wait: 20_000 });
   afterRelease.catch(() => undefined);
 
