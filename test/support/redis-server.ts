@@ -57,6 +57,8 @@ export interface RedisServerOptions {
   readonly appendonly?: boolean;
   /** Start as a replica of the master on this loopback port (`--replicaof 127.0.0.1 <port>`). */
   readonly replicaOf?: number;
+  /** Allow `DEBUG` (`--enable-debug-command yes`): DEBUG SLEEP freezes it, DEBUG RELOAD makes it load. */
+  readonly debug?: boolean;
 }
 
 /** Start a private standalone redis-server on a free loopback port. */
@@ -69,6 +71,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     try {
       const extra = options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
       if (options.replicaOf !== undefined) extra.push('--replicaof', '127.0.0.1', String(options.replicaOf));
+      if (options.debug) extra.push('--enable-debug-command', 'yes');
       let child = await launch(binary, port, dir, extra);
       let stopped = false;
       let frozen = false;
