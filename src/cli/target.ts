@@ -132,6 +132,9 @@ export async function connectTarget(target: Target): Promise<RedisClient> {
   } catch (error) {
     client.disconnect();
     const reason = cause?.lastNodeError ?? cause ?? (error as Error);
+    // sentinels that answer but know no such master: "All sentinels are unreachable… Last error: ERR No such master"
+    const answered = /Last error: (.*)$/.exec(reason.message)?.[1];
+    if (answered && !/connection is closed/i.test(answered)) throw new Error(answered);
     if (target.kind === 'standalone' || !/connection is closed|unreachable|none of startup nodes/i.test(reason.message)) throw reason;
     // a Cluster or Sentinel client hides its nodes' socket errors behind "Connection is closed":
     // ask each address once, so the message says what stopped each of them
