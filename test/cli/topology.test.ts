@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { JobCancelledError } from '../../src/index';
 import { Keys } from '../../src/keys';
 import { useCluster } from '../cluster/use-cluster';
-import { freePort } from '../support/redis-server';
+import { freePort, startRedisServer } from '../support/redis-server';
 import { runCli } from './run-cli';
 
 /**
@@ -101,5 +101,17 @@ describe('tusker --cluster', () => {
     expect(lines).toEqual([
       `tusker: cannot connect to Redis Cluster 127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}: 127.0.0.1:${ports[0]} connect ECONNREFUSED; 127.0.0.1:${ports[1]} connect ECONNREFUSED`,
     ]);
+  });
+
+  it('a server that is no cluster node: what it answered, exit 2', async () => {
+    const server = await startRedisServer();
+    try {
+      const port = new URL(server.url).port;
+      const run = await runCli(['--cluster', `127.0.0.1:${port}`, 'stats']);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim()).toBe(`tusker: cannot connect to Redis Cluster 127.0.0.1:${port}: ERR This instance has cluster support disabled`);
+    } finally {
+      await server.stop();
+    }
   });
 });
