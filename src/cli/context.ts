@@ -7,7 +7,7 @@
  * 2 cannot connect, or bad usage (including a destructive command without `--yes` off a terminal).
  */
 import { createInterface } from 'node:readline/promises';
-import IORedis from 'ioredis';
+import type { RedisClient } from '../redis/connection';
 import { Tusker } from '../tusker';
 
 export const EXIT = { ok: 0, problem: 1, unusable: 2 } as const;
@@ -21,6 +21,11 @@ export interface Output {
 /** The global flags. */
 export interface GlobalFlags {
   readonly redis: string;
+  /** `host:port,…` of some Redis Cluster nodes (instead of `redis`). */
+  readonly cluster?: string;
+  /** `host:port,…` of sentinels (instead of `redis`), with the master's `name`. */
+  readonly sentinel?: string;
+  readonly name?: string;
   readonly prefix: string;
   readonly json: boolean;
   readonly yes: boolean;
@@ -28,8 +33,8 @@ export interface GlobalFlags {
 
 export interface CliContext {
   readonly tusker: Tusker;
-  /** The raw connection, for what only doctor reads (INFO, CONFIG GET, COMMAND INFO). */
-  readonly client: IORedis;
+  /** The raw connection, for what only doctor reads (INFO, CONFIG GET, COMMAND INFO): a Cluster with `--cluster`. */
+  readonly client: RedisClient;
   readonly flags: GlobalFlags;
   readonly out: Output;
   /** The address without credentials, for messages. */
@@ -43,57 +48,15 @@ export interface CliContext {
 /** A usage mistake the command line parser could not see (exit 2). */
 export class UsageError extends Error {}
 
-/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`: addresses are printed, passwords are not. */
-export function displayAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
-}
-
-const CONNECT_TIMEOUT_MS = 3_000;
-
-/**
- * Connect once, without the retry loop a long-lived process wants: a command line tool that
- * cannot reach Redis must say so at once. Rejects with the cause's message.
- */
-export async function connect(flags: GlobalFlags): Promise<IORedis> {
-  const client = new IORedis(flags.redis, {
-    lazyConnect: true,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: 10_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  // the cause (ECONNREFUSED, ETIMEDOUT, WRONGPASS…) arrives as an 'error' event; connect() then
-  // rejects with a bare "Connection is closed": report the cause, once
-  let cause: Error | undefined;
-  client.on('error', (error: Error) => {
-    cause ??= error;
-  });
-  try {
-    await client.connect();
-  } catch (error) {
-    client.disconnect();
-    throw cause ?? error;
-  }
-  return client;
-}
-
 /** The context for `flags` on an open connection. */
-export function contextFor(flags: GlobalFlags, client: IORedis, out: Output, stdin: NodeJS.ReadStream = process.stdin): CliContext {
+export function contextFor(flags: GlobalFlags, client: RedisClient, out: Output, address: string, stdin: NodeJS.ReadStream = process.stdin): CliContext {
   const tusker = new Tusker({ connection: client, prefix: flags.prefix });
   return {
     tusker,
     client,
     flags,
     out,
-    address: displayAddress(flags.redis),
+    address,
     print(value, human) {
       if (flags.json) out.line(JSON.stringify(value, null, 2));
       else human();

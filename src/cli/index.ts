@@ -9,13 +9,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { TuskerError, InvalidArgumentError, ConnectionError } from '../errors';
-import { EXIT, UsageError, connect, contextFor, displayAddress, type CliContext, type GlobalFlags, type Output } from './context';
+import { EXIT, UsageError, contextFor, type CliContext, type GlobalFlags, type Output } from './context';
 import { doctorCommand } from './commands/doctor';
 import { locksCommand } from './commands/locks';
 import { onceCommand } from './commands/once';
-import { queueCommand, queuesCommand } from './commands/queue';
+import { queueCommand, queuesCommand, type QueueFlags } from './commands/queue';
 import { statsCommand } from './commands/stats';
 import { tasksCommand } from './commands/tasks';
+import { connectTarget, describeTarget, targetOf } from './target';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
@@ -40,6 +41,9 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
   const program = new Command('tusker')
     .description('Look at and operate Tusker (locks, task barriers, job queues, run-once) in Redis')
     .addOption(new Option('--redis <url>', 'Redis URL').default(env.REDIS_URL || DEFAULT_URL, '$REDIS_URL, then redis://127.0.0.1:6379'))
+    .option('--cluster <host:port,…>', 'Redis Cluster nodes to start from (instead of --redis)')
+    .option('--sentinel <host:port,…>', 'sentinels to ask for the master (instead of --redis)')
+    .option('--name <master>', "the master's name with --sentinel (default: mymaster)")
     .option('--prefix <prefix>', 'key prefix', 'tusker')
     .option('--json', 'print stable JSON instead of tables', false)
     .option('-y, --yes', 'do destructive actions without asking', false)
@@ -52,19 +56,22 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
     <A extends unknown[]>(command: (ctx: CliContext, ...args: A) => Promise<number>) =>
     async (...args: unknown[]) => {
       const self = args[args.length - 1] as Command;
-      code = await withContext(self.optsWithGlobals() as GlobalFlags, out, (ctx) => command(ctx, ...(args.slice(0, -1) as A)));
+      const redisGiven = program.getOptionValueSource('redis') === 'cli';
+      code = await withContext(self.optsWithGlobals() as GlobalFlags, redisGiven, out, (ctx) => command(ctx, ...(args.slice(0, -1) as A)));
     };
 
   program.command('stats').description('counts of every registered queue and task group, held locks, running once attempts').action(run(statsCommand));
   program.command('queues').description('every registered queue with its counts').action(run(queuesCommand));
   program
     .command('queue <name> [action] [arg]')
-    .description('one queue: stats, list <state>, show <id>, retry <id>, retract <id>, retry-failed, pause, resume')
+    .description('one queue: stats, list <state>, show <id>, retry <id>, retract <id>, cancel <id>, retry-failed, pause, resume')
     .option('--limit <n>', 'list: at most n jobs', integer, 20)
     .option('--offset <n>', 'list: skip n jobs', integer, 0)
+    .option('--reason <text>', 'cancel: the failed job\'s error', undefined)
+    .option('--requeue', 'cancel: make the job available again instead of failing it', false)
     .action(
-      run((ctx, name: string, action: string | undefined, arg: string | undefined, o: { limit: number; offset: number }) =>
-        queueCommand(ctx, name, action, arg, { limit: Math.max(1, o.limit), offset: o.offset }),
+      run((ctx, name: string, action: string | undefined, arg: string | undefined, o: QueueFlags) =>
+        queueCommand(ctx, name, action, arg, { ...o, limit: Math.max(1, o.limit) }),
       ),
     );
   program
@@ -104,17 +111,19 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
 }
 
 /** Connect, run, close; the errors a command can meet become one line and an exit code. */
-async function withContext(flags: GlobalFlags, out: Output, command: (ctx: CliContext) => Promise<number>): Promise<number> {
+async function withContext(flags: GlobalFlags, redisGiven: boolean, out: Output, command: (ctx: CliContext) => Promise<number>): Promise<number> {
+  const target = targetOf({ ...flags, redisGiven }); // a UsageError here ends the parse with exit 2
+  const address = describeTarget(target);
   let client;
   try {
-    client = await connect(flags);
+    client = await connectTarget(target);
   } catch (error) {
-    out.note(`tusker: cannot connect to ${displayAddress(flags.redis)}: ${(error as Error).message}`);
+    out.note(`tusker: cannot connect to ${address}: ${(error as Error).message}`);
     return EXIT.unusable;
   }
   let ctx: CliContext | undefined;
   try {
-    ctx = contextFor(flags, client, out); // a bad --prefix is refused here, by Tusker itself
+    ctx = contextFor(flags, client, out, address); // a bad --prefix is refused here, by Tusker itself
     return await command(ctx);
   } catch (error) {
     if (error instanceof UsageError || error instanceof InvalidArgumentError) {
@@ -122,7 +131,7 @@ async function withContext(flags: GlobalFlags, out: Output, command: (ctx: CliCo
       return EXIT.unusable;
     }
     if (error instanceof ConnectionError) {
-      out.note(`tusker: lost ${displayAddress(flags.redis)}: ${error.message}`);
+      out.note(`tusker: lost ${address}: ${error.message}`);
       return EXIT.unusable;
     }
     if (error instanceof TuskerError) {

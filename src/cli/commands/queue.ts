@@ -1,4 +1,4 @@
-/** `tusker queues` and `tusker queue <name> [list <state> | show <id> | retry <id> | retract <id> | retry-failed | pause | resume]`. */
+/** `tusker queues` and `tusker queue <name> [list <state> | show <id> | retry <id> | retract <id> | cancel <id> | retry-failed | pause | resume]`. */
 import type { JobState, QueueStats } from '../../queue/options';
 import { EXIT, UsageError, type CliContext } from '../context';
 import { fields, table } from '../table';
@@ -30,8 +30,17 @@ async function exists(ctx: CliContext, name: string): Promise<boolean> {
   return STATES.some((s) => stats[s] > 0) || stats.paused;
 }
 
+/** What `tusker queue` takes besides its arguments: the page of `list`, the reason and mode of `cancel`. */
+export interface QueueFlags {
+  readonly limit: number;
+  readonly offset: number;
+  readonly reason?: string;
+  readonly requeue?: boolean;
+}
+
 /** `tusker queue <name> [action] [arg]`. */
-export async function queueCommand(ctx: CliContext, name: string, action: string | undefined, arg: string | undefined, page: { limit: number; offset: number }): Promise<number> {
+export async function queueCommand(ctx: CliContext, name: string, action: string | undefined, arg: string | undefined, flags: QueueFlags): Promise<number> {
+  const page = { limit: flags.limit, offset: flags.offset };
   const view = ctx.tusker.inspect.queue(name);
   if (!(await exists(ctx, name))) {
     ctx.out.note(`tusker: no queue named ${JSON.stringify(name)} under prefix ${ctx.flags.prefix}`);
@@ -95,6 +104,8 @@ export async function queueCommand(ctx: CliContext, name: string, action: string
       await ctx.tusker.queue(name).retract(id);
       return done(ctx, { queue: name, id, action: 'retract' }, `job ${id} retracted`);
     }
+    case 'cancel':
+      return cancel(ctx, name, needArg('a job id'), flags);
     case 'retry-failed': {
       const { failed } = await view.stats();
       if (failed === 0) return done(ctx, { queue: name, action: 'retry-failed', retried: 0 }, 'no failed jobs');
@@ -110,8 +121,33 @@ export async function queueCommand(ctx: CliContext, name: string, action: string
       await ctx.tusker.queue(name).resume();
       return done(ctx, { queue: name, action: 'resume' }, `queue ${name} resumed`);
     default:
-      throw new UsageError(`unknown queue action ${JSON.stringify(action)}: list, show, retry, retract, retry-failed, pause or resume`);
+      throw new UsageError(`unknown queue action ${JSON.stringify(action)}: list, show, retry, retract, cancel, retry-failed, pause or resume`);
   }
+}
+
+/**
+ * `cancel <id>`: end a running job from here (queue.cancelRunning), failing it with the reason or,
+ * with `--requeue`, making it available again. Only a running (claimed) job is cancelled: any
+ * other state is reported with exit 1 and nothing changes, so a script can tell "cancelled" from
+ * "was not running". A job that stops running between the check and the cancel is cancelled
+ * wherever it went (the script decides atomically); the output then says it was not running.
+ */
+async function cancel(ctx: CliContext, name: string, id: string, flags: QueueFlags): Promise<number> {
+  const job = await ctx.tusker.inspect.queue(name).job(id);
+  if (!job) {
+    ctx.out.note(`tusker: no job ${JSON.stringify(id)} in queue ${name}`);
+    return EXIT.problem;
+  }
+  if (job.state !== 'claimed') {
+    ctx.out.note(`tusker: job ${id} is ${job.state}, not running; nothing cancelled`);
+    return EXIT.problem;
+  }
+  const requeue = flags.requeue === true;
+  if (!(await ctx.confirm(`cancel running job ${id} of queue ${name}${requeue ? ' and requeue it' : ''}?`))) return EXIT.unusable;
+  const r = await ctx.tusker.queue(name).cancelRunning(id, { reason: flags.reason, requeue });
+  const reason = flags.reason ?? 'cancelled';
+  const text = `job ${id} cancelled${r.wasRunning ? '' : ' (it had stopped running meanwhile)'}: now ${r.state}${r.state === 'failed' ? ` (${reason})` : ''}`;
+  return done(ctx, { queue: name, id, action: 'cancel', state: r.state, wasRunning: r.wasRunning, reason, requeue }, text);
 }
 
 /**
