@@ -50,6 +50,12 @@ export class Keys {
     return `${this.prefix}:{${kind}:${tagName(name)}}`;
   }
 
+  /** One node's share of a Redlock mutex (src/redlock): its own hash tag `{rl:<name>}`. */
+  redlock(name: string): { owner: string; fence: string } {
+    const base = this.#tagged('rl', name);
+    return { owner: `${base}:owner`, fence: `${base}:fence` };
+  }
+
   /** A standalone mutex: its own hash tag `{l:<name>}`. */
   lock(name: string): LockKeys {
     const base = this.#tagged('l', name);

@@ -5,6 +5,7 @@ import { checkBoolean, checkFunction, checkOptions, checkPrefix, optionKeys } fr
 import { systemTimers, type Timers } from './internal/timers';
 import type { Lease } from './lock/lease';
 import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
+import { Redlock, type RedlockOptions } from './redlock/redlock';
 import { runOnce, runPaired, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './once/once';
 import type { AttemptContext } from './once/attempt-run';
 import { Connections, type ConnectionInput } from './redis/connection';
@@ -162,6 +163,14 @@ export class Tusker {
     const mutex = new Mutex(this.#runtime, name, options);
     this.#note('locks', name, options);
     return mutex;
+  }
+
+  /**
+   * Locks held on a quorum of independent Redis masters (Redlock, docs/redlock.md), with fencing
+   * tokens that strictly increase across the quorum. Its connections close with this instance.
+   */
+  redlock(connections: readonly ConnectionInput[], options?: RedlockOptions): Redlock {
+    return new Redlock(this.#runtime, connections, options);
   }
 
   /**

@@ -6,6 +6,9 @@ import { grantsOf, type LockRuntime } from './grant-router';
 import { localDeadline } from '../core/held-lease';
 import type { HandOffReply, LockScripts } from './scripts';
 
+/** @internal What a lease calls to renew and release: a single Redis's lock scripts, or a Redlock's quorum (src/redlock). */
+export type LeaseScripts = Pick<LockScripts, 'extend' | 'release'>;
+
 /**
  * A held lock. States: held → released (by `release()`), or held → lost (it expired, another owner
  * took it, or it could not be renewed in time; `signal` aborts with a LockLostError).
@@ -24,7 +27,7 @@ export class Lease implements AsyncDisposable {
   readonly fencingToken: number;
   readonly #owner: string;
   readonly #ttl: number;
-  readonly #scripts: LockScripts;
+  readonly #scripts: LeaseScripts;
   readonly #context: LockRuntime;
   /** Made on first use: most leases are released without anyone reading their signal. */
   #controller: AbortController | undefined;
@@ -44,7 +47,7 @@ export class Lease implements AsyncDisposable {
     expiresAt: number;
     /** Local monotonic ms, never later than the real deadline. */
     localDeadline: number;
-    scripts: LockScripts;
+    scripts: LeaseScripts;
     context: LockRuntime;
   }) {
     this.name = init.name;

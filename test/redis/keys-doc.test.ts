@@ -9,6 +9,7 @@ import '../../src/lock/scripts';
 import '../../src/once/scripts';
 import '../../src/tasks/scripts';
 import '../../src/queue/scripts';
+import '../../src/redlock/node-scripts';
 
 /**
  * docs/keys.md is checked against src/keys.ts, the only place keys are built: every key (and
@@ -49,6 +50,13 @@ describe('docs/keys.md', () => {
     expect(parts.filter((part) => !docs.includes(part))).toEqual([]);
   });
 
+  it('documents both keys of a Redlock mutex', () => {
+    const parts = keysOf(keys.redlock(NAME)).map(partAfterTag);
+    expect(parts).toEqual(['}:owner', '}:fence']);
+    expect(docs).toContain('{rl:<name>}:owner');
+    expect(docs).toContain('{rl:<name>}:fence');
+  });
+
   // a script header names its KEYS as keys.ts does (snake_case of its fields; script-defs checks the
   // headers against the definitions), so each script slot is a key documented above
   const scriptKeySets: Record<string, object> = {
@@ -56,6 +64,7 @@ describe('docs/keys.md', () => {
     once: sets.once,
     tasks: { ...sets.taskGroup, ...sets.taskGroup.task(NAME) },
     queue: sets.queue,
+    redlock: keys.redlock(NAME),
   };
   it.each(scriptDefinitions().map((d) => [d.name, d.keys] as const))('%s: every KEYS slot is a key of keys.ts', (name, slots) => {
     const set = scriptKeySets[name.split('/')[0] as string] as Record<string, unknown>;

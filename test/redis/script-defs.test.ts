@@ -9,6 +9,7 @@ import '../../src/lock/scripts';
 import '../../src/once/scripts';
 import '../../src/tasks/scripts';
 import '../../src/queue/scripts';
+import '../../src/redlock/node-scripts';
 
 /**
  * Every script has one typed definition (redis/script-def), and the definition agrees with the
