@@ -167,7 +167,12 @@ export class Tusker {
 
   /**
    * Locks held on a quorum of independent Redis masters (Redlock, docs/redlock.md), with fencing
-   * tokens that strictly increase across the quorum. Its connections close with this instance.
+   * tokens that strictly increase across the quorum. It opens one connection per node (make one
+   * and reuse it); they close with this instance, except clients passed in.
+   *
+   * @example
+   * const redlock = tusker.redlock(['redis://a:6379', 'redis://b:6379', 'redis://c:6379']);
+   * await redlock.withLock('invoice-42', (lease) => charge(lease.fencingToken), { lease: 5_000 });
    */
   redlock(connections: readonly ConnectionInput[], options?: RedlockOptions): Redlock {
     return new Redlock(this.#runtime, connections, options);

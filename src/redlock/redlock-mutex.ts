@@ -29,6 +29,8 @@ export interface RedlockSetup {
   keysOf(name: string): readonly string[];
   /** Leases held through this Redlock, by owner id (stopped before its connections close). */
   readonly held: Map<string, Lease>;
+  /** Releases still being sent (awaited before the connections close). */
+  readonly releasing: Set<Promise<unknown>>;
 }
 
 export const REDLOCK_MUTEX_OPTIONS = optionKeys<RedlockMutexOptions>({ lease: true, autoExtend: true }, 'redlock.mutex()');
@@ -93,6 +95,8 @@ export class RedlockMutex {
 
   #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
+      // aborted during the attempt: an 'abort' listener added now would never run
+      if (signal?.aborted) return reject(signal.reason);
       const onAbort = (): void => {
         timer.cancel();
         reject(signal?.reason);
@@ -206,7 +210,7 @@ export class RedlockMutex {
 
   /** The lease's extend and release, done on every node and counted against the quorum. */
   #quorumScripts(): LeaseScripts {
-    const { nodes, quorum, runtime, driftFactor, held } = this.#setup;
+    const { nodes, quorum, runtime, driftFactor, held, releasing } = this.#setup;
     return {
       extend: async (owner, ms, fencingToken): Promise<ClockSample & { deadline: number }> => {
         const sentAt = runtime.timers.now();
@@ -221,7 +225,9 @@ export class RedlockMutex {
       release: async (owner, fencingToken) => {
         held.delete(owner);
         const sentAt = runtime.timers.now();
-        const { released, lost } = await this.#releaseAll(owner);
+        const sending = this.#releaseAll(owner);
+        releasing.add(sending);
+        const { released, lost } = await sending.finally(() => releasing.delete(sending));
         if (released === 0 && lost >= quorum) throw new LockLostError(this.name, fencingToken, 'not-owner');
         return { sentAt, serverNow: Date.now(), handedLocally: undefined };
       },

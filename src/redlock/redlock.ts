@@ -37,7 +37,8 @@ const WITH_LOCK_OPTIONS = optionKeys<RedlockWithLockOptions>({ lease: true, auto
  * Locks held on a quorum of independent Redis masters (Redlock), with fencing tokens that strictly
  * increase across the quorum. Each node has its own connection (closed by `tusker.close()` unless
  * it was passed in as a client); scripts are loaded per node. See docs/redlock.md for what it
- * guarantees and what it assumes.
+ * guarantees and what it assumes. Make one per set of nodes and reuse it: each opens a
+ * connection per node, kept until `tusker.close()`.
  */
 export class Redlock {
   /** How many nodes a lease needs. */
@@ -74,6 +75,7 @@ export class Redlock {
     this.#connections = connections.map((input) => new Connections(input));
     this.#nodes = this.#connections.map((c, i) => new RedlockNode(c.client, addressOf(c.client, i), runtime.timers, nodeTimeout));
     const held = new Map<string, Lease>();
+    const releasing = new Set<Promise<unknown>>();
     this.#setup = {
       nodes: this.#nodes,
       quorum: this.quorum,
@@ -87,11 +89,14 @@ export class Redlock {
         return [k.owner, k.fence];
       },
       held,
+      releasing,
     };
     // tusker.close(): the leases are released first, then the node connections closed
     runtime.inFlight.add({
       stop: async () => {
         await Promise.all([...held.values()].map((lease) => lease.stop()));
+        // a lease released by tusker.close() itself (it stops every lease too) may still be sending
+        await Promise.allSettled([...releasing]);
         await Promise.all(this.#connections.map((c) => c.close()));
       },
     });

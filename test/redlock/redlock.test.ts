@@ -1,5 +1,5 @@
 import IORedis from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, LockLostError, LockTimeoutError, RedlockTimeoutError, Tusker } from '../../src/index';
 import { contend, strictlyIncreasing, useMasters } from './use-masters';
 
@@ -124,6 +124,24 @@ describe('redlock', () => {
     await t.close();
   });
 
+  it('rejects with the signal\'s reason when it aborts during an attempt or between attempts', async () => {
+    const redlock = masters.tusker().redlock(urls(3), { retry: { delay: 60_000, jitter: 0 } });
+    const held = await redlock.mutex('aborted').acquire();
+    // between attempts: the retry pause is a minute long, the abort ends it
+    const between = new AbortController();
+    const waiting = redlock.mutex('aborted').acquire({ signal: between.signal });
+    const pausing = redlock.mutex('aborted').tryAcquire(); // behind the first attempt on each connection
+    await pausing;
+    between.abort(new Error('between'));
+    await expect(waiting).rejects.toThrow('between');
+    // during an attempt: aborted while the votes are still on their way
+    const during = new AbortController();
+    const inFlight = redlock.mutex('aborted').acquire({ signal: during.signal });
+    during.abort(new Error('during'));
+    await expect(inFlight).rejects.toThrow('during');
+    await held.release();
+  });
+
   it('refuses bad input with InvalidArgumentError before connecting anywhere', async () => {
     const t = masters.tusker();
     const clientsBefore = await connectedClients(masters.urls()[4]!);
@@ -156,6 +174,27 @@ describe('redlock', () => {
     expect(() => redlock.mutex('x', { lease: 0 })).toThrow(InvalidArgumentError);
     await expect(redlock.mutex('x').acquire({ wait: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(redlock.withLock('x', 'nope' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('renews on a quorum while held (autoExtend) and close() releases on every node', async () => {
+    const t = masters.tusker();
+    const lease = await t.redlock(urls(3)).mutex('kept', { lease: 300 }).acquire();
+    const before = lease.expiresAt.getTime();
+    await vi.waitFor(() => expect(lease.expiresAt.getTime()).toBeGreaterThan(before), { timeout: 5_000, interval: 5 });
+    expect(lease.signal.aborted).toBe(false);
+    await t.close();
+    expect(lease.signal.reason).toBeInstanceOf(LockLostError);
+    const owners = await Promise.all(
+      urls(3).map(async (url) => {
+        const c = new IORedis(url);
+        try {
+          return await c.exists(`${masters.prefix}:{rl:kept}:owner`);
+        } finally {
+          c.disconnect();
+        }
+      }),
+    );
+    expect(owners).toEqual([0, 0, 0]);
   });
 
   it('closes the node connections it opened, never one passed in', async () => {
