@@ -20,6 +20,7 @@
 // Rounds alternate the order of the topologies, so machine drift hits both alike; the figures
 // are the medians over rounds. Writes bench/results/cluster.json.
 // Options: --n 2000 (operations per workload and round) --rounds 3 --names 6 --only queue,tasks,lock
+import { runRedlockBench } from './redlock';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -251,23 +252,10 @@ function summarise(list: readonly Measure[]): Measure {
   };
 }
 
-/**
- * MERGE HOOK (lead): bench/redlock.ts (another helper's) exports a run function for Redlock on 3
- * and 5 masters against its peers. When that file is there it is loaded here and its figures go
- * into cluster.json under `redlock`; wire its exact signature at merge (expected:
- * `run(options: { n: number }) => Promise<Record<string, unknown>>`). Loaded by a computed path so
- * this file type-checks without it.
- */
-async function redlockFigures(): Promise<Record<string, unknown> | undefined> {
-  const path = join(__dirname, 'redlock.ts');
-  if (!existsSync(path)) return undefined;
-  const mod = (await import(path)) as { run?: (options: { n: number }) => Promise<Record<string, unknown>> };
-  if (typeof mod.run !== 'function') {
-    console.log('bench/redlock.ts has no run() export: Redlock figures left out (see the MERGE HOOK in bench/cluster.ts)');
-    return undefined;
-  }
+/** Redlock on 3 and 5 private masters against its peers (bench/redlock.ts; it also writes bench/results/redlock.json). */
+async function redlockFigures(): Promise<Record<string, unknown>> {
   console.log('\nRedlock (bench/redlock.ts):');
-  return mod.run({ n: N });
+  return runRedlockBench();
 }
 
 /**
