@@ -15,6 +15,7 @@ import { TaskGroup } from './tasks/task-group';
 import type { QueueOptions } from './queue/options';
 import { Queue } from './queue/queue';
 import { Inspector } from './inspect/inspector';
+import { MAX_SCRAPED_QUEUES, Metrics } from './metrics/metrics';
 
 /** How long close() waits for leases to be released and waiters to leave before closing connections. */
 const CLOSE_LIMIT_MS = 5_000;
@@ -73,6 +74,7 @@ export class Tusker {
   readonly prefix: string;
   readonly #runtime: Runtime;
   #inspector: Inspector | undefined;
+  #metrics: Metrics | undefined;
 
   // composition, not inheritance: `once` is Tusker's run-once primitive, not EventEmitter's
   readonly #events = new EventEmitter();
@@ -203,6 +205,29 @@ export class Tusker {
   get inspect(): Inspector {
     this.#inspector ??= new Inspector(this.#runtime);
     return this.#inspector;
+  }
+
+  /**
+   * This instance's metrics as Prometheus text (docs/metrics.md): counters of what this process
+   * did, and gauges of every registered queue read from Redis now. Each instance has a registry
+   * of its own; prom-client is loaded on the first call. Serve it with `metricsContentType`.
+   *
+   * @example
+   * res.setHeader('Content-Type', tusker.metricsContentType);
+   * res.end(await tusker.metrics());
+   */
+  metrics(): Promise<string> {
+    return this.#metricsView().text();
+  }
+
+  /** The Content-Type of `metrics()`'s text (`text/plain; version=0.0.4; charset=utf-8`). */
+  get metricsContentType(): string {
+    return this.#metricsView().contentType;
+  }
+
+  #metricsView(): Metrics {
+    this.#metrics ??= new Metrics({ observer: this.#runtime.observe, queues: () => this.inspect.queues({ limit: MAX_SCRAPED_QUEUES }) });
+    return this.#metrics;
   }
 
   /** Record a name in the registry: a grouped one by its group (`options.group`, checked by the primitive). */

@@ -10,6 +10,7 @@ import type { DurabilityOptions } from '../redis/durability';
 import { evictionGate, guardEviction, type EvictionGate, type EvictionMode } from '../redis/eviction-guard';
 import { Subscriber } from '../redis/subscriber';
 import { Reaper, type ReapReport } from './reaper';
+import { Observer } from '../metrics/observer';
 
 /**
  * @internal
@@ -48,6 +49,8 @@ export class Runtime {
   readonly lockLost: (error: LockLostError) => void;
   /** The instance's `durability` option: each lock, queue and task group applies it unless it has its own (redis/durability). */
   readonly durability: DurabilityOptions | undefined;
+  /** What this process did (jobs published/settled, leases, tasks), counted for `tusker.metrics()` (metrics/observer). */
+  readonly observe = new Observer();
   readonly #connections: Connections;
   readonly #feeds = new Map<string, EventFeed<never>>();
   readonly #shared = new Map<string, unknown>();

@@ -9,6 +9,7 @@ import { Lease } from './lease';
 import { localDeadline, type ClockSample } from '../core/held-lease';
 import { LockScripts, type AcquireReply, type Grant } from './scripts';
 import { notGranted, Waiter } from './waiter';
+import type { Observer } from '../metrics/observer';
 
 /** Options of `tusker.mutex(name, options)`. */
 export interface MutexOptions {
@@ -62,15 +63,17 @@ export class Mutex {
   readonly autoExtend: boolean;
   readonly #context: LockRuntime;
   readonly #scripts: LockScripts;
+  readonly #observe: Observer | undefined;
 
   /** @internal Use `tusker.mutex(name, options)`. */
-  constructor(context: LockRuntime, name: string, options?: MutexOptions) {
+  constructor(context: LockRuntime & { readonly observe?: Observer }, name: string, options?: MutexOptions) {
     this.name = checkName('name', name);
     const o = checkOptions<MutexOptions>('options', options, MUTEX_OPTIONS);
     this.group = o.group === undefined ? undefined : checkName('options.group', o.group);
     this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(optionName('options', o, 'lease'), o.lease);
     this.autoExtend = o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend);
     this.#context = context;
+    this.#observe = context.observe;
     const keys = this.group === undefined ? context.keys.lock(this.name) : context.keys.groupLock(this.group, this.name);
     const durability = durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `lock '${this.name}'`);
     this.#scripts = new LockScripts(context.client, keys, context.instance, context.timers, this.name, durability);
@@ -170,6 +173,7 @@ export class Mutex {
   }
 
   #lease(grant: Grant, sample: ClockSample): Lease {
+    this.#observe?.lockAcquired(this.group);
     return new Lease({
       name: this.name,
       owner: grant.owner,

@@ -43,7 +43,7 @@ import { QueueScripts, type PublishArgs } from './scripts';
  */
 
 /** What a queue uses of the runtime. */
-type QueueRuntime = Pick<Runtime, 'durability' | 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared' | 'reaper' | 'subscriber'>;
+type QueueRuntime = Pick<Runtime, 'durability' | 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'closed' | 'eventFeed' | 'shared' | 'reaper' | 'subscriber' | 'observe'>;
 
 export class Queue<T = unknown> {
   readonly name: string;
@@ -79,7 +79,7 @@ export class Queue<T = unknown> {
       finishedAge: age('options.keepFinishedFor', o.keepFinishedFor),
       failedCount: keepFailed,
       failedAge: age('options.keepFailedFor', o.keepFailedFor),
-    }, durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `queue '${this.name}'`));
+    }, durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `queue '${this.name}'`), context.observe.forQueue(this.name));
     const keys = this.#keys;
     this.#jobEvents = new JobEvents(context, keys);
     const scripts = this.#scripts;

@@ -5,6 +5,7 @@ import { Batcher, BatchItemError } from '../internal/batcher';
 import type { BlockedClaim } from '../core/consumer';
 import { ServerClock } from '../internal/server-clock';
 import type { DurabilityPolicy } from '../redis/durability';
+import type { QueueObserver } from '../metrics/observer';
 import { callScript, defineScript, keepShort, rawReply, type ScriptDefinition } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
@@ -156,9 +157,11 @@ export class QueueScripts {
   readonly #retention: Retention;
   readonly #clock: ServerClock;
   readonly #durability: DurabilityPolicy | undefined;
+  readonly #observe: QueueObserver | undefined;
 
-  constructor(client: RedisClient, keys: QueueKeys, now: () => number, retention: Retention, durability?: DurabilityPolicy) {
+  constructor(client: RedisClient, keys: QueueKeys, now: () => number, retention: Retention, durability?: DurabilityPolicy, observe?: QueueObserver) {
     this.#client = client;
+    this.#observe = observe;
     this.#durability = durability;
     this.#k = keys;
     this.#retention = retention;
@@ -183,7 +186,10 @@ export class QueueScripts {
       keys.push(k.job(a.id));
       args.push(a.id, a.data, publishOptions(a));
     }
-    return this.#call(S.publish, keys, args, {}, items.length);
+    const sent = this.#call(S.publish, keys, args, {}, items.length);
+    const observe = this.#observe;
+    if (observe) void sent.then((r) => observe.published(r.filter((x) => x.created).length), () => undefined);
+    return sent;
   }
 
   /**
@@ -226,6 +232,7 @@ export class QueueScripts {
     ran(serverNow);
     return items.map((item, i) => {
       const outcome = r[i + 2] as unknown[];
+      if (outcome[0] === 'OK') this.#observe?.settled(item.verb, String(outcome[1]));
       return outcome[0] === 'OK' ? { outcome, serverNow } : new BatchItemError(scriptFailure(outcome, { jobId: item.id }));
     });
   }

@@ -53,7 +53,7 @@ import { DEFAULT_IDLE_RETENTION, TaskScripts } from './scripts';
  */
 
 /** What a task group uses of the runtime. */
-type TasksRuntime = Pick<Runtime, 'durability' | 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'eventFeed' | 'reaper'>;
+type TasksRuntime = Pick<Runtime, 'durability' | 'client' | 'keys' | 'timers' | 'inFlight' | 'open' | 'assertOpen' | 'eventFeed' | 'reaper' | 'observe'>;
 
 /** How a task group's stream entries read as events. */
 const TASK_EVENTS: EventShape = {
@@ -217,7 +217,10 @@ export class TaskGroup {
       autoExtend,
       retention: this.#retention,
       stopTimeout,
-      onFinished,
+      onFinished: (event) => {
+        this.#context.observe.taskFinished(this.name, event.outcome);
+        onFinished?.(event);
+      },
     });
     this.#context.inFlight.adopt(processor, this.#processors);
     processor.start();

@@ -1,0 +1,96 @@
+import type { Counter, Gauge, Registry } from 'prom-client';
+import type { QueueStats } from '../queue/options';
+import type { Observer } from './observer';
+
+type PromClient = typeof import('prom-client');
+
+/** What a scrape reads besides the observer: the counts of every registered queue (through the inspector). */
+export interface MetricsSources {
+  readonly observer: Observer;
+  readonly queues: () => Promise<readonly { readonly name: string; readonly stats: QueueStats }[]>;
+}
+
+/** At most this many queues are read per scrape (one stats call each): a bound on the scrape's cost and cardinality. */
+export const MAX_SCRAPED_QUEUES = 200;
+
+const JOB_STATES = ['available', 'claimed', 'stalled', 'delayed', 'finished', 'failed'] as const;
+
+let promClient: PromClient | undefined;
+/** prom-client, loaded on the first scrape only (an application that never scrapes never loads it). */
+function loadPromClient(): PromClient {
+  promClient ??= require('prom-client') as PromClient; // eslint-disable-line @typescript-eslint/no-require-imports
+  return promClient;
+}
+
+/**
+ * @internal
+ * The Prometheus view of one Tusker instance: its own Registry (never prom-client's global one, so
+ * two instances, or the application's own metrics, never clash), made on the first `text()` call.
+ */
+export class Metrics {
+  readonly #sources: MetricsSources;
+  #registry: Registry | undefined;
+
+  constructor(sources: MetricsSources) {
+    this.#sources = sources;
+  }
+
+  /** The Content-Type of `text()`'s output (Prometheus text format 0.0.4). */
+  get contentType(): string {
+    return this.#registry?.contentType ?? loadPromClient().Registry.PROMETHEUS_CONTENT_TYPE;
+  }
+
+  /** The current metrics as Prometheus text. */
+  text(): Promise<string> {
+    this.#registry ??= this.#build();
+    return this.#registry.metrics();
+  }
+
+  #build(): Registry {
+    const prom = loadPromClient();
+    const registry = new prom.Registry();
+    const o = this.#sources.observer;
+    const counter = (name: string, help: string, label: string, values: Map<string, number>) =>
+      new prom.Counter({
+        name,
+        help,
+        labelNames: label === '' ? [] : [label],
+        registers: [registry],
+        collect(this: Counter) {
+          this.reset();
+          for (const [key, value] of values) this.inc(label === '' ? {} : { [label]: key }, value);
+        },
+      });
+    counter('tusker_jobs_published_total', 'Jobs this process published (created), per queue.', 'queue', o.published);
+    counter('tusker_jobs_finished_total', 'Jobs this process finished, per queue.', 'queue', o.finished);
+    counter('tusker_jobs_failed_total', 'Jobs whose failed attempt in this process left them failed, per queue.', 'queue', o.failed);
+    counter('tusker_jobs_retried_total', 'Failed attempts in this process that were scheduled for a retry, per queue.', 'queue', o.retried);
+    counter('tusker_tasks_completed_total', 'Tasks this process completed, per task group.', 'group', o.tasksCompleted);
+    counter('tusker_tasks_failed_total', 'Tasks whose failed attempt in this process left them failed, per task group.', 'group', o.tasksFailed);
+    new prom.Counter({
+      name: 'tusker_lock_acquires_total',
+      help: 'Leases this process acquired, per lock group (group="" for locks outside a group; never per lock name).',
+      labelNames: ['group'],
+      registers: [registry],
+      collect(this: Counter) {
+        this.reset();
+        for (const [group, value] of o.lockAcquires) this.inc({ group }, value);
+      },
+    });
+    const queues = this.#sources.queues;
+    new prom.Gauge({
+      name: 'tusker_jobs',
+      help: 'Jobs per queue and state, read from Redis at scrape time (every registered queue, at most 200).',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect(this: Gauge) {
+        this.reset();
+        const list = await queues();
+        for (const { name, stats } of list.slice(0, MAX_SCRAPED_QUEUES)) {
+          for (const state of JOB_STATES) this.set({ queue: name, state }, stats[state]);
+        }
+      },
+    });
+    return registry;
+  }
+}
