@@ -71,6 +71,25 @@ describe('tusker.metrics()', () => {
     expect(text).not.toContain('invoice-1');
   });
 
+  it('counts tasks completed and failed per task group', async () => {
+    const tusker = redis.tusker();
+    const tasks = tusker.tasks('encode');
+    await tasks.closeTask('ok', {});
+    await tasks.closeTask('bad', {}, { attempts: 1 });
+    const outcomes: string[] = [];
+    let done!: () => void;
+    const both = new Promise<void>((resolve) => (done = resolve));
+    const processor = tasks.process(({ name }) => {
+      if (name === 'bad') throw new Error('cannot encode');
+    }, { onFinished: ({ outcome }) => outcomes.push(outcome) === 2 && done() });
+    await both;
+    await processor.stop();
+    expect(outcomes.sort()).toEqual(['completed', 'failed']);
+    const text = await tusker.metrics();
+    expect(sample(text, 'tusker_tasks_completed_total{group="encode"}')).toBe(1);
+    expect(sample(text, 'tusker_tasks_failed_total{group="encode"}')).toBe(1);
+  });
+
   it('two instances keep separate registries: each counts only what it did', async () => {
     const one = redis.tusker();
     const two = redis.tusker();
