@@ -1,6 +1,6 @@
-import type { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge, Metric, MetricValueWithName, Registry } from 'prom-client';
 import type { QueueStats } from '../queue/options';
-import type { Observer } from './observer';
+import { PROCESSING_BUCKETS, type Buckets, type Observer } from './observer';
 
 type PromClient = typeof import('prom-client');
 
@@ -91,6 +91,39 @@ export class Metrics {
         }
       },
     });
+    registry.registerMetric(processingHistogram(o.processing));
     return registry;
   }
+}
+
+/**
+ * `tusker_job_processing_seconds{queue}` from the observer's plain bucket counts. prom-client's
+ * Histogram cannot be given counts kept elsewhere, so this is a metric of its own that the
+ * registry asks for its values at each scrape (what `get()` is for).
+ */
+function processingHistogram(perQueue: Map<string, Buckets>): Metric {
+  const name = 'tusker_job_processing_seconds';
+  const help = "How long this process's queue handlers ran, per queue (whatever the outcome).";
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    get: async () => {
+      const values: MetricValueWithName<string>[] = [];
+      for (const [queue, b] of perQueue) {
+        let cumulative = 0;
+        PROCESSING_BUCKETS.forEach((le, i) => {
+          cumulative += b.counts[i] ?? 0;
+          values.push({ metricName: `${name}_bucket`, labels: { le, queue }, value: cumulative });
+        });
+        values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', queue }, value: b.count });
+        values.push({ metricName: `${name}_sum`, labels: { queue }, value: b.sum });
+        values.push({ metricName: `${name}_count`, labels: { queue }, value: b.count });
+      }
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+    reset: () => undefined,
+  };
+  return metric as unknown as Metric;
 }

@@ -25,6 +25,9 @@ export class Observer {
   /** Per task group: tasks whose failure here left them failed (no attempts left). */
   readonly tasksFailed = new Map<string, number>();
 
+  /** Per queue name: how long this process's handlers ran (seconds), as histogram buckets. */
+  readonly processing = new Map<string, Buckets>();
+
   /** `count` jobs of `queue` were created by a publish. */
   jobsPublished(queue: string, count = 1): void {
     if (count > 0) add(this.published, queue, count);
@@ -44,9 +47,27 @@ export class Observer {
     add(this.lockAcquires, group ?? '', 1);
   }
 
-  /** The observer of one queue's scripts (see QueueScripts). */
+  /** The observer of one queue's scripts and processors (see QueueScripts, JobProcessor). */
   forQueue(queue: string): QueueObserver {
-    return { published: (count) => this.jobsPublished(queue, count), settled: (verb, state) => this.jobSettled(queue, verb, state) };
+    return {
+      published: (count) => this.jobsPublished(queue, count),
+      settled: (verb, state) => this.jobSettled(queue, verb, state),
+      handled: (seconds) => this.jobHandled(queue, seconds),
+    };
+  }
+
+  /** A handler of `queue` ran for `seconds` (whatever its outcome). */
+  jobHandled(queue: string, seconds: number): void {
+    let b = this.processing.get(queue);
+    if (!b) {
+      b = { counts: new Array<number>(PROCESSING_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      this.processing.set(queue, b);
+    }
+    let i = 0;
+    while (i < PROCESSING_BUCKETS.length && seconds > (PROCESSING_BUCKETS[i] as number)) i += 1;
+    b.counts[i] = (b.counts[i] ?? 0) + 1;
+    b.sum += seconds;
+    b.count += 1;
   }
 
   /** A task handler's outcome was recorded for `group`. */
@@ -56,10 +77,21 @@ export class Observer {
   }
 }
 
-/** @internal What a queue's scripts report: jobs created by a publish, settles Redis accepted. */
+/** Upper bounds (seconds) of `tusker_job_processing_seconds`'s buckets; +Inf follows. */
+export const PROCESSING_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** @internal A histogram as plain numbers: `counts[i]` observations in bucket i (not cumulative; the last is +Inf). */
+export interface Buckets {
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** @internal What a queue reports: jobs created by a publish, settles Redis accepted, handler run times. */
 export interface QueueObserver {
   published(count: number): void;
   settled(verb: string, state: string): void;
+  handled(seconds: number): void;
 }
 
 function add(map: Map<string, number>, key: string, n: number): void {

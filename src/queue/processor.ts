@@ -32,6 +32,8 @@ export interface JobProcessorInit<T> extends LoopWiring {
   readonly stopTimeout: number;
   /** A failed attempt is retried at `due` (server ms, read at server time `serverNow`). */
   readonly onRetryDue: (due: number, serverNow: number) => void;
+  /** Told how long each handler ran (seconds), for metrics. */
+  readonly onHandled?: (seconds: number) => void;
 }
 
 /** A job a processor claimed, with the claim as the store returned it. */
@@ -101,6 +103,7 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
       }, { once: true });
     }
     inFlight.add(job);
+    const started = timers.now();
     const running = runUnderLease(
       {
         timers,
@@ -122,6 +125,7 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
     );
     // a handler that returned at once costs no await here
     const ran = running instanceof Promise ? await running : running;
+    this.#p.onHandled?.((timers.now() - started) / 1000);
     inFlight.delete(job);
     let result: unknown;
     let failed: unknown;

@@ -1,4 +1,5 @@
 import { ClosedError, ConnectionError, InvalidArgumentError } from '../errors';
+import type { QueueObserver } from '../metrics/observer';
 import { checkDurability, durabilityPolicy } from '../redis/durability';
 import { ClaimLine } from '../core/claim-line';
 import type { BlockedClaim } from '../core/consumer';
@@ -62,6 +63,7 @@ export class Queue<T = unknown> {
   readonly #jobEvents: JobEvents;
   /** Tells this process's claims of the queue when `cancelRunning` (from any process) ends them. */
   readonly #cancels: CancelWatch;
+  readonly #observe: QueueObserver;
 
   /** @internal Use `tusker.queue(name, options)`. */
   constructor(context: QueueRuntime, name: string, options?: QueueOptions) {
@@ -71,6 +73,7 @@ export class Queue<T = unknown> {
     const keepFinished = o.keepFinished === undefined ? 1_000 : checkInteger('options.keepFinished', o.keepFinished, 0, 2 ** 31);
     const keepFailed = o.keepFailed === undefined ? 10_000 : checkInteger('options.keepFailed', o.keepFailed, 0, 2 ** 31);
     this.#context = context;
+    this.#observe = context.observe.forQueue(this.name);
     this.#keys = context.keys.queue(this.name);
     const age = (argument: string, value: number | undefined) => (value === undefined ? -1 : checkPositiveDuration(argument, value));
     this.#scripts = new QueueScripts(context.client, this.#keys, context.timers.now, {
@@ -79,7 +82,7 @@ export class Queue<T = unknown> {
       finishedAge: age('options.keepFinishedFor', o.keepFinishedFor),
       failedCount: keepFailed,
       failedAge: age('options.keepFailedFor', o.keepFailedFor),
-    }, durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `queue '${this.name}'`), context.observe.forQueue(this.name));
+    }, durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `queue '${this.name}'`), this.#observe);
     const keys = this.#keys;
     this.#jobEvents = new JobEvents(context, keys);
     const scripts = this.#scripts;
@@ -209,6 +212,7 @@ export class Queue<T = unknown> {
       lease,
       stopTimeout,
       onRetryDue: (due, serverNow) => this.#reaper.reapBy(due, serverNow),
+      onHandled: this.#observe.handled,
     });
     this.#context.inFlight.adopt(loop, this.#loops);
     loop.start();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Observer, PROCESSING_BUCKETS } from '../../src/metrics/observer';
 import { useRedis } from '../support/fixture';
 
 const redis = useRedis();
@@ -57,6 +58,13 @@ describe('tusker.metrics()', () => {
     expect(sample(text, 'tusker_jobs_retried_total{queue="retrying"}')).toBe(1);
     expect(sample(text, 'tusker_jobs_finished_total{queue="retrying"}')).toBe(1);
     expect(sample(text, 'tusker_jobs_failed_total{queue="retrying"}')).toBeUndefined();
+    // both handler runs are in the histogram: every bucket line is cumulative, +Inf holds them all
+    expect(text).toContain('# TYPE tusker_job_processing_seconds histogram');
+    expect(sample(text, 'tusker_job_processing_seconds_count{queue="retrying"}')).toBe(2);
+    expect(sample(text, 'tusker_job_processing_seconds_bucket{le="+Inf",queue="retrying"}')).toBe(2);
+    const buckets = text.split('\n').filter((l) => l.startsWith('tusker_job_processing_seconds_bucket{')).map((l) => Number(l.split(' ')[1]));
+    expect(buckets).toEqual([...buckets].sort((x, y) => x - y));
+    expect(sample(text, 'tusker_job_processing_seconds_sum{queue="retrying"}')).toBeGreaterThanOrEqual(0);
   });
 
   it('counts lock acquires by lock group, never by lock name', async () => {
@@ -102,5 +110,16 @@ describe('tusker.metrics()', () => {
     // the gauges come from Redis, so both see the same counts
     expect(sample(textOne, 'tusker_jobs{queue="shared",state="available"}')).toBe(3);
     expect(sample(textTwo, 'tusker_jobs{queue="shared",state="available"}')).toBe(3);
+  });
+
+  it('puts a handler run in the first bucket whose bound it does not exceed, +Inf past the last', () => {
+    const observer = new Observer();
+    for (const seconds of [0.005, 0.2, 1_000]) observer.jobHandled('q', seconds);
+    const b = observer.processing.get('q');
+    expect(b?.counts[PROCESSING_BUCKETS.indexOf(0.005)]).toBe(1);
+    expect(b?.counts[PROCESSING_BUCKETS.indexOf(0.25)]).toBe(1);
+    expect(b?.counts[PROCESSING_BUCKETS.length]).toBe(1);
+    expect(b?.count).toBe(3);
+    expect(b?.sum).toBeCloseTo(1_000.205);
   });
 });
