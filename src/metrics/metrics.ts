@@ -18,7 +18,8 @@ const JOB_STATES = ['available', 'claimed', 'stalled', 'delayed', 'finished', 'f
 let promClient: PromClient | undefined;
 /** prom-client, loaded on the first scrape only (an application that never scrapes never loads it). */
 function loadPromClient(): PromClient {
-  promClient ??= require('prom-client') as PromClient; // eslint-disable-line @typescript-eslint/no-require-imports
+  // a plain require (CommonJS build): the import above is types only, so nothing loads it before this
+  promClient ??= require('prom-client') as PromClient;
   return promClient;
 }
 
