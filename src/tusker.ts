@@ -3,7 +3,7 @@ import { Runtime } from './core/runtime';
 import type { LockLostError } from './errors';
 import { checkBoolean, checkFunction, checkOptions, checkPrefix, optionKeys } from './internal/arguments';
 import { systemTimers, type Timers } from './internal/timers';
-import type { Lease } from './lock/lease';
+import { holdWhile, type Lease } from './lock/lease';
 import { Mutex, type AcquireOptions, type MutexOptions } from './lock/mutex';
 import { Redlock, type RedlockOptions } from './redlock/redlock';
 import { runOnce, runPaired, type OnceOptions, type OnceResult, type PairedOptions, type PairedResult } from './once/once';
@@ -190,15 +190,7 @@ export class Tusker {
     const { wait, signal, ...mutexOptions } = checkOptions<WithLockOptions>('options', options, WITH_LOCK_OPTIONS);
     const mutex = this.mutex(name, mutexOptions);
     const lease = await mutex.acquire({ wait, signal });
-    let result: T;
-    try {
-      result = await fn(lease);
-    } catch (error) {
-      await lease.release().catch(() => undefined);
-      throw error;
-    }
-    await lease.release();
-    return result;
+    return holdWhile(lease, fn);
   }
 
   /** Read-only views of what this prefix holds in Redis, for tools (the `tusker` CLI, dashboards). */

@@ -206,3 +206,20 @@ export class Lease implements AsyncDisposable {
     this.#context.lockLost(error);
   }
 }
+
+/**
+ * Run `fn` while `lease` is held and release it afterwards, whatever happens (`withLock` of the
+ * mutex and of Redlock). Rejects with `fn`'s error, or with LockLostError when `fn` finished but the
+ * lease had been lost meanwhile.
+ */
+export async function holdWhile<T>(lease: Lease, fn: (lease: Lease) => T | Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await fn(lease);
+  } catch (error) {
+    await lease.release().catch(() => undefined);
+    throw error;
+  }
+  await lease.release();
+  return result;
+}

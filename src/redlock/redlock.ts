@@ -2,7 +2,7 @@ import IORedis, { Cluster } from 'ioredis';
 import { InvalidArgumentError } from '../errors';
 import { checkBoolean, checkFunction, checkInteger, checkOptions, checkPositiveDuration, optionKeys } from '../internal/arguments';
 import type { Runtime } from '../core/runtime';
-import type { Lease } from '../lock/lease';
+import { holdWhile, type Lease } from '../lock/lease';
 import type { AcquireOptions } from '../lock/mutex';
 import { Connections, connectionSettings, type ConnectionInput } from '../redis/connection';
 import { RedlockNode } from './node-scripts';
@@ -121,15 +121,7 @@ export class Redlock {
     checkFunction('fn', fn);
     const { wait, signal, ...mutexOptions } = checkOptions<RedlockWithLockOptions>('options', options, WITH_LOCK_OPTIONS);
     const lease = await this.mutex(name, mutexOptions).acquire({ wait, signal });
-    let result: T;
-    try {
-      result = await fn(lease);
-    } catch (error) {
-      await lease.release().catch(() => undefined);
-      throw error;
-    }
-    await lease.release();
-    return result;
+    return holdWhile(lease, fn);
   }
 }
 
