@@ -87,7 +87,7 @@ export interface Buckets {
   count: number;
 }
 
-/** @internal What a queue reports: jobs created by a publish, settles Redis accepted, handler run times. */
+/** What a queue reports (the queue scripts take one; not part of the API): jobs created by a publish, settles Redis accepted, handler run times. */
 export interface QueueObserver {
   published(count: number): void;
   settled(verb: string, state: string): void;
