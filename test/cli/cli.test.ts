@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { runCli, type CliRun } from './run-cli';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tusker, type Lease } from '../../src/index';
@@ -14,24 +15,10 @@ import { useRedis } from '../support/fixture';
 const redis = useRedis();
 const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'index.js');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function cli(args: readonly string[], options: { url?: string; prefix?: string } = {}): Promise<Run> {
-  const all = ['--redis', options.url ?? redis.url, '--prefix', options.prefix ?? PREFIX, ...args];
-  return new Promise((resolve, reject) => {
-    // stdin is not a terminal: destructive commands must refuse without --yes
-    const child = spawn(process.execPath, [BIN, ...all], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['--redis', options.url ?? redis.url, '--prefix', options.prefix ?? PREFIX, ...args]);
 }
 
 /** util-linux `script` gives the CLI a pseudo-terminal, so it asks instead of refusing. */
