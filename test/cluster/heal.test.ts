@@ -55,6 +55,23 @@ describe('heals by itself on a cluster', () => {
     await w.check();
   });
 
+  it('CLUSTERDOWN: a whole shard (its master and its replica) stops answering, then comes back', async () => {
+    // the renewed lock's lease outlives the outage: its watchdog must renew it once the cluster is back
+    const w = await startWorld(c.tusker(), c.tusker(), { renewedLease: 30_000 });
+    await vi.waitFor(async () => expect(await blockedReads()).toBeGreaterThan(0), { timeout: 10_000 });
+    const lost = await c.cluster.loseShard(`${c.prefix}:{q:heal}:available`);
+    // every node still running refuses keyed commands: the cluster is down, not just one shard slow
+    const other = (await c.cluster.roles()).find((r) => r.node.id !== lost.master.id) as { node: { port: number } };
+    const raw = new IORedis({ host: '127.0.0.1', port: other.node.port, maxRetriesPerRequest: 0 });
+    try {
+      await expect(raw.get('any-key')).rejects.toThrow(/CLUSTERDOWN/);
+    } finally {
+      raw.disconnect();
+    }
+    await lost.restore();
+    await w.check();
+  });
+
   it('SCRIPT FLUSH on every node', async () => {
     const w = await world();
     await onEveryNode((raw) => raw.script('FLUSH'));

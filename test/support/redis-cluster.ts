@@ -49,6 +49,13 @@ export interface RedisCluster {
   killMaster(key: string): Promise<{ killed: ClusterNode; promoted: ClusterNode }>;
   /** `CLUSTER FAILOVER` on `replica`; resolves once it is a master and the cluster is ok. */
   failover(replica: ClusterNode): Promise<void>;
+  /**
+   * Lose a whole shard for a while: SIGSTOP the master serving `key`'s slot and every replica of
+   * it, so no replica can take over, and resolve once every other node says `cluster_state:fail`
+   * (from then on they answer keyed commands with CLUSTERDOWN). `restore()` sends SIGCONT and
+   * resolves once the cluster is ok again.
+   */
+  loseShard(key: string): Promise<{ master: ClusterNode; restore(): Promise<void> }>;
   /** Stop every node (SIGTERM, then SIGKILL) and delete their folders. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -62,6 +69,8 @@ interface Member {
   port: number;
   child: ChildProcess;
   id: string;
+  /** SIGSTOPped by loseShard: it accepts connections but never answers, so nobody asks it. */
+  paused?: boolean;
 }
 
 /** Start 3 masters with one replica each and resolve once every slot is served and all agree. */
@@ -71,6 +80,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tusker-cluster-'));
   const members: Member[] = [];
   const stopAll = async () => {
+    for (const m of members) if (m.paused) m.child.kill('SIGCONT');
     await Promise.all(members.map((m) => terminate(m.child)));
     rmSync(dir, { recursive: true, force: true });
   };
@@ -97,7 +107,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     id: m.id,
     alive: m.child.exitCode === null && m.child.signalCode === null,
   });
-  const live = () => members.filter((m) => view(m).alive);
+  const live = () => members.filter((m) => view(m).alive && !m.paused);
   let stopped = false;
 
   const roles = async (): Promise<NodeRole[]> => {
@@ -135,6 +145,27 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     async failover(replica) {
       await ask(replica.port, (c) => c.call('CLUSTER', 'FAILOVER'));
       await settle(live(), (views) => views.every((v) => v.masters.has(replica.id)));
+    },
+    async loseShard(key) {
+      const master = await masterOf(key);
+      const replicas = String(await ask(master.port, (c) => c.call('CLUSTER', 'REPLICAS', master.id)));
+      const ids = new Set([master.id, ...[...replicas.matchAll(/^(\S+)/gm)].map((m) => m[1] as string)]);
+      const shard = members.filter((m) => ids.has(m.id));
+      for (const m of shard) {
+        m.child.kill('SIGSTOP');
+        m.paused = true;
+      }
+      await untilAll(live(), (info) => info.includes('cluster_state:fail'));
+      return {
+        master,
+        async restore() {
+          for (const m of shard) {
+            m.child.kill('SIGCONT');
+            m.paused = false;
+          }
+          await settle(live());
+        },
+      };
     },
     async stop() {
       if (stopped) return;
@@ -237,6 +268,18 @@ async function settle(members: readonly Member[], until: (views: NodeView[]) => 
     }
     if (Date.now() > deadline) throw new Error(`the cluster did not settle in time; last answer:\n${last}`);
     // the nodes gossip on their own schedule; nothing to wait on but their next answer
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Resolve once `holds` is true of every member's CLUSTER INFO; reject after SETTLE_TIMEOUT_MS. */
+async function untilAll(members: readonly Member[], holds: (info: string) => boolean): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const infos = await Promise.all(members.map((m) => ask(m.port, (c) => c.call('CLUSTER', 'INFO') as Promise<string>)));
+    if (infos.every(holds)) return;
+    if (Date.now() > deadline) throw new Error(`the cluster nodes did not agree in time; last answers:\n${infos.join('\n')}`);
+    // gossip runs on the nodes' own schedule
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
