@@ -57,7 +57,7 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
     async (...args: unknown[]) => {
       const self = args[args.length - 1] as Command;
       const redisGiven = program.getOptionValueSource('redis') === 'cli';
-      code = await withContext(self.optsWithGlobals() as GlobalFlags, redisGiven, out, (ctx) => command(ctx, ...(args.slice(0, -1) as A)));
+      code = await withContext(self.optsWithGlobals() as GlobalFlags, redisGiven, env, out, (ctx) => command(ctx, ...(args.slice(0, -1) as A)));
     };
 
   program.command('stats').description('counts of every registered queue and task group, held locks, running once attempts').action(run(statsCommand));
@@ -111,8 +111,14 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
 }
 
 /** Connect, run, close; the errors a command can meet become one line and an exit code. */
-async function withContext(flags: GlobalFlags, redisGiven: boolean, out: Output, command: (ctx: CliContext) => Promise<number>): Promise<number> {
-  const target = targetOf({ ...flags, redisGiven }); // a UsageError here ends the parse with exit 2
+async function withContext(
+  flags: GlobalFlags,
+  redisGiven: boolean,
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  command: (ctx: CliContext) => Promise<number>,
+): Promise<number> {
+  const target = targetOf({ ...flags, redisGiven }, env); // a UsageError here ends the parse with exit 2
   const address = describeTarget(target);
   let client;
   try {

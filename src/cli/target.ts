@@ -17,10 +17,23 @@ export interface Address {
   readonly port: number;
 }
 
+/**
+ * Credentials for `--cluster` and `--sentinel`, from the environment only (a password given as a
+ * flag would show in `ps` and in shell history): `REDIS_USERNAME`/`REDIS_PASSWORD` for the
+ * cluster's nodes or the sentinels' master, `REDIS_SENTINEL_PASSWORD` (and
+ * `REDIS_SENTINEL_USERNAME`) for the sentinels themselves. `--redis` takes them in its URL.
+ */
+export interface Credentials {
+  readonly username?: string;
+  readonly password?: string;
+  readonly sentinelUsername?: string;
+  readonly sentinelPassword?: string;
+}
+
 export type Target =
   | { readonly kind: 'standalone'; readonly url: string }
-  | { readonly kind: 'cluster'; readonly nodes: readonly Address[] }
-  | { readonly kind: 'sentinel'; readonly sentinels: readonly Address[]; readonly name: string };
+  | { readonly kind: 'cluster'; readonly nodes: readonly Address[]; readonly credentials: Credentials }
+  | { readonly kind: 'sentinel'; readonly sentinels: readonly Address[]; readonly name: string; readonly credentials: Credentials };
 
 /** The flags that say where to connect; `redisGiven` tells an explicit `--redis` from its default. */
 export interface TargetFlags {
@@ -36,17 +49,29 @@ const CONNECT_TIMEOUT_MS = 3_000;
 const COMMAND_TIMEOUT_MS = 10_000;
 
 /** Check the flags and say where to connect, or throw UsageError (exit 2) naming the flag. */
-export function targetOf(flags: TargetFlags): Target {
+export function targetOf(flags: TargetFlags, env: NodeJS.ProcessEnv = {}): Target {
+  const credentials = credentialsOf(env);
   const given = [flags.redisGiven && '--redis', flags.cluster !== undefined && '--cluster', flags.sentinel !== undefined && '--sentinel'].filter(Boolean);
   if (given.length > 1) throw new UsageError(`${given.join(' and ')} cannot be used together: give one of --redis, --cluster, --sentinel`);
   if (flags.name !== undefined && flags.sentinel === undefined) throw new UsageError('--name names the master of --sentinel: give --sentinel too');
-  if (flags.cluster !== undefined) return { kind: 'cluster', nodes: addressList('--cluster', flags.cluster) };
+  if (flags.cluster !== undefined) return { kind: 'cluster', nodes: addressList('--cluster', flags.cluster), credentials };
   if (flags.sentinel !== undefined) {
     const name = flags.name ?? DEFAULT_MASTER_NAME;
     if (!/^\S+$/.test(name)) throw new UsageError(`--name: expected a master name without spaces, got ${JSON.stringify(name)}`);
-    return { kind: 'sentinel', sentinels: addressList('--sentinel', flags.sentinel), name };
+    return { kind: 'sentinel', sentinels: addressList('--sentinel', flags.sentinel), name, credentials };
   }
   return { kind: 'standalone', url: flags.redis };
+}
+
+/** The credential variables that are set and not empty. */
+function credentialsOf(env: NodeJS.ProcessEnv): Credentials {
+  const read = (name: string) => (env[name] ? env[name] : undefined);
+  return {
+    username: read('REDIS_USERNAME'),
+    password: read('REDIS_PASSWORD'),
+    sentinelUsername: read('REDIS_SENTINEL_USERNAME'),
+    sentinelPassword: read('REDIS_SENTINEL_PASSWORD'),
+  };
 }
 
 /** `host:port,host:port` (IPv6 in brackets: `[::1]:7000`) → addresses; UsageError naming `flag` otherwise. */
@@ -103,16 +128,29 @@ function clientFor(target: Target): RedisClient {
   switch (target.kind) {
     case 'standalone':
       return new IORedis(target.url, FAIL_FAST);
-    case 'cluster':
+    case 'cluster': {
+      const { username, password } = target.credentials;
       // node connections keep the offline queue: the first slot-map read is queued on them while they connect
       return new Cluster([...target.nodes], {
         lazyConnect: true,
         clusterRetryStrategy: () => null,
         enableOfflineQueue: false,
-        redisOptions: { connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 0 },
+        redisOptions: { connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 0, username, password },
       });
-    case 'sentinel':
-      return new IORedis({ ...FAIL_FAST, sentinels: [...target.sentinels], name: target.name, sentinelRetryStrategy: () => null });
+    }
+    case 'sentinel': {
+      const { username, password, sentinelUsername, sentinelPassword } = target.credentials;
+      return new IORedis({
+        ...FAIL_FAST,
+        sentinels: [...target.sentinels],
+        name: target.name,
+        sentinelRetryStrategy: () => null,
+        username,
+        password,
+        sentinelUsername,
+        sentinelPassword,
+      });
+    }
   }
 }
 

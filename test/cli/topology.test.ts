@@ -1,3 +1,4 @@
+import IORedis from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { JobCancelledError } from '../../src/index';
 import { Keys } from '../../src/keys';
@@ -14,7 +15,7 @@ const c = useCluster();
 
 /** Two of the six nodes: the CLI learns the rest from them. */
 const startFrom = () => c.cluster.startupNodes.slice(0, 2).map((n) => `${n.host}:${n.port}`).join(',');
-const cli = (args: readonly string[]) => runCli(['--cluster', startFrom(), '--prefix', c.prefix, ...args]);
+const cli = (args: readonly string[], env?: NodeJS.ProcessEnv) => runCli(['--cluster', startFrom(), '--prefix', c.prefix, ...args], env);
 
 describe('tusker --cluster', () => {
   it('stats and queue … list read queues served by different masters', async () => {
@@ -101,6 +102,32 @@ describe('tusker --cluster', () => {
     expect(lines).toEqual([
       `tusker: cannot connect to Redis Cluster 127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}: 127.0.0.1:${ports[0]} connect ECONNREFUSED; 127.0.0.1:${ports[1]} connect ECONNREFUSED`,
     ]);
+  });
+
+  it('a cluster with a password: --cluster takes it from REDIS_PASSWORD, never from a flag', async () => {
+    const nodes = c.cluster.nodes.filter((n) => n.alive);
+    const setOnEvery = async (password: string, auth?: string) => {
+      for (const n of nodes) {
+        const raw = new IORedis({ host: '127.0.0.1', port: n.port, password: auth, maxRetriesPerRequest: 0 });
+        try {
+          await raw.config('SET', 'masterauth', password);
+          await raw.config('SET', 'requirepass', password);
+        } finally {
+          raw.disconnect();
+        }
+      }
+    };
+    await setOnEvery('s3cret');
+    try {
+      const refused = await cli(['stats']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/^tusker: cannot connect to Redis Cluster .*(NOAUTH|Authentication required)/);
+      const run = await cli(['stats', '--json'], { REDIS_PASSWORD: 's3cret' });
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      expect(JSON.parse(run.stdout)).toHaveProperty('queues');
+    } finally {
+      await setOnEvery('', 's3cret');
+    }
   });
 
   it('a server that is no cluster node: what it answered, exit 2', async () => {
