@@ -10,6 +10,7 @@ import {
   checkSignal,
 } from '../internal/arguments';
 import type { Runtime } from '../core/runtime';
+import { checkDurability, durabilityPolicy, type DurabilityOptions } from '../redis/durability';
 import { AttemptRun, type AttemptContext, type AttemptEvent } from './attempt-run';
 import { AttemptScripts } from './scripts';
 
@@ -33,6 +34,13 @@ export interface OnceOptions {
   readonly signal?: AbortSignal;
   /** Progress of this caller: acquired, standing by, took over, done elsewhere, max attempts… */
   readonly onProgress?: (event: AttemptEvent) => void;
+  /**
+   * Wait for replicas after each claim, renewal and finish of an attempt (see docs/durability.md);
+   * `false` turns the instance's `durability` off here. A finish that falls short rejects the call
+   * with DurabilityError (`onShortfall: 'throw'`); a claim or renewal that falls short goes on, warned.
+   * @default the instance's `durability`
+   */
+  readonly durability?: DurabilityOptions | false;
 }
 
 /** Options of `tusker.paired(key, fn, options)`. */
@@ -52,15 +60,18 @@ export type PairedResult =
   | { readonly status: 'failed'; readonly attempt: number; readonly error: unknown };
 
 /** What run-once and paired tasks use of the runtime. */
-type AttemptsRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'subscriber' | 'inFlight' | 'assertOpen'>;
+type AttemptsRuntime = Pick<Runtime, 'client' | 'keys' | 'timers' | 'subscriber' | 'inFlight' | 'assertOpen' | 'durability'>;
 
 const DAY_MS = 86_400_000;
 
 const ONCE_OPTIONS = optionKeys<OnceOptions>(
-  { attempts: true, maxAttempts: 'attempts', lease: true, lockTimeout: 'lease', retention: true, group: true, autoExtend: true, signal: true, onProgress: true },
+  { attempts: true, maxAttempts: 'attempts', lease: true, lockTimeout: 'lease', retention: true, group: true, autoExtend: true, signal: true, onProgress: true, durability: true },
   'tusker.once()',
 );
-const PAIRED_OPTIONS = optionKeys<PairedOptions>({ lease: true, lockTimeout: 'lease', retention: true, group: true, autoExtend: true, signal: true, onProgress: true }, 'tusker.paired()');
+const PAIRED_OPTIONS = optionKeys<PairedOptions>(
+  { lease: true, lockTimeout: 'lease', retention: true, group: true, autoExtend: true, signal: true, onProgress: true, durability: true },
+  'tusker.paired()',
+);
 
 /** Validates the options common to `once` and `paired`, before any Redis call. */
 function common(context: AttemptsRuntime, what: string, key: unknown, fn: unknown, options: unknown, retentionDefault: number) {
@@ -76,6 +87,7 @@ function common(context: AttemptsRuntime, what: string, key: unknown, fn: unknow
     autoExtend: o.autoExtend === undefined ? true : checkBoolean('options.autoExtend', o.autoExtend),
     signal: checkSignal('options.signal', o.signal),
     onProgress: o.onProgress === undefined ? undefined : checkFunction<(e: AttemptEvent) => void>('options.onProgress', o.onProgress),
+    durability: durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `${what} '${name}'`),
     options: o,
   };
   context.assertOpen(what);
@@ -84,7 +96,7 @@ function common(context: AttemptsRuntime, what: string, key: unknown, fn: unknow
 
 function start(context: AttemptsRuntime, kind: 'o' | 'p', s: ReturnType<typeof common>, maxAttempts: number, perCaller: 'retry' | 'once') {
   const keys = context.keys.attempts(kind, s.key, s.group);
-  const scripts = new AttemptScripts(context.client, keys, context.timers, { leaseMs: s.leaseMs, maxAttempts, keepMs: s.keepMs });
+  const scripts = new AttemptScripts(context.client, keys, context.timers, { leaseMs: s.leaseMs, maxAttempts, keepMs: s.keepMs, durability: s.durability });
   return new AttemptRun({
     key: s.key,
     scripts,

@@ -1,7 +1,8 @@
 import type { Timers } from '../internal/timers';
 import type { AttemptKeys } from '../keys';
 import type { RedisClient } from '../redis/connection';
-import { callScript, defineScript } from '../redis/script-def';
+import type { DurabilityPolicy } from '../redis/durability';
+import { callScript, defineScript, keepShort } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/once/*.lua: the attempts of one run-once / paired task. */
 
@@ -12,6 +13,7 @@ export type ClaimReply =
 
 const CLAIM = defineScript({
   name: 'once/claim',
+  writes: true,
   keys: ['state', 'expiries', 'fence'],
   codes: [],
   parse(r, sentAt: number): ClaimReply {
@@ -26,12 +28,14 @@ const CLAIM = defineScript({
 });
 const RENEW = defineScript({
   name: 'once/renew',
+  writes: true,
   keys: ['state', 'expiries'],
   codes: ['ATTEMPT_LOST'],
   parse: (r, sentAt: number) => ({ deadline: Number(r[1]), serverNow: Number(r[2]), sentAt }),
 });
 const FINISH = defineScript({
   name: 'once/finish',
+  writes: true,
   keys: ['state', 'expiries'],
   codes: ['ATTEMPT_LOST'],
   parse: (r) => r[1] as 'done' | 'run' | 'max',
@@ -44,6 +48,8 @@ export interface AttemptPolicy {
   readonly maxAttempts: number;
   /** How long the outcome is kept, ms. */
   readonly keepMs: number;
+  /** Wait for replicas after each claim, renewal and finish (redis/durability). */
+  readonly durability?: DurabilityPolicy | undefined;
 }
 
 export class AttemptScripts {
@@ -69,14 +75,18 @@ export class AttemptScripts {
     const k = this.#keys;
     const p = this.#policy;
     const args = [k.layout, k.field, owner, p.leaseMs, p.maxAttempts, p.keepMs, k.channel];
-    return callScript(CLAIM, this.#client, this.#claimKeys, args, { key: k.field }, this.#timers.now());
+    // a claim short of replicas is kept (warned): as for job claims, rejecting it would strand the attempt
+    const durability = p.durability;
+    return keepShort(callScript(CLAIM, this.#client, this.#claimKeys, args, { key: k.field, durability }, this.#timers.now()), { durability });
   }
 
   /** Renew attempt `attempt`; resolves with the new deadline and a clock sample. */
   renew(owner: string, attempt: number): Promise<{ deadline: number; serverNow: number; sentAt: number }> {
     const k = this.#keys;
     const args = [k.layout, k.field, owner, attempt, this.#policy.leaseMs, this.#policy.keepMs];
-    return callScript(RENEW, this.#client, this.#stateKeys, args, { key: k.field, attempt }, this.#timers.now());
+    // a renewal short of replicas is kept (warned): the attempt goes on, and a finish still waits
+    const durability = this.#policy.durability;
+    return keepShort(callScript(RENEW, this.#client, this.#stateKeys, args, { key: k.field, attempt, durability }, this.#timers.now()), { durability });
   }
 
   /** Record how attempt `attempt` ended; resolves with the task's status afterwards. */
@@ -84,7 +94,7 @@ export class AttemptScripts {
     const k = this.#keys;
     const p = this.#policy;
     const args = [k.layout, k.field, owner, attempt, outcome, p.maxAttempts, p.keepMs, k.channel];
-    return callScript(FINISH, this.#client, this.#stateKeys, args, { key: k.field, attempt });
+    return callScript(FINISH, this.#client, this.#stateKeys, args, { key: k.field, attempt, durability: p.durability });
   }
 }
 

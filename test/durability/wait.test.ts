@@ -68,6 +68,17 @@ describe('with replicas attached', () => {
     expect(await redis.calls('wait')).toBe(before + 6);
   });
 
+  it('once and paired: the instance policy covers an attempt’s claim and finish, one WAIT each', async () => {
+    const t = redis.tusker({ durability: { replicas: 2, timeout: 5_000 } });
+    const before = await redis.calls('wait');
+    expect(await t.once('report', () => 'built')).toEqual({ status: 'done', ranHere: true, attempt: 1 });
+    expect(await redis.calls('wait')).toBe(before + 2);
+    expect(await t.paired('sync', () => undefined)).toMatchObject({ status: 'done', ranHere: true });
+    expect(await redis.calls('wait')).toBe(before + 4);
+    await t.once('unguarded', () => undefined, { durability: false });
+    expect(await redis.calls('wait')).toBe(before + 4);
+  });
+
   it('a task group: part lock, unlock, close and the handler’s claim and finish wait for replicas', async () => {
     const t = redis.tusker();
     const tasks = t.tasks('encode', { durability: { replicas: 2, timeout: 5_000 } });
@@ -180,6 +191,21 @@ describe('a shortfall', () => {
     });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("queue 'claims'");
+  });
+
+  it('once, short of replicas: the claim goes on (warned), the finish rejects, and the outcome stands on the master', async () => {
+    const t = redis.tusker();
+    let runs = 0;
+    const warnings = await warningsDuring('TUSKER_DURABILITY_SHORTFALL', async () => {
+      const call = t.once('short', () => void (runs += 1), { durability: { replicas: 3, timeout: 100 } });
+      await expect(call).rejects.toBeInstanceOf(DurabilityError);
+    });
+    expect(runs).toBe(1);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("once 'short'");
+    // the attempt is recorded done: a later caller does not run the work again
+    expect(await t.once('short', () => void (runs += 1))).toEqual({ status: 'done', ranHere: false, attempt: 1 });
+    expect(runs).toBe(1);
   });
 
   it('a lock handed on by a release is confirmed by the new holder: short, it is given back and acquire rejects', async () => {
