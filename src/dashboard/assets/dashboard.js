@@ -246,7 +246,7 @@
       ['attempt', job.attempt + ' of ' + job.attempts],
       ['priority', job.priority],
       ['cancelled', job.cancelCount + ' time(s)'],
-      ['error', job.error || ''],
+      ['last error', job.error || ''],
       ['data', json(job.data)],
       ['result', json(job.result)],
     ]);
