@@ -34,9 +34,9 @@ describe('the cost of a refresh', () => {
       const r = await request(`${d.url}api/overview`);
       expect(r.status).toBe(200);
     };
-    const cost = async () => {
+    const cost = async (read: () => Promise<void> = overview) => {
       const before = await commandsRun(raw);
-      await overview();
+      await read();
       // minus the INFO call that read `before` (counted once it ran)
       return (await commandsRun(raw)) - before - 1;
     };
@@ -59,9 +59,22 @@ describe('the cost of a refresh', () => {
     expect(stats.available + stats.finished + stats.failed).toBe(2_000);
     const large = await cost();
 
-    process.stdout.write(`\ndashboard overview: ${small} Redis commands with 10 jobs, ${large} with 2,000 jobs (2 queues, 1 task group, 1 lock)\n`);
+    // a page of jobs costs what its 50 entries cost, whether the state holds 100 jobs or 1,800
+    const page = (state: string) => async () => {
+      const r = await request(`${d.url}api/queues/load/jobs?state=${state}`);
+      expect(r.json<{ jobs: unknown[] }>().jobs).toHaveLength(50);
+    };
+    await page('finished')(); // warm
+    const finishedPage = await cost(page('finished'));
+    const availablePage = await cost(page('available'));
+
+    process.stdout.write(
+      `\ndashboard overview: ${small} Redis commands with 10 jobs, ${large} with 2,000 jobs (2 queues, 1 task group, 1 lock);` +
+        ` a page of 50 jobs: ${finishedPage} (of ${stats.finished} finished), ${availablePage} (of ${stats.available} available)\n`,
+    );
     expect(large).toBe(small);
     expect(small).toBeLessThan(50);
+    expect(availablePage).toBe(finishedPage);
     await lease.release();
   });
 });
