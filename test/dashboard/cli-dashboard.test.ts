@@ -59,4 +59,19 @@ describe('tusker dashboard', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Invalid argument 'token'.*0\.0\.0\.0/);
   });
+
+  it('keeps serving across a Redis restart: it reconnects instead of failing every refresh after it', async () => {
+    const cli = await startCli(['--port', '0']);
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(cli.line)?.[1] as string;
+    expect((await request(`${url}api/overview`)).status).toBe(200);
+    await redis.server.restart();
+    const deadline = Date.now() + 20_000;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) {
+      status = (await request(`${url}api/overview`)).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100)); // awaiting a state: the reconnect
+    }
+    expect(status).toBe(200);
+    expect(await cli.stop()).toBe(0);
+  });
 });
