@@ -95,7 +95,7 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
     .description('serve the web dashboard (queues, task groups, locks, once keys, actions) until Ctrl-C')
     .option('--host <host>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: a free one)', integer, 4680)
-    .option('--token <token>', 'secret the API and the actions require (the printed URL carries it after #)')
+    .addOption(new Option('--token <token>', 'secret the API and the actions require (the printed URL carries it after #)').env('TUSKER_DASHBOARD_TOKEN'))
     .option('--read-only', 'refuse every action and hide their buttons', false)
     .action(run((ctx, o: DashboardFlags) => dashboardCommand(ctx, o)));
   program.command('doctor').description('check the server settings and Tusker invariants; exit 1 on a problem').action(run(doctorCommand));

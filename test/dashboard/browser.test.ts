@@ -133,6 +133,11 @@ describe.skipIf(!hasChromium && !process.env.CI)('the dashboard in headless Chro
     await stranger.locator('#status.error', { hasText: 'needs its token' }).waitFor(WAIT);
     expect(await stranger.locator('tr[data-queue]').count()).toBe(0);
     await stranger.screenshot({ path: join(SHOTS, 'dashboard-no-token.png') });
+    // pasting the token in the field it offers opens the dashboard
+    await stranger.fill('#token-input', TOKEN);
+    await stranger.click('#token-save');
+    await stranger.locator('tr[data-queue="emails"]').waitFor(WAIT);
+    expect(await stranger.locator('#token-form').isHidden()).toBe(true);
     await context.close();
 
     await page.close();

@@ -12,9 +12,15 @@ import { request } from './serve';
 const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'index.js');
 const redis = useRedis();
 
+/** The environment without a dashboard token of the machine's own. */
+function withoutToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { TUSKER_DASHBOARD_TOKEN: _token, ...rest } = env;
+  return rest;
+}
+
 /** Start `tusker dashboard …`; resolves with what it prints first (the URL, or its JSON) and a way to stop it. */
-function startCli(args: readonly string[]): Promise<{ line: string; stop(): Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, '--redis', redis.url, '--prefix', redis.prefix, 'dashboard', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: '' } });
+function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ line: string; stop(): Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, '--redis', redis.url, '--prefix', redis.prefix, 'dashboard', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...withoutToken(process.env), REDIS_URL: '', ...env } });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   return new Promise((resolve, reject) => {
     let stdout = '';
@@ -51,6 +57,15 @@ describe('tusker dashboard', () => {
     const { url, readOnly } = JSON.parse(cli.line) as { url: string; readOnly: boolean };
     expect(readOnly).toBe(true);
     expect((await request(`${url}api/queues/q/pause`, { method: 'POST' })).status).toBe(403);
+    expect(await cli.stop()).toBe(0);
+  });
+
+  it('takes the token from $TUSKER_DASHBOARD_TOKEN (kept out of the process list)', async () => {
+    const cli = await startCli(['--port', '0'], { TUSKER_DASHBOARD_TOKEN: 'from-env' });
+    const url = /(http:\/\/127\.0\.0\.1:\d+\/)#token=from-env/.exec(cli.line)?.[1] as string;
+    expect(url, cli.line).toBeDefined();
+    expect((await request(`${url}api/overview`)).status).toBe(401);
+    expect((await request(`${url}api/overview`, { headers: { Authorization: 'Bearer from-env' } })).status).toBe(200);
     expect(await cli.stop()).toBe(0);
   });
 

@@ -335,9 +335,11 @@
           }
         }
       }
+      $('token-form').hidden = true;
       status('updated ' + new Date().toLocaleTimeString());
     } catch (error) {
-      status(error.status === 401 ? 'this dashboard needs its token: open the URL with #token=… that `tusker dashboard` printed' : 'refresh failed: ' + error.message, true);
+      if (error.status === 401) $('token-form').hidden = false;
+      status(error.status === 401 ? 'this dashboard needs its token: open the URL with #token=… that `tusker dashboard` printed, or paste it' : 'refresh failed: ' + error.message, true);
     }
   }
 
@@ -364,6 +366,15 @@
     again = false;
     schedule(now ? 0 : REFRESH_MS);
   }
+
+  $('token-save').addEventListener('click', () => {
+    const token = $('token-input').value.trim();
+    if (token) {
+      sessionStorage.setItem(TOKEN_KEY, token);
+      $('token-input').value = '';
+      schedule(0);
+    }
+  });
 
   $('task-show').addEventListener('click', () => {
     const name = $('task-name').value.trim();
