@@ -1,7 +1,8 @@
 /**
  * The dashboard's JSON reads (GET), all through `tusker.inspect`. Each costs Redis a bounded
  * number of commands whatever the number of jobs: the overview reads counts (one stats script per
- * queue and task group, at most `NAMES_SHOWN` names of each kind), and lists are pages of at most
+ * queue and task group, and one MULTI of two ZCOUNTs per queue for the throughput chart, at most
+ * `NAMES_SHOWN` names of each kind), and lists are pages of at most
  * `PAGE_SIZE` entries, each entry one script call.
  */
 import type { JobSnapshot, JobState, QueueStats } from '../queue/options';
@@ -41,10 +42,13 @@ export async function overview(tusker: Tusker, ring: ThroughputRing, readOnly: b
   const inspect = tusker.inspect;
   const limit = { limit: NAMES_SHOWN };
   const [queues, groups, locks, once] = await Promise.all([inspect.queues(limit), inspect.groups(limit), inspect.locks(limit), inspect.onceKeys(limit)]);
-  ring.record(Date.now(), {
-    finished: queues.reduce((sum, q) => sum + q.stats.finished, 0),
-    failed: queues.reduce((sum, q) => sum + q.stats.failed, 0),
-  });
+  const readings = await Promise.all(
+    queues.map(async (q) => {
+      const r = await inspect.queue(q.name).settledSince(ring.since(q.name));
+      return { queue: q.name, finished: r.finished, failed: r.failed, at: r.at.getTime() };
+    }),
+  );
+  ring.record(readings);
   return {
     readOnly,
     queues: queues.map((q) => ({ name: q.name, seenAt: q.seenAt, ...q.stats })),
