@@ -118,8 +118,15 @@ describe.skipIf(!hasChromium && !process.env.CI)('the dashboard in headless Chro
     expect(await q.getJob('report')).toMatchObject({ state: 'failed', error: 'cancelled from the dashboard' });
     await page.screenshot({ path: join(SHOTS, 'dashboard-cancelled.png'), fullPage: true });
 
-    // the chart is drawn by uPlot, from the page's own files
+    // the chart is drawn by uPlot, from the page's own files; its first sample (one refresh at
+    // least 2 s after the page opened) counts the finished retry and the failed cancel
     await page.locator('#chart .uplot').waitFor(WAIT);
+    await page.locator('#chart:not([data-samples="0"])').waitFor(WAIT);
+    const { throughput } = (await (await page.request.get(`${d.url}api/overview`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as {
+      throughput: { time: number[]; finished: number[]; failed: number[] };
+    };
+    expect(throughput.finished.some((rate) => rate > 0)).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-throughput.png'), fullPage: true });
     expect(problems).toEqual([]);
 
     // without the token: the API refuses, and a page opened without it says what is missing

@@ -17,6 +17,7 @@
   const view = { readOnly: true, queue: null, state: 'failed', page: 0, job: null, group: null, task: null };
   let timer = null;
   let chart = null;
+  let chartEnd = Date.now() / 1000; // the x axis ends at the last sample (server time)
 
   const $ = (id) => document.getElementById(id);
 
@@ -148,6 +149,8 @@
 
   function renderChart(series) {
     const data = [series.time, series.finished, series.failed];
+    $('chart').dataset.samples = String(series.time.length);
+    chartEnd = series.time.length ? series.time[series.time.length - 1] : Date.now() / 1000;
     if (typeof uPlot === 'undefined') return;
     const width = Math.max(320, $('chart').clientWidth || 800);
     if (!chart) {
@@ -157,7 +160,11 @@
           height: 200,
           series: [{}, { label: 'finished/s', stroke: '#2e8b57', width: 2 }, { label: 'failed/s', stroke: '#c0392b', width: 2 }],
           axes: [{}, { label: 'jobs/s' }],
-          scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+          // always the last five minutes: one sample alone would otherwise stretch the axis over years
+          scales: {
+            x: { time: true, range: () => [chartEnd - 300, chartEnd] },
+            y: { range: (u, min, max) => [0, Math.max(1, Number.isFinite(max) ? max : 0)] },
+          },
         },
         data,
         $('chart'),
@@ -216,7 +223,7 @@
         el('td', {}, button(j.id, () => openJob(j.id), { class: 'link' })),
         el('td', { class: 'state-' + j.state }, j.state),
         el('td', { class: 'num' }, j.attempt + ' / ' + j.attempts),
-        num(j.priority), num(j.cancelCount), el('td', { class: 'error' }, j.error || ''),
+        num(j.priority), num(j.cancelCount), el('td', { class: j.state === 'failed' ? 'error' : 'earlier-error' }, j.error || ''),
         el('td', {}, ...jobActions(page.queue, j)),
       ),
     );
