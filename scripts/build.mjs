@@ -1,4 +1,4 @@
-// Build: compile src/ to CommonJS in dist/, copy the Lua scripts beside it, and write the ESM entry
+// Build: compile src/ to CommonJS in dist/, copy the Lua scripts and the dashboard's page files beside it, and write the ESM entry
 // (dist/index.mjs) that re-exports the CommonJS build, so `import` and `require` share one copy of
 // every class (instanceof works whichever way a user loads Tusker).
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,7 @@ execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 
   stdio: 'inherit',
 });
 cpSync(join(root, 'src', 'lua'), join(dist, 'lua'), { recursive: true });
+cpSync(join(root, 'src', 'dashboard', 'assets'), join(dist, 'dashboard', 'assets'), { recursive: true });
 // the `tusker` bin (npm sets the mode on install; this makes ./dist/cli/index.js runnable in a checkout too)
 chmodSync(join(dist, 'cli', 'index.js'), 0o755);
 const names = Object.keys(createRequire(import.meta.url)(join(dist, 'index.js'))).filter((n) => n !== '__esModule');

@@ -26,6 +26,11 @@ export type { JobHandler } from './queue/processor';
 export type { DurabilityOptions } from './redis/durability';
 export type { ConnectionInput, ClusterSpec, ClusterNodeAddress } from './redis/connection';
 export type { Inspector, QueueView, TaskGroupView, RegisteredName, ListOptions, LockView, LockWaiter, AttemptView, AttemptStatus, InvariantProblem, RegistryKind } from './inspect/inspector';
+// The web dashboard (docs/dashboard.md): a request handler to mount, or a server of its own.
+export { createDashboard } from './dashboard/dashboard';
+export type { DashboardOptions, DashboardHandler } from './dashboard/dashboard';
+export { startDashboard } from './dashboard/start-dashboard';
+export type { StartDashboardOptions, DashboardServer } from './dashboard/start-dashboard';
 export {
   TuskerError,
   InvalidArgumentError,

@@ -83,4 +83,11 @@ describe('examples', () => {
     expect(stdout).toContain('fencing tokens strictly increasing: yes');
     expect(stdout).toContain('two holders at once: never');
   });
+
+  it('the dashboard example mounts the dashboard in an app server and answers its API only with the token', async () => {
+    const { stdout } = await run(tsx, [join(root, 'examples', 'dashboard.ts')], { env: { ...process.env, REDIS_URL: redis.url, ONCE: '1', PORT: '0' } });
+    expect(stdout).toMatch(/dashboard on http:\/\/127\.0\.0\.1:\d+\/tusker\/#token=\w+/);
+    expect(stdout).toContain('queue emails: 2 finished, 1 failed');
+    expect(stdout).toContain('without the token: 401');
+  });
 });

@@ -139,6 +139,30 @@ describe('the packed tarball, installed into an app', () => {
       expect((await redis.redis().keys(`${redis.prefix}:*`)).length).toBeGreaterThan(0);
     });
 
+    it('the dashboard, serving its page files from the package', () => {
+      writeFileSync(
+        join(app.dir, 'dashboard-example.cjs'),
+        `const { Tusker, startDashboard } = require('tusker');
+        (async () => {
+          const tusker = new Tusker({ connection: process.env.URL, prefix: process.env.PREFIX });
+          await tusker.queue('emails').publish('hi');
+          const dashboard = await startDashboard(tusker, { port: 0, token: 'pkg' });
+          const get = async (path, headers) => {
+            const res = await fetch(dashboard.url + path, { headers });
+            return [res.status, (await res.text()).length > 0];
+          };
+          const statuses = {};
+          for (const path of ['', 'dashboard.js', 'dashboard.css', 'uplot.js', 'uplot.css']) statuses[path || 'page'] = await get(path);
+          statuses.api = await get('api/overview', { Authorization: 'Bearer pkg' });
+          await dashboard.close();
+          await tusker.close();
+          console.log(JSON.stringify(statuses));
+        })().catch((error) => { console.error(error); process.exit(1); });`,
+      );
+      const ok = [200, true];
+      expect(run('dashboard-example.cjs')).toEqual({ page: ok, 'dashboard.js': ok, 'dashboard.css': ok, 'uplot.js': ok, 'uplot.css': ok, api: ok });
+    });
+
     it('a TypeScript app, type-checked and compiled against the declarations', async () => {
       const dir = join(app.dir, 'ts-example');
       mkdirSync(dir, { recursive: true });

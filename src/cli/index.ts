@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { TuskerError, InvalidArgumentError, ConnectionError } from '../errors';
 import { EXIT, UsageError, contextFor, type CliContext, type GlobalFlags, type Output } from './context';
+import { dashboardCommand, type DashboardFlags } from './commands/dashboard';
 import { doctorCommand } from './commands/doctor';
 import { locksCommand } from './commands/locks';
 import { onceCommand } from './commands/once';
@@ -89,6 +90,14 @@ export async function main(argv: readonly string[], out: Output, env: NodeJS.Pro
     .option('--group <group>', 'the group of <key>')
     .option('--paired', 'a paired task (tusker.paired) rather than a run-once one', false)
     .action(run((ctx, key: string | undefined, o: { group?: string; paired: boolean }) => onceCommand(ctx, key, o.group, o.paired)));
+  program
+    .command('dashboard')
+    .description('serve the web dashboard (queues, task groups, locks, once keys, actions) until Ctrl-C')
+    .option('--host <host>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: a free one)', integer, 4680)
+    .addOption(new Option('--token <token>', 'secret the API and the actions require (the printed URL carries it after #)').env('TUSKER_DASHBOARD_TOKEN'))
+    .option('--read-only', 'refuse every action and hide their buttons', false)
+    .action(run((ctx, o: DashboardFlags) => dashboardCommand(ctx, o)));
   program.command('doctor').description('check the server settings and Tusker invariants; exit 1 on a problem').action(run(doctorCommand));
   program
     .command('demo')

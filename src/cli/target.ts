@@ -181,6 +181,22 @@ export async function connectTarget(target: Target): Promise<RedisClient> {
   return client;
 }
 
+/**
+ * For a command that runs until stopped (`tusker dashboard`): after the fail-fast first connect,
+ * reconnect whenever the connection is lost (a Redis restart, a failover), waiting at most 2 s
+ * between tries. Commands sent meanwhile still fail at once (no offline queue), so a page refresh
+ * during the outage reports it and the next one after it works again. ioredis reads these
+ * strategies from its options each time a connection closes.
+ */
+export function keepReconnecting(client: RedisClient): void {
+  const backoff = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000);
+  if (client instanceof Cluster) client.options.clusterRetryStrategy = backoff;
+  else if (client instanceof IORedis) {
+    client.options.retryStrategy = backoff;
+    if (client.options.sentinels) client.options.sentinelRetryStrategy = backoff;
+  }
+}
+
 /** `host:port connect ECONNREFUSED; host:port …` for the addresses that refuse a TCP connection. */
 async function whyUnreachable(addresses: readonly Address[], fallback: string): Promise<string> {
   const causes = await Promise.all(addresses.map(async (a) => ({ a, cause: await tcpFailure(a) })));

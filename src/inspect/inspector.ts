@@ -11,7 +11,8 @@ import type { JobSnapshot, JobState, QueueStats } from '../queue/options';
 import { Queue } from '../queue/queue';
 import type { TaskSnapshot, TaskStats } from '../tasks/options';
 import { TaskGroup } from '../tasks/task-group';
-import { readAttempt, readAttemptGroup, readLock, readLockGroup, type AttemptView, type LockView } from './leases';
+import { execAll, readAttempt, readAttemptGroup, readLock, readLockGroup, serverMs, type AttemptView, type LockView } from './leases';
+import { InvalidArgumentError } from '../errors';
 import { registeredNames, type RegistryKind } from '../core/registry';
 import { checkInvariants, type InvariantProblem } from './invariants';
 
@@ -30,6 +31,13 @@ export interface QueueView {
   list(state: JobState, options?: { readonly offset?: number; readonly limit?: number }): Promise<string[]>;
   /** The job, or null. */
   job(id: string): Promise<JobSnapshot | null>;
+  /**
+   * How many jobs finished and how many failed after `since` (server time) up to `at`, the
+   * server's time now, among those retention still keeps (a failed job retried since is not
+   * counted). Two ZCOUNTs in one MULTI: the cost does not grow with the queue. Dashboards chart
+   * throughput from it (the counts of `stats()` stop growing once retention trims).
+   */
+  settledSince(since: Date): Promise<{ finished: number; failed: number; at: Date }>;
 }
 
 /** Read-only view of one task group. */
@@ -99,6 +107,15 @@ export class Inspector {
         return queue.list(state, options);
       },
       job: (id) => queue.getJob(id),
+      settledSince: async (since) => {
+        if (!(since instanceof Date) || Number.isNaN(since.getTime())) throw new InvalidArgumentError('since', 'a valid Date', since);
+        this.#runtime.assertOpen('inspect.queue.settledSince');
+        const k = this.#runtime.keys.queue(queue.name);
+        // finished and failed sets are scored by the settle's server time (queue/settle.lua)
+        const after = `(${since.getTime()}`;
+        const [finished, failed, time] = await execAll(this.#runtime.client.multi().zcount(k.finished, after, '+inf').zcount(k.failed, after, '+inf').time());
+        return { finished: Number(finished), failed: Number(failed), at: new Date(serverMs(time)) };
+      },
     };
   }
 

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
  * it), unpacked into `node_modules/tusker` of a fresh app outside the repository, so nothing
  * resolves through the repository's own files. Installing from the registry is not possible
  * offline, so the dependencies the app needs are linked from this checkout's node_modules
- * (ioredis, @types/node for TypeScript, and async, which the Thoonk README's worker uses) — the
+ * (ioredis, @types/node for TypeScript, async, which the Thoonk README's worker uses, and uplot,
+ * whose files the dashboard serves) — the
  * same versions `npm install` would pick.
  */
 export interface PackedApp {
@@ -36,7 +37,7 @@ export function packIntoApp(): PackedApp {
   const packageDir = join(dir, 'node_modules', 'tusker');
   mkdirSync(packageDir, { recursive: true });
   execFileSync('tar', ['-xzf', join(dir, info.filename), '-C', packageDir, '--strip-components=1']);
-  for (const dependency of ['ioredis', '@types/node', 'async', '@types/async']) {
+  for (const dependency of ['ioredis', '@types/node', 'async', '@types/async', 'uplot']) {
     const target = join(dir, 'node_modules', dependency);
     mkdirSync(dirname(target), { recursive: true });
     symlinkSync(realpathSync(join(root, 'node_modules', dependency)), target, 'dir');
