@@ -1,0 +1,29 @@
+import { trace } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { Keys } from '../../src/keys';
+import { activeTracer } from '../../src/tracing/tracer';
+import { useRedis } from '../support/fixture';
+
+const redis = useRedis();
+
+// no SDK registered in this file (its own process): the API hands out no-op spans
+describe('tracing without an SDK', () => {
+  it('records nothing and stores no trace context in the job', async () => {
+    expect(activeTracer()).toBeUndefined();
+    const tusker = redis.tusker();
+    const q = tusker.queue<string>('plain');
+    // even inside an application span (a no-op one here)
+    await trace.getTracer('app').startActiveSpan('request', async (span) => {
+      await q.publish('x', { id: 'p1' });
+      await q.publishMany([{ data: 'y', options: { id: 'p2' } }]);
+      span.end();
+    });
+    const k = new Keys(redis.prefix).queue('plain');
+    expect(await redis.redis().hexists(k.job('p1'), 'tp')).toBe(0);
+    expect(await redis.redis().hexists(k.job('p2'), 'tp')).toBe(0);
+    const processor = q.process(() => 'done');
+    expect(await q.waitFor('p1', { wait: 10_000 })).toBe('done');
+    await processor.stop();
+    await tusker.withLock('l', () => undefined);
+  });
+});
