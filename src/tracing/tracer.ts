@@ -15,6 +15,8 @@ const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 let enabled = true;
 let tracer: Tracer | undefined;
+/** The provider `tracer` came from: a provider registered in its place (after `trace.disable()`) gets a tracer of its own. */
+let tracerOf: unknown;
 
 /**
  * @internal Turn Tusker's tracing off (or on again) in this process, whatever is registered: for
@@ -31,9 +33,12 @@ export function setTracingEnabled(on: boolean): void {
 export function activeTracer(): Tracer | undefined {
   if (!enabled) return undefined;
   const provider = trace.getTracerProvider();
-  if (provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER) return undefined;
-  // one tracer for the process: the API's proxy tracer follows a provider registered later
-  tracer ??= trace.getTracer('tusker', VERSION);
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  if (delegate === NOOP_PROVIDER) return undefined;
+  if (tracerOf !== delegate) {
+    tracer = trace.getTracer('tusker', VERSION);
+    tracerOf = delegate;
+  }
   return tracer;
 }
 
