@@ -16,13 +16,15 @@ import type { ClaimedRow, PublishArgs } from './scripts';
 export type JobOutcome = 'finished' | 'failed' | 'retried' | 'cancelled' | 'lost' | 'returned';
 
 /** A publish call's span (one per call: `publishMany` is one send of a batch), or undefined when nothing records. */
-export function publishSpan(queue: string, spanName: string, args: readonly PublishArgs[]): Span | undefined {
+export function publishSpan(queue: string, spanName: string, first: PublishArgs, count: number): Span | undefined {
+  // checked before the attributes' closure is made: without an SDK, a publish allocates nothing here
+  if (!activeTracer()) return undefined;
   return startSpan(spanName, SpanKind.PRODUCER, () => ({
     'messaging.system': MESSAGING_SYSTEM,
     'messaging.destination.name': queue,
     'messaging.operation.type': 'send',
-    'messaging.operation.name': args.length === 1 ? 'publish' : 'publishMany',
-    ...(args.length === 1 ? { 'messaging.message.id': (args[0] as PublishArgs).id } : { 'messaging.batch.message_count': args.length }),
+    'messaging.operation.name': count === 1 ? 'publish' : 'publishMany',
+    ...(count === 1 ? { 'messaging.message.id': first.id } : { 'messaging.batch.message_count': count }),
   }));
 }
 

@@ -33,7 +33,7 @@ import {
   type QueueProcessOptions,
   type QueueStats,
 } from './options';
-import { QueueScripts, type PublishArgs } from './scripts';
+import { QueueScripts, queueStats, type PublishArgs } from './scripts';
 import { carryContext, endPublishSpan, publishSpan } from './job-spans';
 
 /**
@@ -104,7 +104,7 @@ export class Queue<T = unknown> {
     const onFinish = options?.onFinish === undefined ? undefined : checkFunction<(e: Error | null, r?: unknown) => void>('options.onFinish', options.onFinish);
     this.#context.assertOpen('queue.publish');
     const unfollow = onFinish ? await this.#jobEvents.followFinish(args.id, onFinish) : undefined;
-    const span = publishSpan(this.name, this.#spanNames.send, [args]);
+    const span = publishSpan(this.name, this.#spanNames.send, args, 1);
     let r: { created: boolean };
     try {
       r = await this.#scripts.publish(span ? (carryContext(span, [args])[0] as PublishArgs) : args);
@@ -133,7 +133,7 @@ export class Queue<T = unknown> {
     const unfollows: (() => void)[] = [];
     for (const [i, onFinish] of finishes.entries()) if (onFinish) unfollows.push(await this.#jobEvents.followFinish((args[i] as PublishArgs).id, onFinish));
     const results: { id: string; created: boolean }[] = [];
-    const span = publishSpan(this.name, this.#spanNames.send, args);
+    const span = publishSpan(this.name, this.#spanNames.send, args[0] as PublishArgs, args.length);
     const sent = carryContext(span, args);
     try {
       // batches of 250, sent back to back: each one script call, short enough not to stall Redis
@@ -272,7 +272,7 @@ export class Queue<T = unknown> {
   /** Counts by state, in one consistent snapshot. */
   async stats(): Promise<QueueStats> {
     this.#context.assertOpen('queue.stats');
-    return this.#stats(await this.#scripts.inspectStats());
+    return queueStats(await this.#scripts.inspectStats());
   }
 
   /**
@@ -284,19 +284,7 @@ export class Queue<T = unknown> {
     const r = await this.#scripts.inspectStats(true);
     const readyAt = r[7] ?? -1;
     const now = r[8] ?? 0;
-    return { stats: this.#stats(r), headAge: readyAt < 0 ? 0 : Math.max(0, now - readyAt) / 1000 };
-  }
-
-  #stats([available, claimed, stalled, delayed, finished, failed, paused]: number[]): QueueStats {
-    return {
-      available: available ?? 0,
-      claimed: claimed ?? 0,
-      stalled: stalled ?? 0,
-      delayed: delayed ?? 0,
-      finished: finished ?? 0,
-      failed: failed ?? 0,
-      paused: paused === 1,
-    };
+    return { stats: queueStats(r), headAge: readyAt < 0 ? 0 : Math.max(0, now - readyAt) / 1000 };
   }
 
   /** Ids in one state, oldest first (available: in claim order). */

@@ -6,6 +6,7 @@ import type { BlockedClaim } from '../core/consumer';
 import { ServerClock } from '../internal/server-clock';
 import type { DurabilityPolicy } from '../redis/durability';
 import type { QueueObserver } from '../metrics/observer';
+import type { QueueStats } from './options';
 import { callScript, defineScript, keepShort, rawReply, type ScriptDefinition } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
@@ -86,6 +87,19 @@ function parseClaim(r: unknown[], ran: (serverNow: number) => number): ClaimedRo
     });
   }
   return rows;
+}
+
+/** The counts of inspect.lua's 'stats' reply (after 'OK'). */
+export function queueStats([available, claimed, stalled, delayed, finished, failed, paused]: readonly number[]): QueueStats {
+  return {
+    available: available ?? 0,
+    claimed: claimed ?? 0,
+    stalled: stalled ?? 0,
+    delayed: delayed ?? 0,
+    finished: finished ?? 0,
+    failed: failed ?? 0,
+    paused: paused === 1,
+  };
 }
 
 export interface PublishArgs {

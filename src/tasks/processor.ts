@@ -6,7 +6,7 @@ import type { HandlerContext, Processor } from '../handler';
 import { deprecated } from '../internal/deprecation';
 import type { Claimed, TaskScripts } from './scripts';
 import type { Span } from '@opentelemetry/api';
-import { endWithError, MESSAGING_SYSTEM, runInSpan, SpanKind, startSpan } from '../tracing/tracer';
+import { activeTracer, endWithError, MESSAGING_SYSTEM, runInSpan, SpanKind, startSpan } from '../tracing/tracer';
 
 /**
  * Runs a handler for every released task of a group, `concurrency` at a time, and keeps the
@@ -95,6 +95,7 @@ export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
 
   /** The span around one handler run (undefined when nothing records): `process <group>`, CONSUMER. */
   #span(claimed: Claimed): Span | undefined {
+    if (!activeTracer()) return undefined;
     const group = this.#t.group ?? '';
     return startSpan(this.#spanName, SpanKind.CONSUMER, () => ({
       'messaging.system': MESSAGING_SYSTEM,

@@ -1,4 +1,5 @@
 import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../src/keys';
 import { activeTracer } from '../../src/tracing/tracer';
@@ -25,5 +26,22 @@ describe('tracing without an SDK', () => {
     expect(await q.waitFor('p1', { wait: 10_000 })).toBe('done');
     await processor.stop();
     await tusker.withLock('l', () => undefined);
+  });
+
+  it('an SDK registered later, even in place of another, is used from then on', async () => {
+    const tusker = redis.tusker();
+    const q = tusker.queue<string>('later');
+    await q.publish('before');
+    for (const round of [1, 2]) {
+      const exporter = new InMemorySpanExporter();
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+      try {
+        await q.publish(`round ${round}`);
+        expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['send later']);
+      } finally {
+        trace.disable();
+      }
+    }
+    expect(activeTracer()).toBeUndefined();
   });
 });
