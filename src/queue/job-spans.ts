@@ -7,7 +7,7 @@
  * trace of its own that points back at the publish (as the messaging conventions advise for
  * deferred and batch processing). Nothing here reads job data.
  */
-import type { Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import { activeTracer, endWithError, MESSAGING_SYSTEM, SpanKind, startSpan } from '../tracing/tracer';
 import { formatTraceContext, parseTraceContext } from '../tracing/trace-context';
 import type { ClaimedRow, PublishArgs } from './scripts';
@@ -59,7 +59,8 @@ export function processSpan(queue: string, spanName: string, row: ClaimedRow): S
       'tusker.job.attempts': row.attempts,
       'tusker.fencing_token': row.token,
     }),
-    producer ? { links: [{ context: producer }] } : undefined,
+    // a trace of its own, whatever context the processor was started in (see the note above)
+    producer ? { links: [{ context: producer }], parent: ROOT_CONTEXT } : { parent: ROOT_CONTEXT },
   );
 }
 

@@ -5,7 +5,7 @@ import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { HandlerContext, Processor } from '../handler';
 import { deprecated } from '../internal/deprecation';
 import type { Claimed, TaskScripts } from './scripts';
-import type { Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import { activeTracer, endWithError, MESSAGING_SYSTEM, runInSpan, SpanKind, startSpan } from '../tracing/tracer';
 
 /**
@@ -107,7 +107,8 @@ export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
       'tusker.task.name': claimed.name,
       'tusker.task.attempt': claimed.attempt,
       'tusker.fencing_token': claimed.token,
-    }));
+      // a trace of its own: not a child of whatever context the processor was started in
+    }), { parent: ROOT_CONTEXT });
   }
 
   async #handle(claimed: Claimed, owner: string, stopping: AbortSignal): Promise<void> {

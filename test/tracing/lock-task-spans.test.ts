@@ -60,13 +60,18 @@ describe('lock and task spans', () => {
     const tusker = redis.tusker();
     const tasks = tusker.tasks('encode');
     await tasks.closeTask('video-1', { secret: 'info-xyz' });
-    const processor = tasks.process(() => {
-      trace.getTracer('app').startSpan('ffmpeg').end();
+    const processor = trace.getTracer('app').startActiveSpan('startup', (startup) => {
+      const p = tasks.process(() => {
+        trace.getTracer('app').startSpan('ffmpeg').end();
+      });
+      startup.end();
+      return p;
     });
     const spans = await tracing.until((s) => s.some((x) => x.name === 'process encode'));
     await processor.stop();
     const span = spans.find((s) => s.name === 'process encode');
     expect(span?.kind).toBe(SpanKind.CONSUMER);
+    expect(span?.parentSpanContext).toBeUndefined();
     expect(span?.attributes).toMatchObject({
       'messaging.system': 'tusker',
       'messaging.destination.name': 'encode',

@@ -19,10 +19,15 @@ describe('queue spans', () => {
     });
     const hash = await redis.redis().hgetall(new Keys(redis.prefix).queue('emails').job('j1'));
 
-    const processor = consumer.queue<{ card: string }>('emails').process((job) => {
-      // the handler's own spans are children of the processing span
-      trace.getTracer('app').startSpan('render').end();
-      return { receipt: `result-${job.data.card}` };
+    // started inside an application span: the processing spans are still traces of their own
+    const processor = trace.getTracer('app').startActiveSpan('startup', (startup) => {
+      const p = consumer.queue<{ card: string }>('emails').process((job) => {
+        // the handler's own spans are children of the processing span
+        trace.getTracer('app').startSpan('render').end();
+        return { receipt: `result-${job.data.card}` };
+      });
+      startup.end();
+      return p;
     });
     const spans = await tracing.until((s) => s.some((x) => x.name === 'process emails'));
     await processor.stop();
@@ -44,6 +49,7 @@ describe('queue spans', () => {
     expect(hash.tp).toBe(`00-${send?.spanContext().traceId}-${send?.spanContext().spanId}-01`);
 
     expect(processing?.kind).toBe(SpanKind.CONSUMER);
+    expect(processing?.parentSpanContext).toBeUndefined();
     expect(processing?.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([[send?.spanContext().traceId, send?.spanContext().spanId]]);
     expect(processing?.attributes).toMatchObject({
       'messaging.system': 'tusker',
