@@ -107,8 +107,7 @@ export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
       'tusker.task.name': claimed.name,
       'tusker.task.attempt': claimed.attempt,
       'tusker.fencing_token': claimed.token,
-      // a trace of its own: not a child of whatever context the processor was started in
-    }), { parent: ROOT_CONTEXT });
+    }), { parent: ROOT_CONTEXT }); // a trace of its own, not a child of the context process() was called in
   }
 
   async #handle(claimed: Claimed, owner: string, stopping: AbortSignal): Promise<void> {

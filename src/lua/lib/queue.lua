@@ -1,6 +1,6 @@
 -- Job queue state shared by the queue/* scripts. All keys of a queue share the tag {q:<name>}.
 -- Per job: `job` hash (state, data, createdAt; availableAt once made available again or delayed;
--- tp, the publisher's trace context, only while tracing records; priority, attempts, backoff, timeout only when not
+-- tp, the publisher's trace context, only when its publish was traced; priority, attempts, backoff, timeout only when not
 -- their defaults; attempt, cancelCount, stalls once counted; owner, deadline and score (its place
 -- in `available`) of the claim, left on finished jobs; result, error, timestamps). Per queue:
 -- sorted sets `available` (score: priority first, then publish order), `claimed` (lease
