@@ -103,9 +103,9 @@ export async function tracingCost(url: string, jobs: number, rounds: number, out
   const t = performance.now();
   for (let i = 0; i < calls; i++) activeTracer();
   const checkNs = ((performance.now() - t) * 1e6) / calls;
-  console.log(`without an SDK, each publish call and each handler run checks for one: ${checkNs.toFixed(1)} ns per check`);
   const warmSpans = exporter.spans;
   console.log(`Tracing cost: ${jobs} jobs per phase, ${rounds} rounds`);
+  console.log(`without an SDK, each publish call and each handler run checks for one: ${checkNs.toFixed(1)} ns per check`);
   for (let round = 0; round < rounds; round++) {
     process.stdout.write(`round ${round + 1}/${rounds}:`);
     for (let i = 0; i < setups.length; i++) {
