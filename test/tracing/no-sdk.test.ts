@@ -1,5 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { describe, expect, it } from 'vitest';
 import { Keys } from '../../src/keys';
 import { activeTracer } from '../../src/tracing/tracer';
@@ -43,5 +43,18 @@ describe('tracing without an SDK', () => {
       }
     }
     expect(activeTracer()).toBeUndefined();
+  });
+
+  it('an SDK whose sampler drops the publish span: no trace context in the job either', async () => {
+    const tusker = redis.tusker();
+    const exporter = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    try {
+      await tusker.queue('sampled-out').publish('x', { id: 's1' });
+    } finally {
+      trace.disable();
+    }
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(await redis.redis().hexists(new Keys(redis.prefix).queue('sampled-out').job('s1'), 'tp')).toBe(0);
   });
 });
