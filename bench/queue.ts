@@ -7,6 +7,7 @@
 //   p50/p99 over 500 jobs per library, one at a time, taking turns between the libraries, each
 //   published 1 ms after the previous one started (so every worker is idle again)
 // Throughput: the median of 3 rounds, the libraries taking turns in each (a different one first).
+// Then what Tusker's tracing costs (bench/queue-tracing.ts): no SDK vs tracing off vs an SDK.
 // Options: --jobs 20000 --latency 500 --rounds 3 --only tusker,bullmq,bee-queue
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ import IORedis from 'ioredis';
 import type * as TuskerModule from '../src/index';
 import { startRedisServer } from '../test/support/redis-server';
 import { percentile, writeResults } from './support/report';
+import { tracingCost } from './queue-tracing';
 
 // the built package, as users run it (npm run bench:queue builds first)
 const { Tusker } = require('../dist/index.js') as typeof TuskerModule;
@@ -352,6 +354,10 @@ async function main(): Promise<void> {
     results,
   });
   admin.disconnect();
+  if (!only || only.includes('tusker')) {
+    console.log('');
+    await tracingCost(url, Math.min(JOBS, 10_000), 9, join(__dirname, 'results', 'queue-tracing.json'));
+  }
   await server?.stop();
 }
 

@@ -218,7 +218,13 @@ export class Tusker {
   }
 
   #metricsView(): Metrics {
-    this.#metrics ??= new Metrics({ observer: this.#runtime.observe, queues: () => this.inspect.queues({ limit: MAX_SCRAPED_QUEUES }) });
+    this.#metrics ??= new Metrics({
+      observer: this.#runtime.observe,
+      queues: async () => {
+        const names = await this.inspect.names('queues', { limit: MAX_SCRAPED_QUEUES });
+        return Promise.all(names.map(async ({ name }) => ({ name, ...(await new Queue(this.#runtime, name).scrape()) })));
+      },
+    });
     return this.#metrics;
   }
 

@@ -35,6 +35,8 @@ export class Lease implements AsyncDisposable {
   readonly #watchdog: LeaseWatchdog;
   #expiresAt: number;
   #released = false;
+  /** Told once when the lease ends: released (undefined), or lost (its error). For metrics and the hold span. */
+  #onEnd: ((lost: LockLostError | undefined) => void) | undefined;
 
   /** @internal Leases are made by `Mutex.acquire` / `tryAcquire`. */
   constructor(init: {
@@ -49,6 +51,8 @@ export class Lease implements AsyncDisposable {
     localDeadline: number;
     scripts: LeaseScripts;
     context: LockRuntime;
+    /** Called once when the lease ends: released (undefined) or lost (its error). */
+    onEnd?: (lost: LockLostError | undefined) => void;
   }) {
     this.name = init.name;
     this.fencingToken = init.fencingToken;
@@ -57,6 +61,7 @@ export class Lease implements AsyncDisposable {
     this.#expiresAt = init.expiresAt;
     this.#scripts = init.scripts;
     this.#context = init.context;
+    this.#onEnd = init.onEnd;
     this.#watchdog = new LeaseWatchdog(
       {
         ttl: init.ttl,
@@ -132,11 +137,13 @@ export class Lease implements AsyncDisposable {
     await this.#watchdog.stop();
     try {
       await this.#sendRelease();
+      this.#ended(undefined);
     } catch (error) {
       if (error instanceof LockLostError) {
         this.#lost(error);
         throw error;
       }
+      this.#ended(undefined);
       // released on the master, not yet on enough replicas: nothing to send again
       if (error instanceof DurabilityError) throw error;
       this.#retrying = this.#releaseLater();
@@ -204,6 +211,14 @@ export class Lease implements AsyncDisposable {
     this.#lostWith = error;
     this.#controller?.abort(error);
     this.#context.lockLost(error);
+    // closing Tusker is a release, not a loss: its release follows (see stop)
+    if (error.reason !== 'closed') this.#ended(error);
+  }
+
+  #ended(lost: LockLostError | undefined): void {
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    onEnd?.(lost);
   }
 }
 

@@ -10,6 +10,15 @@ import { localDeadline, type ClockSample } from '../core/held-lease';
 import { LockScripts, type AcquireReply, type Grant } from './scripts';
 import { notGranted, Waiter } from './waiter';
 import type { Observer } from '../metrics/observer';
+import { context as otelContext, type Context } from '@opentelemetry/api';
+import { activeTracer, endWithError, SpanKind, startSpan } from '../tracing/tracer';
+
+/**
+ * Span names of a lock (docs/tracing.md): the lock's name is an attribute, not part of the span
+ * name, because lock names are often per entity and span names should be few.
+ */
+const ACQUIRE_SPAN = 'lock acquire';
+const HOLD_SPAN = 'lock hold';
 
 /** Options of `tusker.mutex(name, options)`. */
 export interface MutexOptions {
@@ -86,7 +95,11 @@ export class Mutex {
   }
 
   /** Take the lock if it is free right now; resolves to `null` when another owner holds it. One round trip. */
-  async tryAcquire(): Promise<Lease | null> {
+  tryAcquire(): Promise<Lease | null> {
+    return this.#tryAcquire(activeTracer() ? otelContext.active() : undefined);
+  }
+
+  async #tryAcquire(parent: Context | undefined): Promise<Lease | null> {
     this.#context.assertOpen('tryAcquire');
     const owner = newOwnerId();
     let reply: AcquireReply;
@@ -104,7 +117,7 @@ export class Mutex {
     }
     if (reply.state !== 'GRANTED') return this.#busy(reply);
     if (reply.handedLocally) grantsOf(this.#context).deliver(reply.handedLocally);
-    const lease = this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply);
+    const lease = this.#lease({ owner, token: reply.token, deadline: reply.deadline }, reply, parent);
     if (this.#context.closed) {
       // close() began while the script was in flight: nothing may outlive it
       await lease.stop();
@@ -142,9 +155,32 @@ export class Mutex {
     this.#context.assertOpen('acquire');
     signal?.throwIfAborted();
     const started = this.#context.timers.now();
+    // the caller's context: the hold span's parent, whichever connection's callback grants the lease
+    const parent = activeTracer() ? otelContext.active() : undefined;
+    const span = parent && startSpan(ACQUIRE_SPAN, SpanKind.INTERNAL, () => this.#attributes(), { parent });
+    let lease: Lease;
+    try {
+      lease = await this.#acquire(wait, signal, started, parent);
+    } catch (error) {
+      if (span) endWithError(span, error);
+      throw error;
+    }
+    const waited = this.#context.timers.now() - started;
+    this.#observe?.lockWaited(this.group, waited / 1000);
+    if (span?.isRecording()) span.setAttributes({ 'tusker.fencing_token': lease.fencingToken, 'tusker.lock.wait_ms': waited });
+    span?.end();
+    return lease;
+  }
+
+  /** The attributes of this lock's spans: its name and group (never the protected resource's data). */
+  #attributes(): Record<string, string> {
+    return this.group === undefined ? { 'tusker.lock.name': this.name } : { 'tusker.lock.name': this.name, 'tusker.lock.group': this.group };
+  }
+
+  async #acquire(wait: number, signal: AbortSignal | undefined, started: number, parent: Context | undefined): Promise<Lease> {
     // When grants to this instance already arrive for this lock, queue in the same round trip.
     if (wait === 0 || !grantsOf(this.#context).isSubscribed(this.#scripts.channel)) {
-      const lease = await this.tryAcquire();
+      const lease = await this.#tryAcquire(parent);
       if (lease) return lease;
       if (wait === 0) throw new LockTimeoutError(this.name, 0);
       signal?.throwIfAborted();
@@ -163,7 +199,7 @@ export class Mutex {
       context: this.#context,
       lease: (grant, sample, byScript) => {
         handedOn = !byScript;
-        return this.#lease(grant, sample);
+        return this.#lease(grant, sample, parent);
       },
       takeBack: () => takeBack(this.#context, this.#scripts, owner, this.lease),
     });
@@ -172,8 +208,13 @@ export class Mutex {
     return lease;
   }
 
-  #lease(grant: Grant, sample: ClockSample): Lease {
-    this.#observe?.lockAcquired(this.group);
+  #lease(grant: Grant, sample: ClockSample, parent: Context | undefined): Lease {
+    const observe = this.#observe;
+    observe?.lockAcquired(this.group);
+    const { timers } = this.#context;
+    const grantedAt = timers.now();
+    const group = this.group;
+    const hold = parent && startSpan(HOLD_SPAN, SpanKind.INTERNAL, () => ({ ...this.#attributes(), 'tusker.fencing_token': grant.token }), { parent });
     return new Lease({
       name: this.name,
       owner: grant.owner,
@@ -184,6 +225,13 @@ export class Mutex {
       localDeadline: localDeadline(sample, grant.deadline),
       scripts: this.#scripts,
       context: this.#context,
+      onEnd: (lost) => {
+        observe?.lockHeld(group, (timers.now() - grantedAt) / 1000, lost !== undefined);
+        if (!hold) return;
+        if (!lost) return hold.end();
+        if (hold.isRecording()) hold.setAttribute('tusker.lock.lost_reason', lost.reason);
+        endWithError(hold, lost);
+      },
     });
   }
 }

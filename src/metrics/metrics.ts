@@ -4,10 +4,13 @@ import { PROCESSING_BUCKETS, type Buckets, type Observer } from './observer';
 
 type PromClient = typeof import('prom-client');
 
-/** What a scrape reads besides the observer: the counts of every registered queue (through the inspector). */
+/**
+ * What a scrape reads besides the observer: per registered queue, its counts and how long
+ * (seconds) the job at its head has been available (0 when none), one script call each.
+ */
 export interface MetricsSources {
   readonly observer: Observer;
-  readonly queues: () => Promise<readonly { readonly name: string; readonly stats: QueueStats }[]>;
+  readonly queues: () => Promise<readonly { readonly name: string; readonly stats: QueueStats; readonly headAge: number }[]>;
 }
 
 /** At most this many queues are read per scrape (one stats call each): a bound on the scrape's cost and cardinality. */
@@ -66,19 +69,17 @@ export class Metrics {
     counter('tusker_jobs_finished_total', 'Jobs this process finished, per queue.', 'queue', o.finished);
     counter('tusker_jobs_failed_total', 'Jobs whose failed attempt in this process left them failed, per queue.', 'queue', o.failed);
     counter('tusker_jobs_retried_total', 'Failed attempts in this process that were scheduled for a retry, per queue.', 'queue', o.retried);
+    counter('tusker_jobs_stalled_total', "Claims whose lease ran out that this process's reaper recovered (or failed past maxStalls), per queue.", 'queue', o.stalled);
     counter('tusker_tasks_completed_total', 'Tasks this process completed, per task group.', 'group', o.tasksCompleted);
     counter('tusker_tasks_failed_total', 'Tasks whose failed attempt in this process left them failed, per task group.', 'group', o.tasksFailed);
-    new prom.Counter({
-      name: 'tusker_lock_acquires_total',
-      help: 'Leases this process acquired, per lock group (group="" for locks outside a group; never per lock name).',
-      labelNames: ['group'],
-      registers: [registry],
-      collect(this: Counter) {
-        this.reset();
-        for (const [group, value] of o.lockAcquires) this.inc({ group }, value);
-      },
-    });
+    counter('tusker_tasks_released_total', "Tasks released to a handler by this process's unlock or close, per task group.", 'group', o.tasksReleased);
+    counter('tusker_task_part_timeouts_total', "Parts in flight past their lease that this process's reaper timed out, per task group.", 'group', o.partTimeouts);
+    counter('tusker_lock_acquires_total', 'Leases this process acquired, per lock group (group="" for locks outside a group; never per lock name).', 'group', o.lockAcquires);
+    counter('tusker_lock_leases_lost_total', 'Leases of this process lost before their release (expired, taken over, not renewed in time), per lock group.', 'group', o.lockLost);
+    // one read per queue serves both gauges: the second waits for the first's
     const queues = this.#sources.queues;
+    let reading: ReturnType<typeof queues> | undefined;
+    const read = () => (reading ??= queues().finally(() => setImmediate(() => (reading = undefined))));
     new prom.Gauge({
       name: 'tusker_jobs',
       help: 'Jobs per queue and state, read from Redis at scrape time (every registered queue, at most 200).',
@@ -86,25 +87,38 @@ export class Metrics {
       registers: [registry],
       async collect(this: Gauge) {
         this.reset();
-        const list = await queues();
+        const list = await read();
         for (const { name, stats } of list.slice(0, MAX_SCRAPED_QUEUES)) {
           for (const state of JOB_STATES) this.set({ queue: name, state }, stats[state]);
         }
       },
     });
-    registry.registerMetric(processingHistogram(o.processing));
+    new prom.Gauge({
+      name: 'tusker_queue_latency_seconds',
+      help: 'How long the job at the head of each queue (the next one claimed) has been available, read at scrape time; 0 when none is.',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect(this: Gauge) {
+        this.reset();
+        const list = await read();
+        for (const { name, headAge } of list.slice(0, MAX_SCRAPED_QUEUES)) this.set({ queue: name }, headAge);
+      },
+    });
+    const histogram = (name: string, help: string, label: string, values: Map<string, Buckets>) => registry.registerMetric(bucketsMetric(name, help, label, values));
+    histogram('tusker_job_processing_seconds', "How long this process's queue handlers ran, per queue (whatever the outcome).", 'queue', o.processing);
+    histogram('tusker_job_wait_seconds', 'How long jobs claimed by this process had been available before their claim, per queue.', 'queue', o.waiting);
+    histogram('tusker_lock_wait_seconds', "How long this process's acquire() calls waited for their lease, per lock group.", 'group', o.lockWait);
+    histogram('tusker_lock_hold_seconds', "How long this process held leases, from grant to release or loss, per lock group.", 'group', o.lockHold);
     return registry;
   }
 }
 
 /**
- * `tusker_job_processing_seconds{queue}` from the observer's plain bucket counts. prom-client's
- * Histogram cannot be given counts kept elsewhere, so this is a metric of its own that the
- * registry asks for its values at each scrape (what `get()` is for).
+ * A histogram from the observer's plain bucket counts. prom-client's Histogram cannot be given
+ * counts kept elsewhere, so this is a metric of its own that the registry asks for its values at
+ * each scrape (what `get()` is for).
  */
-function processingHistogram(perQueue: Map<string, Buckets>): Metric {
-  const name = 'tusker_job_processing_seconds';
-  const help = "How long this process's queue handlers ran, per queue (whatever the outcome).";
+function bucketsMetric(name: string, help: string, label: string, perKey: Map<string, Buckets>): Metric {
   const metric = {
     name,
     help,
@@ -112,15 +126,15 @@ function processingHistogram(perQueue: Map<string, Buckets>): Metric {
     aggregator: 'sum',
     get: async () => {
       const values: MetricValueWithName<string>[] = [];
-      for (const [queue, b] of perQueue) {
+      for (const [key, b] of perKey) {
         let cumulative = 0;
         PROCESSING_BUCKETS.forEach((le, i) => {
           cumulative += b.counts[i] ?? 0;
-          values.push({ metricName: `${name}_bucket`, labels: { le, queue }, value: cumulative });
+          values.push({ metricName: `${name}_bucket`, labels: { le, [label]: key }, value: cumulative });
         });
-        values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', queue }, value: b.count });
-        values.push({ metricName: `${name}_sum`, labels: { queue }, value: b.sum });
-        values.push({ metricName: `${name}_count`, labels: { queue }, value: b.count });
+        values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', [label]: key }, value: b.count });
+        values.push({ metricName: `${name}_sum`, labels: { [label]: key }, value: b.sum });
+        values.push({ metricName: `${name}_count`, labels: { [label]: key }, value: b.count });
       }
       return { name, help, type: 'histogram', aggregator: 'sum', values };
     },

@@ -6,6 +6,8 @@ import type { Processor } from '../handler';
 import type { CancelWatch } from './cancel-watch';
 import { ClaimedJob } from './claimed-job';
 import type { ClaimedRow, QueueScripts } from './scripts';
+import { endProcessSpan, processSpan, type JobOutcome } from './job-spans';
+import { runInSpan } from '../tracing/tracer';
 
 /**
  * Runs a handler for every job of a queue, `concurrency` at a time, on the shared processor loop
@@ -34,6 +36,9 @@ export interface JobProcessorInit<T> extends LoopWiring {
   readonly onRetryDue: (due: number, serverNow: number) => void;
   /** Told how long each handler ran (seconds), for metrics. */
   readonly onHandled?: (seconds: number) => void;
+  /** The queue's name and its processing span's name (`process <queue>`), for tracing. */
+  readonly queue?: string;
+  readonly spanName?: string;
 }
 
 /** A job a processor claimed, with the claim as the store returned it. */
@@ -103,6 +108,7 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
       }, { once: true });
     }
     inFlight.add(job);
+    const span = processSpan(this.#p.queue ?? '', this.#p.spanName ?? 'process', row);
     const started = timers.now();
     const running = runUnderLease(
       {
@@ -121,7 +127,7 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
         timeLimit: row.timeout,
         timeLimitError: () => new Error(`job timed out after ${row.timeout} ms`),
       },
-      () => handler(job),
+      span ? () => runInSpan(span, () => handler(job)) : () => handler(job),
     );
     // a handler that returned at once costs no await here
     const ran = running instanceof Promise ? await running : running;
@@ -140,7 +146,9 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
       }
     }
     let outcome: () => Promise<unknown>;
+    let label: JobOutcome;
     if (failed instanceof JobLostError || failed instanceof JobCancelledError) {
+      label = failed instanceof JobCancelledError ? 'cancelled' : 'lost';
       // cancelled: queue.cancelRunning already ended the claim and moved the job on. A lease
       // given up at its deadline had no reply saying so: stop listening for its cancel here
       this.#p.cancels.unwatch(job);
@@ -151,15 +159,22 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
       outcome = () => Promise.resolve();
     } else if (stopping.aborted && failed !== undefined) {
       // the processor stopped the handler: hand the job back, it did not fail
+      label = 'returned';
       outcome = () => job.handBack();
-    } else if (failed === undefined) outcome = () => job.finishSerialized(json);
-    else {
+    } else if (failed === undefined) {
+      label = 'finished';
+      outcome = () => job.finishSerialized(json);
+    } else {
+      label = 'failed';
       // the message, as users read it in getJob().error, 'failed' events and JobFailedError: a
       // stack would be mostly this library's frames
       const message = failed instanceof Error ? failed.message : String(failed);
       outcome = () => job.fail(message).then((r) => {
         // the retry is due after its backoff: promote it then, not at the next periodic pass
-        if (r.state === 'delayed') this.#p.onRetryDue(r.due, r.serverNow);
+        if (r.state === 'delayed') {
+          label = 'retried';
+          this.#p.onRetryDue(r.due, r.serverNow);
+        }
       });
     }
     // the handler returned: its slot takes the next job while the outcome is written (the outcome
@@ -168,9 +183,12 @@ export class JobProcessor<T = unknown> extends ProcessorLoop<ClaimedItem<T>> imp
     done();
     try {
       await written;
-    } catch {
+    } catch (error) {
       // JobLostError: the claim was recovered meanwhile — nothing is recorded twice, by design.
       // Other errors: the lease will run out and the job is recovered by a reaper.
+      label = 'lost';
+      failed ??= error;
     }
+    if (span) endProcessSpan(span, label, failed);
   }
 }

@@ -33,7 +33,8 @@ import {
   type QueueProcessOptions,
   type QueueStats,
 } from './options';
-import { QueueScripts, type PublishArgs } from './scripts';
+import { QueueScripts, queueStats, type PublishArgs } from './scripts';
+import { carryContext, endPublishSpan, publishSpan } from './job-spans';
 
 /**
  * A reliable job queue (the Thoonk Jobs model): jobs move available → claimed by exactly one
@@ -64,6 +65,8 @@ export class Queue<T = unknown> {
   /** Tells this process's claims of the queue when `cancelRunning` (from any process) ends them. */
   readonly #cancels: CancelWatch;
   readonly #observe: QueueObserver;
+  /** Span names (`send <queue>`, `process <queue>`), made once. */
+  readonly #spanNames: { readonly send: string; readonly process: string };
 
   /** @internal Use `tusker.queue(name, options)`. */
   constructor(context: QueueRuntime, name: string, options?: QueueOptions) {
@@ -74,6 +77,7 @@ export class Queue<T = unknown> {
     const keepFailed = o.keepFailed === undefined ? 10_000 : checkInteger('options.keepFailed', o.keepFailed, 0, 2 ** 31);
     this.#context = context;
     this.#observe = context.observe.forQueue(this.name);
+    this.#spanNames = { send: `send ${this.name}`, process: `process ${this.name}` };
     this.#keys = context.keys.queue(this.name);
     const age = (argument: string, value: number | undefined) => (value === undefined ? -1 : checkPositiveDuration(argument, value));
     this.#scripts = new QueueScripts(context.client, this.#keys, context.timers.now, {
@@ -100,10 +104,13 @@ export class Queue<T = unknown> {
     const onFinish = options?.onFinish === undefined ? undefined : checkFunction<(e: Error | null, r?: unknown) => void>('options.onFinish', options.onFinish);
     this.#context.assertOpen('queue.publish');
     const unfollow = onFinish ? await this.#jobEvents.followFinish(args.id, onFinish) : undefined;
+    const span = publishSpan(this.name, this.#spanNames.send, args, 1);
     let r: { created: boolean };
     try {
-      r = await this.#scripts.publish(args);
+      r = await this.#scripts.publish(span ? (carryContext(span, [args])[0] as PublishArgs) : args);
+      if (span) endPublishSpan(span, r.created ? 1 : 0);
     } catch (error) {
+      if (span) endPublishSpan(span, undefined, error);
       unfollow?.();
       // the job may exist all the same: say which, so that publishing again by id is safe
       throw error instanceof ConnectionError ? new ConnectionError(error.cause, error.address, { jobId: args.id }) : error;
@@ -126,11 +133,13 @@ export class Queue<T = unknown> {
     const unfollows: (() => void)[] = [];
     for (const [i, onFinish] of finishes.entries()) if (onFinish) unfollows.push(await this.#jobEvents.followFinish((args[i] as PublishArgs).id, onFinish));
     const results: { id: string; created: boolean }[] = [];
+    const span = publishSpan(this.name, this.#spanNames.send, args[0] as PublishArgs, args.length);
+    const sent = carryContext(span, args);
     try {
       // batches of 250, sent back to back: each one script call, short enough not to stall Redis
       // for others, and Redis runs one while the next is still being encoded and sent
       const batches: Promise<{ created: boolean }[]>[] = [];
-      for (let i = 0; i < args.length; i += 250) batches.push(this.#scripts.publishMany(args.slice(i, i + 250)));
+      for (let i = 0; i < sent.length; i += 250) batches.push(this.#scripts.publishMany(sent.slice(i, i + 250)));
       const settled = await Promise.allSettled(batches);
       const failure = settled.find((b) => b.status === 'rejected');
       if (failure) throw failure.reason;
@@ -139,9 +148,11 @@ export class Queue<T = unknown> {
         r.forEach((one, j) => results.push({ id: (args[i * 250 + j] as PublishArgs).id, created: one.created }));
       });
     } catch (error) {
+      if (span) endPublishSpan(span, undefined, error);
       unfollows.forEach((u) => u());
       throw error;
     }
+    if (span) endPublishSpan(span, results.filter((r) => r.created).length);
     return results;
   }
 
@@ -213,6 +224,8 @@ export class Queue<T = unknown> {
       stopTimeout,
       onRetryDue: (due, serverNow) => this.#reaper.reapBy(due, serverNow),
       onHandled: this.#observe.handled,
+      queue: this.name,
+      spanName: this.#spanNames.process,
     });
     this.#context.inFlight.adopt(loop, this.#loops);
     loop.start();
@@ -259,16 +272,19 @@ export class Queue<T = unknown> {
   /** Counts by state, in one consistent snapshot. */
   async stats(): Promise<QueueStats> {
     this.#context.assertOpen('queue.stats');
-    const [available, claimed, stalled, delayed, finished, failed, paused] = await this.#scripts.inspectStats();
-    return {
-      available: available ?? 0,
-      claimed: claimed ?? 0,
-      stalled: stalled ?? 0,
-      delayed: delayed ?? 0,
-      finished: finished ?? 0,
-      failed: failed ?? 0,
-      paused: paused === 1,
-    };
+    return queueStats(await this.#scripts.inspectStats());
+  }
+
+  /**
+   * @internal For a metrics scrape: the counts, and how long (seconds) the job at the head of the
+   * queue — the next one claimed — has been available (0 when none), in one script call.
+   */
+  async scrape(): Promise<{ stats: QueueStats; headAge: number }> {
+    this.#context.assertOpen('queue.stats');
+    const r = await this.#scripts.inspectStats(true);
+    const readyAt = r[7] ?? -1;
+    const now = r[8] ?? 0;
+    return { stats: queueStats(r), headAge: readyAt < 0 ? 0 : Math.max(0, now - readyAt) / 1000 };
   }
 
   /** Ids in one state, oldest first (available: in claim order). */

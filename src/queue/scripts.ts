@@ -6,6 +6,7 @@ import type { BlockedClaim } from '../core/consumer';
 import { ServerClock } from '../internal/server-clock';
 import type { DurabilityPolicy } from '../redis/durability';
 import type { QueueObserver } from '../metrics/observer';
+import type { QueueStats } from './options';
 import { callScript, defineScript, keepShort, rawReply, type ScriptDefinition } from '../redis/script-def';
 
 /** Typed wrappers of src/lua/queue/*.lua for one queue. */
@@ -63,13 +64,13 @@ const S = {
   resume: defineScript({ name: 'queue/resume', keys: ['paused', 'available', 'wake'], codes: [], parse: () => undefined, writes: true }),
 };
 
-/** Eight fields per claimed job after `{'OK', now}`. */
+/** Ten fields per claimed job after `{'OK', now}`. */
 function parseClaim(r: unknown[], ran: (serverNow: number) => number): ClaimedRow[] {
   const serverNow = Number(r[1]);
   // when the lease began: behind a blocking read, when that read ended (see ServerClock)
   const sentAt = ran(serverNow);
   const rows: ClaimedRow[] = [];
-  for (let i = 2; i + 7 < r.length; i += 8) {
+  for (let i = 2; i + 9 < r.length; i += 10) {
     rows.push({
       id: String(r[i]),
       data: String(r[i + 1]),
@@ -81,9 +82,24 @@ function parseClaim(r: unknown[], ran: (serverNow: number) => number): ClaimedRo
       timeout: Number(r[i + 5]),
       token: Number(r[i + 6]),
       attempts: Number(r[i + 7]),
+      readyAt: Number(r[i + 8]),
+      traceContext: String(r[i + 9] ?? ''),
     });
   }
   return rows;
+}
+
+/** The counts of inspect.lua's 'stats' reply (after 'OK'). */
+export function queueStats([available, claimed, stalled, delayed, finished, failed, paused]: readonly number[]): QueueStats {
+  return {
+    available: available ?? 0,
+    claimed: claimed ?? 0,
+    stalled: stalled ?? 0,
+    delayed: delayed ?? 0,
+    finished: finished ?? 0,
+    failed: failed ?? 0,
+    paused: paused === 1,
+  };
 }
 
 export interface PublishArgs {
@@ -96,15 +112,17 @@ export interface PublishArgs {
   readonly attempts: number;
   readonly backoff: { readonly delay: number; readonly factor?: number; readonly max?: number } | undefined;
   readonly timeout: number;
+  /** The publisher's W3C trace context (tracing/trace-context.ts), '' or absent when none was recording. */
+  readonly traceContext?: string;
 }
 
 /**
  * A job's options as publish.lua reads them: '' for a generated id with every default (most jobs),
  * else JSON with only what differs — `look` (the id was given: look it up), `p` priority, `d`
- * delay, `a` attempts, `b` backoff (JSON text), `t` timeout.
+ * delay, `a` attempts, `b` backoff (JSON text), `t` timeout, `tp` trace context.
  */
 function publishOptions(a: PublishArgs): string {
-  if (a.fresh && a.priority === 0 && a.delay === 0 && a.attempts === 1 && !a.backoff && a.timeout === 0) return '';
+  if (a.fresh && a.priority === 0 && a.delay === 0 && a.attempts === 1 && !a.backoff && a.timeout === 0 && !a.traceContext) return '';
   return JSON.stringify({
     look: a.fresh ? undefined : 1,
     p: a.priority || undefined,
@@ -113,6 +131,7 @@ function publishOptions(a: PublishArgs): string {
     // as JSON text, stored as it is (cjson would round numbers to 14 digits)
     b: a.backoff && JSON.stringify(a.backoff),
     t: a.timeout || undefined,
+    tp: a.traceContext || undefined,
   });
 }
 
@@ -130,6 +149,10 @@ export interface ClaimedRow {
   readonly token: number;
   /** How many attempts the job may have (its publish option). */
   readonly attempts: number;
+  /** Since when the job was available before this claim (server ms; 0 if unknown). */
+  readonly readyAt: number;
+  /** The publisher's trace context ('' when none was stored). */
+  readonly traceContext: string;
 }
 
 /** How long finished / failed jobs are kept (-1 = no limit), and how often a lease may run out. */
@@ -201,7 +224,13 @@ export class QueueScripts {
     const ran = this.#clock.timeCall(behind?.woke);
     const keys = [k.available, k.claimed, k.wake, k.paused, k.fence];
     if (behind) keys.push(behind.guard);
-    return keepShort(this.#call(S.claim, keys, [k.base, owner, lease, count], {}, ran, behind?.client), { durability: this.#durability });
+    const claimed = keepShort(this.#call(S.claim, keys, [k.base, owner, lease, count], {}, ran, behind?.client), { durability: this.#durability });
+    const observe = this.#observe;
+    if (!observe) return claimed;
+    return claimed.then((rows) => {
+      for (const row of rows) if (row.readyAt > 0) observe.waited(Math.max(0, row.serverNow - row.readyAt) / 1000);
+      return rows;
+    });
   }
 
   /**
@@ -256,7 +285,10 @@ export class QueueScripts {
     const k = this.#k;
     const ran = this.#clock.timeCall();
     const keys = [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events];
-    return this.#call(S.reap, keys, [k.base, limit, Math.random(), this.#retention.maxStalls], {}, ran);
+    const passed = this.#call(S.reap, keys, [k.base, limit, Math.random(), this.#retention.maxStalls], {}, ran);
+    const observe = this.#observe;
+    if (observe) void passed.then((r) => observe.stalled(r.recovered), () => undefined);
+    return passed;
   }
 
   resume(): Promise<void> {
@@ -269,8 +301,9 @@ export class QueueScripts {
     return r[1] as string[];
   }
 
-  async inspectStats(): Promise<number[]> {
-    const r = await this.#call(S.inspect, this.#inspectKeys(''), ['stats'], {}, undefined);
+  /** available, claimed, stalled, delayed, finished, failed, paused; `withHead`: then headReadyAt and the server time (see inspect.lua). */
+  async inspectStats(withHead = false): Promise<number[]> {
+    const r = await this.#call(S.inspect, this.#inspectKeys(''), withHead ? ['stats', this.#k.base] : ['stats'], {}, undefined);
     return r.slice(1).map(Number);
   }
 

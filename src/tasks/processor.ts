@@ -5,6 +5,8 @@ import { runUnderLease, writeOutcome } from '../core/run-under-lease';
 import type { HandlerContext, Processor } from '../handler';
 import { deprecated } from '../internal/deprecation';
 import type { Claimed, TaskScripts } from './scripts';
+import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
+import { activeTracer, endWithError, MESSAGING_SYSTEM, runInSpan, SpanKind, startSpan } from '../tracing/tracer';
 
 /**
  * Runs a handler for every released task of a group, `concurrency` at a time, and keeps the
@@ -55,6 +57,8 @@ export interface TaskProcessorInit extends LoopWiring {
   readonly retention: number;
   readonly stopTimeout: number;
   readonly onFinished: ((event: { task: string; outcome: 'completed' | 'released' | 'failed' | 'lost'; error?: unknown }) => void) | undefined;
+  /** The task group's name, for the processing span (`process <group>`). */
+  readonly group?: string;
 }
 
 /** A running `tasks.process()` worker: see Processor. */
@@ -63,6 +67,7 @@ type Held = Claimed & { readonly owner: string };
 
 export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
   readonly #t: TaskProcessorInit;
+  readonly #spanName: string;
 
   /** @internal Use `group.process(handler, options)`. */
   constructor(init: TaskProcessorInit) {
@@ -85,6 +90,24 @@ export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
       handBack: async (c) => void (await init.scripts.finish(c.name, c.owner, c.token, 'returned', '', 0)),
     });
     this.#t = init;
+    this.#spanName = `process ${init.group ?? ''}`;
+  }
+
+  /** The span around one handler run (undefined when nothing records): `process <group>`, CONSUMER. */
+  #span(claimed: Claimed): Span | undefined {
+    if (!activeTracer()) return undefined;
+    const group = this.#t.group ?? '';
+    return startSpan(this.#spanName, SpanKind.CONSUMER, () => ({
+      'messaging.system': MESSAGING_SYSTEM,
+      'messaging.destination.name': group,
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.message.id': claimed.name,
+      'tusker.task.group': group,
+      'tusker.task.name': claimed.name,
+      'tusker.task.attempt': claimed.attempt,
+      'tusker.fencing_token': claimed.token,
+    }), { parent: ROOT_CONTEXT }); // a trace of its own, not a child of the context process() was called in
   }
 
   async #handle(claimed: Claimed, owner: string, stopping: AbortSignal): Promise<void> {
@@ -112,6 +135,7 @@ export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
         return new Date(serverDeadline);
       },
     });
+    const span = this.#span(claimed);
     const ran = await runUnderLease(
       {
         timers,
@@ -127,12 +151,13 @@ export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
         isLost: (error) => error instanceof TaskLostError,
         lostError: () => new TaskLostError(name),
       },
-      () => this.#t.handler(context),
+      span ? () => runInSpan(span, () => this.#t.handler(context)) : () => this.#t.handler(context),
     );
     stopping.removeEventListener('abort', onStopping);
     const thrown = ran.failed ? ran.error : undefined;
     const errorText = !ran.failed ? '' : thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
     const report = (result: 'completed' | 'released' | 'failed' | 'lost') => {
+      if (span) endTaskSpan(span, stopped ? 'returned' : result === 'released' ? 'retried' : result, thrown ?? new TaskLostError(name));
       try {
         this.#t.onFinished?.({ task: name, outcome: result, ...(thrown === undefined ? {} : { error: thrown }) });
       } catch {
@@ -149,10 +174,18 @@ export class TaskProcessor extends ProcessorLoop<Held> implements Processor {
       // the lease ran out and the task moved on: this result is not recorded, by design. Other
       // errors: the processing lease runs out and the reaper hands the task out again.
       if (error instanceof TaskLostError) report('lost');
+      else if (span) endWithError(span, error);
       return;
     }
     report(recorded);
   }
+}
+
+/** End a task's processing span with `tusker.task.outcome`; anything but completed or handed back is an ERROR. */
+function endTaskSpan(span: Span, outcome: 'completed' | 'retried' | 'failed' | 'lost' | 'returned', error: unknown): void {
+  if (span.isRecording()) span.setAttribute('tusker.task.outcome', outcome);
+  if (outcome === 'completed' || outcome === 'returned') span.end();
+  else endWithError(span, error);
 }
 
 function parseInfo(text: string): unknown {

@@ -94,7 +94,12 @@ export class TaskGroup {
     const durability = durabilityPolicy(context.durability, checkDurability('options.durability', o.durability), `task group '${this.name}'`);
     const scripts = new TaskScripts(context.client, this.#keys, context.timers.now, idleRetention, durability);
     this.#scripts = scripts;
-    this.#reaper = context.reaper(this.#keys.base, () => scripts.reap('deadlines'));
+    const group = this.name;
+    this.#reaper = context.reaper(this.#keys.base, async () => {
+      const r = await scripts.reap('deadlines');
+      context.observe.partsTimedOut(group, r.parts);
+      return r;
+    });
   }
 
   /** The group's event feed, shared with every object of this group (looked up per use: an idle one is forgotten). */
@@ -149,6 +154,7 @@ export class TaskGroup {
     const token = checkPartLeaseOptions(options);
     this.#context.assertOpen('tasks.unlock');
     const r = await this.#partLocks.unlock(this.#scripts, task, part, token);
+    if (r.result === 'unlocked' && r.state === 'released') this.#context.observe.taskReleased(this.name);
     return r as { result: 'unlocked' | 'not-in-flight' | 'stale' | 'unknown-task'; state: TaskState };
   }
 
@@ -166,6 +172,7 @@ export class TaskGroup {
     const expect = this.#expect(o.expectParts);
     this.#context.assertOpen('tasks.closeTask');
     const r = await this.#scripts.close(task, json, attempts, lease, expect);
+    if (r.result === 'closed' && r.state === 'released') this.#context.observe.taskReleased(this.name);
     return r as { result: 'closed' | 'already-closed' | 'already-finished'; state: TaskState };
   }
 
@@ -217,6 +224,7 @@ export class TaskGroup {
       autoExtend,
       retention: this.#retention,
       stopTimeout,
+      group: this.name,
       onFinished: (event) => {
         this.#context.observe.taskFinished(this.name, event.outcome);
         onFinished?.(event);
@@ -274,6 +282,7 @@ export class TaskGroup {
     let total = 0;
     for (;;) {
       const r = await this.#scripts.reap('locks', age);
+      this.#context.observe.partsTimedOut(this.name, r.parts);
       total += r.parts;
       if (r.parts < 500) return total;
     }

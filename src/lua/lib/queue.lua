@@ -1,5 +1,6 @@
 -- Job queue state shared by the queue/* scripts. All keys of a queue share the tag {q:<name>}.
--- Per job: `job` hash (state, data, createdAt; priority, attempts, backoff, timeout only when not
+-- Per job: `job` hash (state, data, createdAt; availableAt once made available again or delayed;
+-- tp, the publisher's trace context, only when its publish was traced; priority, attempts, backoff, timeout only when not
 -- their defaults; attempt, cancelCount, stalls once counted; owner, deadline and score (its place
 -- in `available`) of the claim, left on finished jobs; result, error, timestamps). Per queue:
 -- sorted sets `available` (score: priority first, then publish order), `claimed` (lease
@@ -22,11 +23,12 @@ local function available_score(priority, seq)
   return -(tonumber(priority) or 0) * PRIORITY_SPAN + seq
 end
 
--- Queue `id` in priority order and wake one claimer.
+-- Queue `id` in priority order and wake one claimer. `availableAt` (since when it waits) is what
+-- the claim's wait time and the queue latency are measured from.
 local function make_available(k, job_key, id, priority)
   redis.call('ZADD', k.available, available_score(priority, redis.call('INCR', k.seq)), id)
   redis.call('RPUSH', k.wake, '1')
-  redis.call('HSET', job_key, 'state', 'available')
+  redis.call('HSET', job_key, 'state', 'available', 'availableAt', now_ms())
 end
 
 -- Remove `id` from every state set (retract, and before moving it between states).

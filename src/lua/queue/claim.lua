@@ -5,8 +5,9 @@ KEYS[6] claim_guard (optional): the claimer's guard; a claim queued behind a blo
         claims nothing once its claimer stopped (see lib/claims.lua, core/consumer.ts)
 ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this
         many (at most 1,000, which keeps every `unpack` below Lua's limit)
-Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, token, attempts, id, data, …}
-       — eight fields per claimed job (attempts: how many the job may have), none when no job is available or the queue is paused. Job i of one
+Reply: {'OK', now, id, data, attempt, cancelCount, deadline, timeout, token, attempts, readyAt, tp, id, data, …}
+       — ten fields per claimed job (attempts: how many the job may have; readyAt: since when it
+       was available, server ms; tp: the publisher's trace context, '' when none), none when no job is available or the queue is paused. Job i of one
        claim gets fencing token first + i (one INCRBY of the queue's counter per claim).
 Events: none.
 ]]
@@ -33,7 +34,7 @@ local scored = {}
 for i = 1, #popped, 2 do
   local id = popped[i]
   local job = base .. ':job:' .. id
-  local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout', 'attempt', 'attempts')
+  local f = redis.call('HMGET', job, 'data', 'cancelCount', 'timeout', 'attempt', 'attempts', 'availableAt', 'createdAt', 'tp')
   local attempt = (tonumber(f[4]) or 0) + 1
   local token = first_token + (i + 1) / 2
   -- its score too: a claim handed back unused returns to the same place
@@ -45,6 +46,7 @@ for i = 1, #popped, 2 do
   reply[n + 1], reply[n + 2], reply[n + 3] = id, f[1], attempt
   reply[n + 4], reply[n + 5], reply[n + 6] = tonumber(f[2]) or 0, deadline, tonumber(f[3]) or 0
   reply[n + 7], reply[n + 8] = token, tonumber(f[5]) or 1
+  reply[n + 9], reply[n + 10] = tonumber(f[6]) or tonumber(f[7]) or 0, f[8] or ''
 end
 redis.call('ZADD', k.claimed, unpack(scored))
 -- Claimers block on the wake list before claiming: while jobs remain, keep at least one marker, so

@@ -7,7 +7,8 @@ KEYS[9..] job: the jobs' keys, in the order of the argument groups
 ARGV: three per job — id, data (JSON), options: '' for an id just generated (a random UUID: no
       job can have it, so it is not looked up) and every default; else JSON with only what
       differs: look (1: the id was given, look it up), p priority, d delay (ms), a attempts,
-      b backoff (JSON text of {delay, factor, max}), t timeout (ms)
+      b backoff (JSON text of {delay, factor, max}), t timeout (ms), tp the publisher's trace
+      context (W3C traceparent, then tracestate after a space; kept as the job's `tp`)
 Reply: {'OK', result, result, …} — 'CREATED' or 'EXISTS' per job.
 Events: 'publish' per created job, while publish_listeners exists.
 ]]
@@ -35,7 +36,7 @@ for i = 0, (#ARGV / 3) - 1 do
     -- only fields that differ from their defaults (priority 0, attempts 1, no backoff, no
     -- timeout; attempt and cancelCount 0): every reader defaults them
     local priority, delay = o and tonumber(o.p) or 0, o and tonumber(o.d) or 0
-    if not o or (priority == 0 and delay <= 0 and not o.a and not o.b and not o.t) then
+    if not o or (priority == 0 and delay <= 0 and not o.a and not o.b and not o.t and not o.tp) then
       redis.call('HSET', job, 'state', 'available', 'data', data, 'createdAt', now_ms())
       ready_ids[#ready_ids + 1] = id
       ready_priorities[#ready_priorities + 1] = priority
@@ -45,6 +46,7 @@ for i = 0, (#ARGV / 3) - 1 do
       if o.a then fields[#fields + 1] = 'attempts'; fields[#fields + 1] = tonumber(o.a) end
       if o.b then fields[#fields + 1] = 'backoff'; fields[#fields + 1] = o.b end
       if o.t then fields[#fields + 1] = 'timeout'; fields[#fields + 1] = tonumber(o.t) end
+      if o.tp then fields[#fields + 1] = 'tp'; fields[#fields + 1] = tostring(o.tp) end
       if delay > 0 then
         fields[2] = 'delayed'
         fields[#fields + 1] = 'availableAt'; fields[#fields + 1] = now_ms() + delay
