@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -7,10 +7,10 @@ import { dirname, join } from 'node:path';
  * The package as a user gets it: `npm pack` of this checkout (dist/ as the global setup built
  * it), unpacked into `node_modules/tusker` of a fresh app outside the repository, so nothing
  * resolves through the repository's own files. Installing from the registry is not possible
- * offline, so the dependencies the app needs are linked from this checkout's node_modules
- * (ioredis, @types/node for TypeScript, async, which the Thoonk README's worker uses, and uplot,
- * whose files the dashboard serves) — the
- * same versions `npm install` would pick.
+ * offline, so the dependencies the app needs are linked from this checkout's node_modules: every
+ * `dependencies` entry of package.json (what `npm install tusker` would bring), plus @types/node
+ * for TypeScript and async, which the Thoonk README's worker uses — the same versions
+ * `npm install` would pick.
  */
 export interface PackedApp {
   /** The app's folder (with package.json and node_modules/). */
@@ -37,7 +37,8 @@ export function packIntoApp(): PackedApp {
   const packageDir = join(dir, 'node_modules', 'tusker');
   mkdirSync(packageDir, { recursive: true });
   execFileSync('tar', ['-xzf', join(dir, info.filename), '-C', packageDir, '--strip-components=1']);
-  for (const dependency of ['ioredis', '@types/node', 'async', '@types/async', 'uplot']) {
+  const own = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+  for (const dependency of [...Object.keys(own), '@types/node', 'async', '@types/async']) {
     const target = join(dir, 'node_modules', dependency);
     mkdirSync(dirname(target), { recursive: true });
     symlinkSync(realpathSync(join(root, 'node_modules', dependency)), target, 'dir');
