@@ -61,8 +61,9 @@ async function migrateByHand(slot: number, source: ClusterNode, target: ClusterN
     const work = step().finally(() => (settled = true));
     pending.push(work);
     await vi.waitFor(async () => expect(settled || (await tryAgains(source, target)) > before).toBe(true), { timeout: 10_000, interval: 5 });
-    // a BUSYKEY (the target already has a key of that name) rejects here
-    expect(await src.call('MIGRATE', '127.0.0.1', target.port, key, 0, 5_000)).toBe('OK');
+    // a BUSYKEY (the target already has a key of that name) rejects here; NOKEY: a script with
+    // all its keys declared deleted the key meanwhile (a task's last part unlocked)
+    expect(['OK', 'NOKEY']).toContain(await src.call('MIGRATE', '127.0.0.1', target.port, key, 0, 5_000));
   }
   for (const n of [target, source, ...(await redis.cluster.roles()).filter((r) => r.role === 'master').map((r) => r.node)]) {
     await node(n).call('CLUSTER', 'SETSLOT', slot, 'NODE', target.id);
@@ -148,40 +149,54 @@ describe('Redis Cluster: slot migration of a busy queue and task group', () => {
     expect((await redis.cluster.masterOf(k.available)).port).toBe(target.port);
   }, 60_000);
 
-  it('a task group slot moved by hand, task keys first, while parts are unlocked and tasks released and handled', async () => {
+  it('a task group slot moved by hand, task keys first, while parts are unlocked or timed out and tasks released and handled', async () => {
     const keys = new Keys(redis.prefix);
     const g = keys.taskGroup('encode');
     const { slot, source, target } = await sourceAndTarget(g.released);
     const t = redis.tusker();
     const group = t.tasks('encode');
+    const handled = new Map<string, number>();
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const processor = group.process(async (task) => {
+      handled.set(task.name, (handled.get(task.name) ?? 0) + 1);
+      if (task.name === 'broken') throw new Error('broken task');
+      if (task.name === 'slow') await gate;
+    }, { concurrency: 1 });
+    // every key the group's scripts declare exists: failed, processing, released (+ its wake
+    // marker: the one processor is busy), open, closed, the part deadlines, the idle deadlines
+    await group.closeTask('broken', undefined, { attempts: 1 });
+    await vi.waitFor(async () => expect((await group.stats()).failed).toBe(1), { timeout: 10_000 });
+    await group.closeTask('slow');
+    await vi.waitFor(() => expect(handled.get('slow')).toBe(1), { timeout: 10_000 });
+    await group.closeTask('queued');
+    await group.lock('still-open', 'a');
     const names = Array.from({ length: 8 }, (_, i) => `video-${i}`);
     for (const name of names) {
       await group.lock(name, 'a');
       await group.lock(name, 'b');
       await group.closeTask(name);
     }
-    const handled = new Map<string, number>();
-    const processor = group.process((task) => {
-      handled.set(task.name, (handled.get(task.name) ?? 0) + 1);
-    });
-    // two tasks released and handled before the move; the others wait for parts
-    await group.unlock('video-0', 'a');
-    await group.unlock('video-0', 'b');
-    await vi.waitFor(() => expect(handled.get('video-0')).toBe(1), { timeout: 10_000 });
 
-    const parts = names.slice(1).flatMap((name) => [[name, 'a'], [name, 'b']] as const);
-    let next = 0;
+    // parts unlocked one per step; midway, every part still in flight is timed out (tasks/reap)
+    const parts = names.flatMap((name) => [[name, 'a'], [name, 'b']] as const).filter((_, i) => i % 3 !== 2);
+    let step = 0;
     const settled = await migrateByHand(slot, source, target, derivedFirst(/:(task|parts|unlocked|expected):/), async () => {
-      const part = parts[next++];
-      if (part) await group.unlock(part[0], part[1]);
+      step++;
+      if (step === 6) return group.timeoutLocks(0);
+      const part = parts.shift();
+      return part && group.unlock(part[0], part[1]);
     });
+    // an unlock that met a part already timed out is 'not-in-flight', never an error
     expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
-    for (const [name, part] of parts.slice(next)) await group.unlock(name, part);
+    await group.timeoutLocks(0);
+    openGate();
 
-    await vi.waitFor(() => expect(names.filter((name) => handled.get(name) !== 1)).toEqual([]), { timeout: 20_000, interval: 50 });
+    const expected = ['broken', 'slow', 'queued', ...names];
+    await vi.waitFor(() => expect(expected.filter((name) => handled.get(name) !== 1)).toEqual([]), { timeout: 20_000, interval: 50 });
     await processor.stop();
-    expect([...handled.values()].every((count) => count === 1)).toBe(true);
-    expect((await group.stats()).completed).toBe(names.length);
+    expect([...handled.keys()].sort()).toEqual([...expected].sort());
+    expect(await group.stats()).toMatchObject({ completed: names.length + 2, failed: 1 });
     expect(await t.inspect.invariants()).toEqual([]);
     expect((await redis.cluster.masterOf(g.released)).port).toBe(target.port);
   }, 60_000);
