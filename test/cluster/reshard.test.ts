@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import IORedis from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Keys } from '../../src/keys';
+import { QueueScripts } from '../../src/queue/scripts';
 import type { ClaimedJob } from '../../src/index';
 import type { ClusterNode } from '../support/redis-cluster';
 import { useCluster } from './use-cluster';
@@ -104,25 +105,34 @@ describe('Redis Cluster: slot migration of a busy queue and task group', () => {
     const held: ClaimedJob<number>[] = [];
     for (let i = 0; i < 4; i++) held.push((await queue.claim({ wait: 0 })) as ClaimedJob<number>);
     await held[0]?.stall();
-    // a claim left to run out (a dead worker): the reaper brings it back, during the move or after
-    const abandoned = await queue.claim({ wait: 0, lease: 300 });
-    expect(abandoned).not.toBeNull();
-    expect(await queue.stats()).toMatchObject({ failed: 1, delayed: 1, finished: 1, stalled: 1, claimed: 4 });
+    // a claim whose worker died and a delayed job, both due (backdated): reaper passes run during
+    // the move, with every key the queue's reap declares present, after these two hashes moved
+    const abandoned = (await queue.claim({ wait: 0, lease: 60_000 })) as ClaimedJob<number>;
+    await queue.publish(2, { id: 'soon', delay: 600_000 });
+    const raw = redis.redis();
+    await raw.zadd(k.claimed, 0, abandoned.id);
+    await raw.zadd(k.delayed, 0, 'soon');
+    expect(await queue.stats()).toMatchObject({ failed: 1, delayed: 2, finished: 1, stalled: 1, claimed: 4 });
+    const reaper = new QueueScripts(raw, k, () => performance.now(), { maxStalls: 5, finishedCount: -1, finishedAge: -1, failedCount: -1, failedAge: -1 });
+    const dueFirst = (keys: string[]) => {
+      const due = [k.job('soon'), k.job(abandoned.id)];
+      return [...due, ...derivedFirst(/:job:/)(keys.filter((key) => !due.includes(key)))];
+    };
 
     let n = 0;
     const toFinish = held.slice(1);
-    const settled = await migrateByHand(slot, source, target, derivedFirst(/:job:/), async () => {
+    const settled = await migrateByHand(slot, source, target, dueFirst, async () => {
       n++;
       const mine = n % 4 === 2 ? toFinish.shift() : undefined;
-      if (n % 4 === 1) {
+      if (n % 4 === 0) await reaper.reap();
+      else if (n % 4 === 1) {
         const job = await queue.claim({ wait: 0 });
         if (job) await job.finish(job.data);
       } else if (mine) await mine.finish(mine.data);
       else if (n % 4 === 3) await queue.publish(1, { id: `during-${n}` });
-      else await queue.stats();
     });
     expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
-    const published = [...ids, ...Array.from({ length: n }, (_, i) => i + 1).filter((i) => i % 4 === 3).map((i) => `during-${i}`)];
+    const published = [...ids, 'soon', ...Array.from({ length: n }, (_, i) => i + 1).filter((i) => i % 4 === 3).map((i) => `during-${i}`)];
 
     // after the move: the rest is processed on the target, the stalled one retried
     await queue.retry(held[0]?.id as string);
