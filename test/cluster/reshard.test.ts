@@ -249,7 +249,8 @@ describe('Redis Cluster: slot migration of a busy queue and task group', () => {
     })();
     await vi.waitFor(() => expect(published.length).toBeGreaterThan(200), { timeout: 20_000 });
 
-    const reshard = spawn('redis-cli', ['--cluster', 'reshard', target.address, '--cluster-from', source.id, '--cluster-to', target.id, '--cluster-slots', '1', '--cluster-yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // one key per MIGRATE (--cluster-pipeline 1): the slot stays half-moved for longer
+    const reshard = spawn('redis-cli', ['--cluster', 'reshard', target.address, '--cluster-from', source.id, '--cluster-to', target.id, '--cluster-slots', '1', '--cluster-pipeline', '1', '--cluster-yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     reshard.stdout.on('data', (d: Buffer) => (output += d.toString()));
     reshard.stderr.on('data', (d: Buffer) => (output += d.toString()));
