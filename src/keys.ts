@@ -102,6 +102,7 @@ export class Keys {
       events: `${base}:events`,
       publishListeners: `${base}:publish-listeners`,
       cancelChannel: `${base}:cancel-running`,
+      migrationGuard: `${base}:migration-guard`,
       job: (id) => `${base}:job:${id}`,
       claimGuard: (id) => `${base}:claim-guard:${id}`,
     };
@@ -124,6 +125,7 @@ export class Keys {
       stats: `${base}:stats`,
       fence: `${base}:fence`,
       events: `${base}:events`,
+      migrationGuard: `${base}:migration-guard`,
       task: (name) => ({
         task: `${base}:task:${name}`,
         parts: `${base}:parts:${name}`,
@@ -201,6 +203,11 @@ export interface TaskGroupKeys {
   /** Counter: the last fencing token of a processing claim or a part lock; never expires, so tokens only grow. */
   readonly fence: string;
   readonly events: string;
+  /**
+   * Never written. Declared by the scripts that derive keys (job or task keys built from a read
+   * id) so that Redis Cluster refuses them with TRYAGAIN while the slot migrates (see docs/cluster.md).
+   */
+  readonly migrationGuard: string;
   task(name: string): { readonly task: string; readonly parts: string; readonly unlocked: string; readonly expected: string };
   /** A list one blocking claimer (id) also waits on: filled when it stops (see core/consumer.ts). */
   claimGuard(id: string): string;
@@ -225,6 +232,11 @@ export interface QueueKeys {
   readonly publishListeners: string;
   /** Pub/sub channel (not a key): the ids of running jobs `cancelRunning` cancelled, JSON {id, token, reason}. */
   readonly cancelChannel: string;
+  /**
+   * Never written. Declared by the scripts that derive keys (job or task keys built from a read
+   * id) so that Redis Cluster refuses them with TRYAGAIN while the slot migrates (see docs/cluster.md).
+   */
+  readonly migrationGuard: string;
   job(id: string): string;
   /** A list one blocking claimer (id) also waits on: filled when it stops (see core/consumer.ts). */
   claimGuard(id: string): string;

@@ -24,14 +24,14 @@ const S = {
   claim: defineScript({
     name: 'queue/claim',
     writes: true,
-    keys: ['available', 'claimed', 'wake', 'paused', 'fence', 'claim_guard?'],
+    keys: ['available', 'claimed', 'wake', 'paused', 'fence', 'migration_guard', 'claim_guard?'],
     codes: [],
     parse: parseClaim,
   }),
   settle: defineScript({
     name: 'queue/settle',
     writes: true,
-    keys: ['claimed', 'available', 'delayed', 'stalled', 'finished', 'failed', 'wake', 'seq', 'events', 'job..'],
+    keys: ['claimed', 'available', 'delayed', 'stalled', 'finished', 'failed', 'wake', 'seq', 'events', 'migration_guard', 'job..'],
     // per claim, in its own outcome
     codes: ['JOB_LOST', 'JOB_CANCELLED', 'UNKNOWN_VERB'],
     parse: rawReply,
@@ -46,14 +46,14 @@ const S = {
   cancelRunning: defineScript({
     name: 'queue/cancel-running',
     writes: true,
-    keys: ['job', 'available', 'claimed', 'delayed', 'stalled', 'failed', 'wake', 'seq', 'events'],
+    keys: ['job', 'available', 'claimed', 'delayed', 'stalled', 'failed', 'wake', 'seq', 'events', 'migration_guard'],
     codes: ['JOB_STATE', 'JOB_NOT_FOUND'],
     parse: (r) => ({ state: String(r[1]), wasRunning: Number(r[2]) === 1 }),
   }),
   // not `writes`: nobody awaits a reaper pass, and one lost in a failover is done again by the next
   reap: defineScript({
     name: 'queue/reap',
-    keys: ['available', 'claimed', 'delayed', 'failed', 'wake', 'seq', 'events'],
+    keys: ['available', 'claimed', 'delayed', 'failed', 'wake', 'seq', 'events', 'migration_guard'],
     codes: [],
     parse(r, ran: (serverNow: number) => number) {
       ran(Number(r[4]));
@@ -222,7 +222,7 @@ export class QueueScripts {
   claim(owner: string, lease: number, count = 1, behind?: BlockedClaim): Promise<ClaimedRow[]> {
     const k = this.#k;
     const ran = this.#clock.timeCall(behind?.woke);
-    const keys = [k.available, k.claimed, k.wake, k.paused, k.fence];
+    const keys = [k.available, k.claimed, k.wake, k.paused, k.fence, k.migrationGuard];
     if (behind) keys.push(behind.guard);
     const claimed = keepShort(this.#call(S.claim, keys, [k.base, owner, lease, count], {}, ran, behind?.client), { durability: this.#durability });
     const observe = this.#observe;
@@ -249,7 +249,7 @@ export class QueueScripts {
   async #settleMany(items: SettleItem[]): Promise<({ outcome: unknown[]; serverNow: number } | BatchItemError)[]> {
     const k = this.#k;
     const rt = this.#retention;
-    const keys = [k.claimed, k.available, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events];
+    const keys = [k.claimed, k.available, k.delayed, k.stalled, k.finished, k.failed, k.wake, k.seq, k.events, k.migrationGuard];
     const args: (string | number)[] = [k.base, rt.finishedCount, rt.finishedAge, rt.failedCount, rt.failedAge];
     for (const item of items) {
       keys.push(k.job(item.id));
@@ -276,7 +276,7 @@ export class QueueScripts {
   cancelRunning(id: string, reason: string, requeue: boolean): Promise<{ state: string; wasRunning: boolean }> {
     const k = this.#k;
     const rt = this.#retention;
-    const keys = [k.job(id), k.available, k.claimed, k.delayed, k.stalled, k.failed, k.wake, k.seq, k.events];
+    const keys = [k.job(id), k.available, k.claimed, k.delayed, k.stalled, k.failed, k.wake, k.seq, k.events, k.migrationGuard];
     const args = [k.base, id, reason, requeue ? '1' : '0', k.cancelChannel, rt.failedCount, rt.failedAge];
     return this.#call(S.cancelRunning, keys, args, { jobId: id, expected: 'claimed, available, delayed or stalled' }, undefined);
   }
@@ -284,7 +284,7 @@ export class QueueScripts {
   reap(limit = 500): Promise<{ recovered: number; promoted: number; nextDeadline: number; serverNow: number }> {
     const k = this.#k;
     const ran = this.#clock.timeCall();
-    const keys = [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events];
+    const keys = [k.available, k.claimed, k.delayed, k.failed, k.wake, k.seq, k.events, k.migrationGuard];
     const passed = this.#call(S.reap, keys, [k.base, limit, Math.random(), this.#retention.maxStalls], {}, ran);
     const observe = this.#observe;
     if (observe) void passed.then((r) => observe.stalled(r.recovered), () => undefined);

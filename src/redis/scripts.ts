@@ -26,7 +26,8 @@ import { redisFailure, type RedisClient } from './connection';
  * On Redis Cluster the same is done per node: the script is loaded on the connection to the master
  * serving the call's slot (where ioredis then sends the EVALSHA), once per node connection. What a
  * failover or a slot move does to calls in flight is ioredis's redirection: a call that meets
- * NOSCRIPT on the new master is sent again with its source, without the hold described above.
+ * NOSCRIPT on the new master is sent again with its source, without the hold described above; a
+ * call refused while its slot migrates (TRYAGAIN) is sent again for a while (MIGRATION_WAIT_MS).
  */
 
 /** Where the .lua files live: next to this module's parent, in src/lua (tests) or dist/lua (built). */
@@ -207,18 +208,29 @@ class ClusterScriptSession {
 
   run(s: Script, keys: readonly string[], args: readonly (string | number)[], behind?: Behind): Promise<unknown[]> {
     const slot = slotOf(s, keys);
+    const started = Date.now();
+    const attempt = (pause: number): Promise<unknown[]> =>
+      this.#send(s, keys, args, slot, behind).catch(async (error: unknown) => {
+        // refused while its slot migrates, so it did not run: sending it again is safe
+        if (!refusedWhileMigrating(error) || Date.now() - started + pause > MIGRATION_WAIT_MS) throw redisFailure(this.#cluster, error);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        return attempt(Math.min(pause * 2, MIGRATION_PAUSE_MAX_MS));
+      });
+    return attempt(MIGRATION_PAUSE_FIRST_MS);
+  }
+
+  /** One EVALSHA on the slot's master (its SCRIPT LOAD first if needed), or EVAL after NOSCRIPT; errors as they came. */
+  #send(s: Script, keys: readonly string[], args: readonly (string | number)[], slot: number | null, behind?: Behind): Promise<unknown[]> {
     this.#loadOnNode(s, slot);
     const call = this.#cluster.evalsha as unknown as (...a: unknown[]) => Promise<unknown[]>;
     const sent = call.call(this.#cluster, s.sha, keys.length, keys, args);
     behind?.({ client: this.#cluster, slot });
     return sent.catch((error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw redisFailure(this.#cluster, error);
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       const evaluate = this.#cluster.eval as unknown as (...a: unknown[]) => Promise<unknown[]>;
       const again = evaluate.call(this.#cluster, s.source, keys.length, keys, args);
       behind?.({ client: this.#cluster, slot });
-      return again.catch((e: unknown) => {
-        throw redisFailure(this.#cluster, e);
-      });
+      return again;
     });
   }
 
@@ -241,6 +253,22 @@ class ClusterScriptSession {
     loaded.add(s.sha);
     node.script('LOAD', s.source).catch(ignore);
   }
+}
+
+/**
+ * While a slot migrates, Redis refuses a multi-key call with a key missing on the node (TRYAGAIN):
+ * every script whose keys are partly moved, and the scripts that derive keys always (they declare a
+ * key that is never written, see docs/cluster.md). ioredis retries TRYAGAIN for about 1.6 s
+ * (`retryDelayOnTryAgain` × `maxRedirections`); a busy slot can take longer to move, so the call is
+ * sent again after a short pause, doubling, for up to MIGRATION_WAIT_MS in all — then it rejects
+ * with the ConnectionError. A call made meanwhile may overtake it (as with ioredis's own retries).
+ */
+const MIGRATION_WAIT_MS = 10_000;
+const MIGRATION_PAUSE_FIRST_MS = 20;
+const MIGRATION_PAUSE_MAX_MS = 500;
+
+function refusedWhileMigrating(error: unknown): boolean {
+  return error instanceof Error && /(^|: )TRYAGAIN /.test(error.message);
 }
 
 /** The Cluster slot a call of `s` with `keys` goes to (null without keys). */

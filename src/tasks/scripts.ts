@@ -43,7 +43,7 @@ const S = {
   claim: defineScript({
     name: 'tasks/claim',
     writes: true,
-    keys: ['released', 'processing', 'wake', 'fence', 'claim_guard?'],
+    keys: ['released', 'processing', 'wake', 'fence', 'migration_guard', 'claim_guard?'],
     codes: [],
     parse(r, ran: (serverNow: number) => number): Claimed | undefined {
       if (r[1] === '' || r[1] === null) return undefined;
@@ -77,7 +77,7 @@ const S = {
   // not `writes`: nobody awaits a reaper pass, and one lost in a failover is done again by the next
   reap: defineScript({
     name: 'tasks/reap',
-    keys: ['part_deadlines', 'part_locked_at', 'processing', 'closed', 'released', 'wake', 'failed', 'events', 'idle_deadlines', 'open'],
+    keys: ['part_deadlines', 'part_locked_at', 'processing', 'closed', 'released', 'wake', 'failed', 'events', 'idle_deadlines', 'open', 'migration_guard'],
     codes: [],
     parse(r, ran: (serverNow: number) => number): ReapResult {
       ran(Number(r[4]));
@@ -175,7 +175,7 @@ export class TaskScripts {
   claim(owner: string, behind?: BlockedClaim): Promise<Claimed | undefined> {
     const k = this.#k;
     const ran = this.#clock.timeCall(behind?.woke);
-    const keys = [k.released, k.processing, k.wake, k.fence];
+    const keys = [k.released, k.processing, k.wake, k.fence, k.migrationGuard];
     if (behind) keys.push(behind.guard);
     const context = { durability: this.#durability };
     return keepShort(callScript(S.claim, behind?.client ?? this.#client, keys, [k.base, owner], context, ran), context);
@@ -196,7 +196,7 @@ export class TaskScripts {
   reap(mode: 'deadlines' | 'locks' | 'processing', ms = 0, limit = 500): Promise<ReapResult> {
     const k = this.#k;
     const ran = this.#clock.timeCall();
-    const keys = [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events, k.idleDeadlines, k.open];
+    const keys = [k.partDeadlines, k.partLockedAt, k.processing, k.closed, k.released, k.wake, k.failed, k.events, k.idleDeadlines, k.open, k.migrationGuard];
     return callScript(S.reap, this.#client, keys, [k.base, limit, mode, ms, this.#idleRetention], {}, ran);
   }
 

@@ -5,6 +5,9 @@ it missed that, when its next lease renewal is refused (queue/settle replies JOB
 its late finish is rejected like any lost claim's.
 KEYS[1] job  KEYS[2] available  KEYS[3] claimed  KEYS[4] delayed  KEYS[5] stalled  KEYS[6] failed
 KEYS[7] wake  KEYS[8] seq  KEYS[9] events
+KEYS[10] migration_guard: never written; a declared key that is missing makes Redis Cluster refuse the
+        script (TRYAGAIN) while its slot migrates, so the keys derived here are never read half-moved
+        (docs/cluster.md, 'Slot migration'): trimming derives the keys of the jobs it drops
 ARGV[1] base  ARGV[2] id  ARGV[3] reason (the failed job's error)
 ARGV[4] requeue: '1' = a running job goes back to available (the attempt not counted) and a job
         that is not running is left where it is; '0' = the job fails, whatever attempts are left

@@ -1,7 +1,10 @@
 --[[ queue/claim — take the first available job (highest priority, then oldest) with a lease.
-Derives the claimed job's key under the queue's own tag ('<base>:job:<id>').
+Derives the claimed job's key under the queue's own tag ('<base>:job:<id>'): KEYS[6] guards it.
 KEYS[1] available  KEYS[2] claimed  KEYS[3] wake  KEYS[4] paused  KEYS[5] fence
-KEYS[6] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
+KEYS[6] migration_guard: never written; a declared key that is missing makes Redis Cluster refuse the
+        script (TRYAGAIN) while its slot migrates, so the keys derived here are never read half-moved
+        (docs/cluster.md, 'Slot migration')
+KEYS[7] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
         claims nothing once its claimer stopped (see lib/claims.lua, core/consumer.ts)
 ARGV[1] base  ARGV[2] owner (the claim's id)  ARGV[3] lease (ms)  ARGV[4] count: claim up to this
         many (at most 1,000, which keeps every `unpack` below Lua's limit)
@@ -17,7 +20,7 @@ local k = { available = KEYS[1], claimed = KEYS[2], wake = KEYS[3], fence = KEYS
 local base, owner, lease, count = ARGV[1], ARGV[2], tonumber(ARGV[3]), math.min(tonumber(ARGV[4]), 1000)
 
 local reply = { 'OK', now_ms() }
-if claimer_stopped(KEYS[6], k.wake) then return reply end
+if claimer_stopped(KEYS[7], k.wake) then return reply end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   -- paused: markers would only wake claimers that cannot claim; resume() pushes new ones
   drop_stale_markers(k.wake)

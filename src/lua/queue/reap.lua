@@ -3,9 +3,12 @@ available again at once (the claim counted as an attempt), unless its leases ran
 max_stalls times — then its attempt fails ('lease expired': retried after its backoff while
 attempts are left, else the job is failed), so a job that kills its workers cannot loop for ever.
 Then make due delayed jobs available.
-Found through sorted sets of deadlines; derives job keys under the queue's own tag.
+Found through sorted sets of deadlines; derives job keys under the queue's own tag (KEYS[8] guards them).
 KEYS[1] available  KEYS[2] claimed  KEYS[3] delayed  KEYS[4] failed  KEYS[5] wake  KEYS[6] seq
 KEYS[7] events
+KEYS[8] migration_guard: never written; a declared key that is missing makes Redis Cluster refuse the
+        script (TRYAGAIN) while its slot migrates, so the keys derived here are never read half-moved
+        (docs/cluster.md, 'Slot migration')
 ARGV[1] base  ARGV[2] limit  ARGV[3] jitter in [0, 1)  ARGV[4] max_stalls
 Reply: {'OK', recovered, promoted, next_deadline, now} — next_deadline: the earliest lease or
        due time left (server ms), or -1.

@@ -2,7 +2,10 @@
 call settles one or more claims, each atomic on its own, as if settled alone.
 KEYS[1] claimed  KEYS[2] available  KEYS[3] delayed  KEYS[4] stalled  KEYS[5] finished  KEYS[6] failed
 KEYS[7] wake  KEYS[8] seq  KEYS[9] events
-KEYS[10..] job: the jobs' keys, in the order of the argument groups
+KEYS[10] migration_guard: never written; a declared key that is missing makes Redis Cluster refuse the
+        script (TRYAGAIN) while its slot migrates, so the keys derived here are never read half-moved
+        (docs/cluster.md, 'Slot migration'): trimming derives the keys of the jobs it drops
+KEYS[11..] job: the jobs' keys, in the order of the argument groups
 ARGV[1] base  ARGV[2] keep finished: max count (-1 = no limit)  ARGV[3] max age (ms, -1)
 ARGV[4] keep failed: max count  ARGV[5] max age
 ARGV[6..]: six per claim — id, owner, fencing token, verb ('finish' | 'cancel' | 'stall' | 'fail' | 'extend' |
@@ -28,7 +31,7 @@ local any_failed = false
 
 for i = 0, (#ARGV - 5) / 6 - 1 do
   local a = 5 + i * 6
-  local job, id, owner, token, verb, arg = KEYS[10 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local job, id, owner, token, verb, arg = KEYS[11 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local f = held_claim(job, 'claimed', owner, token, 'priority', 'score')
   if not f then
     local c = verb == 'extend' and redis.call('HMGET', job, 'cancelledToken', 'cancelReason')

@@ -1,7 +1,10 @@
 --[[ tasks/claim — take the oldest released task for a handler, with a processing lease.
-Derives the claimed task's key under the group's own tag (see lib/tasks.lua, task_keys).
+Derives the claimed task's key under the group's own tag (see lib/tasks.lua, task_keys): KEYS[5] guards it.
 KEYS[1] released  KEYS[2] processing  KEYS[3] wake  KEYS[4] fence
-KEYS[5] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
+KEYS[5] migration_guard: never written; a declared key that is missing makes Redis Cluster refuse the
+        script (TRYAGAIN) while its slot migrates, so the keys derived here are never read half-moved
+        (docs/cluster.md, 'Slot migration')
+KEYS[6] claim_guard (optional): the claimer's guard; a claim queued behind a blocking read
         claims nothing once its claimer stopped (see lib/claims.lua, core/consumer.ts)
 ARGV[1] base (the group's key prefix '<prefix>:{t:<group>}')  ARGV[2] owner (the claim's id)
 Reply: {'OK', name, info, attempt, attempts_left, deadline, now, token}, or {'OK', ''} when no
@@ -13,7 +16,7 @@ Events: none ('released' was emitted when it was queued).
 local k = { released = KEYS[1], processing = KEYS[2], wake = KEYS[3], fence = KEYS[4] }
 local base, owner = ARGV[1], ARGV[2]
 
-if claimer_stopped(KEYS[5], k.wake) then return { 'OK', '' } end
+if claimer_stopped(KEYS[6], k.wake) then return { 'OK', '' } end
 
 while true do
   local name = redis.call('LPOP', k.released)

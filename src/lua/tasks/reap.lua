@@ -3,6 +3,9 @@ closed tasks idle past their retention, found through sorted sets of deadlines (
 lib/tasks.lua, task_keys).
 KEYS[1] part_deadlines  KEYS[2] part_locked_at  KEYS[3] processing  KEYS[4] closed
 KEYS[5] released  KEYS[6] wake  KEYS[7] failed  KEYS[8] events  KEYS[9] idle_deadlines  KEYS[10] open
+KEYS[11] migration_guard: never written; a declared key that is missing makes Redis Cluster refuse the
+        script (TRYAGAIN) while its slot migrates, so the keys derived here are never read half-moved
+        (docs/cluster.md, 'Slot migration')
 ARGV[1] base  ARGV[2] limit (entries per set and call)
 ARGV[3] mode: 'deadlines' (parts past their lease, processing leases past their deadline, and
         idle tasks past their retention),
