@@ -1,5 +1,5 @@
 import IORedis from 'ioredis';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFailed, onTestFinished, vi } from 'vitest';
 import { clientIds, startWorld } from '../heal/world';
 import { useCluster } from './use-cluster';
 
@@ -57,9 +57,17 @@ describe('heals by itself on a cluster', () => {
 
   it('CLUSTERDOWN: a whole shard (its master and its replica) stops answering, then comes back', async () => {
     // the renewed lock's lease outlives the outage: its watchdog must renew it once the cluster is back
+    // on a failure, say how far it got (a timeout names no step), and never leave the shard stopped
+    const started = Date.now();
+    const steps: string[] = [];
+    const step = (name: string) => steps.push(`${name} at ${Date.now() - started} ms`);
+    onTestFailed(() => console.error(`CLUSTERDOWN test reached: ${steps.join(', ') || 'nothing'}`));
     const w = await startWorld(c.tusker(), c.tusker(), { renewedLease: 30_000 });
     await vi.waitFor(async () => expect(await blockedReads()).toBeGreaterThan(0), { timeout: 10_000 });
+    step('world running');
     const lost = await c.cluster.loseShard(`${c.prefix}:{q:heal}:available`);
+    onTestFinished(() => lost.restore());
+    step('shard lost, cluster_state:fail');
     // every node still running refuses keyed commands: the cluster is down, not just one shard slow
     const other = (await c.cluster.roles()).find((r) => r.node.id !== lost.master.id) as { node: { port: number } };
     const raw = new IORedis({ host: '127.0.0.1', port: other.node.port, maxRetriesPerRequest: 0 });
@@ -69,8 +77,9 @@ describe('heals by itself on a cluster', () => {
       raw.disconnect();
     }
     await lost.restore();
+    step('restored, cluster_state:ok');
     await w.check();
-  });
+  }, 60_000);
 
   it('SCRIPT FLUSH on every node', async () => {
     const w = await world();
