@@ -19,7 +19,7 @@ export type { PartLeaseOptions } from './tasks/part-locks';
 export { TaskProcessor } from './tasks/processor';
 export type { TaskHandler, TaskHandlerContext } from './tasks/processor';
 export { Queue } from './queue/queue';
-export type { QueueOptions, PublishOptions, ClaimOptions, WaitForOptions, QueueCloseOptions, QueueProcessOptions, JobState, JobSnapshot, QueueStats, QueueEvents } from './queue/options';
+export type { QueueOptions, PublishOptions, ClaimOptions, WaitForOptions, QueueCloseOptions, QueueProcessOptions, JobState, JobSnapshot, JobTimeline, QueueStats, QueueEvents } from './queue/options';
 export { ClaimedJob } from './queue/claimed-job';
 export { JobProcessor } from './queue/processor';
 export type { JobHandler } from './queue/processor';

@@ -191,6 +191,27 @@ export interface JobSnapshot<T = unknown> {
   readonly result: unknown;
   /** Why the job failed: the message its handler threw, or 'lease expired' past `maxStalls`. */
   readonly error: string | undefined;
+  /** When it went through each state, in server time: the latest time for each. */
+  readonly timeline: JobTimeline;
+}
+
+/**
+ * When a job went through its states, in server time. Each field is the latest such moment (a job
+ * claimed three times shows its third claim); a state it has not been in is `undefined`.
+ */
+export interface JobTimeline {
+  /** Published. */
+  readonly created: Date | undefined;
+  /** Became available again (a retry, a recovered stall, a promoted delay); for a delayed job, when it will. */
+  readonly available: Date | undefined;
+  /** Last claimed. */
+  readonly claimed: Date | undefined;
+  /** Last put aside with `stall()`. */
+  readonly stalled: Date | undefined;
+  /** Finished. */
+  readonly finished: Date | undefined;
+  /** Last failed with no attempt left (a later `retry` may have brought it back). */
+  readonly failed: Date | undefined;
 }
 
 export interface QueueStats {

@@ -11,6 +11,7 @@ import type { QueueKeys } from '../keys';
 import { CancelWatch } from './cancel-watch';
 import { ClaimedJob } from './claimed-job';
 import { JobEvents } from './job-events';
+import { jobSnapshot } from './job-snapshot';
 import { JobProcessor, type JobHandler } from './processor';
 import {
   CANCEL_RUNNING_OPTIONS,
@@ -249,19 +250,7 @@ export class Queue<T = unknown> {
     this.#context.assertOpen('queue.getJob');
     const flat = await this.#scripts.inspectJob(id);
     if (flat.length === 0) return null;
-    const f: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
-    return {
-      id,
-      state: f.state as JobState,
-      data: JSON.parse(f.data ?? 'null') as T,
-      priority: Number(f.priority ?? 0),
-      attempt: Number(f.attempt ?? 0),
-      attempts: Number(f.attempts ?? 1),
-      cancelCount: Number(f.cancelCount ?? 0),
-      result: f.result === undefined ? undefined : JSON.parse(f.result),
-      error: f.error,
-    };
+    return jobSnapshot<T>(id, flat);
   }
 
   /** How often the job was cancelled (Thoonk's failure count); 0 for an unknown job. */

@@ -99,6 +99,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('the dashboard in headless Chro
     await page.click('tr[data-job="welcome"] button.link');
     await page.locator('#job-detail[data-job="welcome"][data-state="finished"]').waitFor(WAIT);
     await expect(page.locator('#job-detail dd[data-field="result"]').textContent()).resolves.toContain('"sent": true');
+    // its timeline: published, failed, made available again by the retry, claimed, finished
+    for (const moment of ['created at', 'failed at', 'available at', 'claimed at', 'finished at']) {
+      expect(await page.locator(`#job-detail dd[data-field="${moment}"]`).count()).toBe(1);
+    }
     expect(await q.getJob('welcome')).toMatchObject({ state: 'finished', result: { sent: true } });
     await page.screenshot({ path: join(SHOTS, 'dashboard-retried-finished.png'), fullPage: true });
 

@@ -23,6 +23,30 @@ describe('job queue', () => {
     expect(await q.publish('again', { id: 'a' })).toEqual({ id: 'a', created: true });
   });
 
+  it("getJob's timeline: when the job was published, claimed, stalled, made available again and finished, in server time", async () => {
+    const q = redis.tusker().queue<string>('timeline');
+    const raw = redis.redis();
+    const serverMs = async () => {
+      const [s, us] = await raw.time();
+      return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    };
+    const before = await serverMs();
+    await q.publish('x', { id: 'j' });
+    expect((await q.getJob('j'))?.timeline).toEqual({
+      created: expect.any(Date), available: undefined, claimed: undefined, stalled: undefined, finished: undefined, failed: undefined,
+    });
+    const first = await q.claim({ wait: 0 });
+    await first?.stall();
+    await q.retry('j');
+    const second = await q.claim({ wait: 0 });
+    await second?.finish('done');
+    const t = (await q.getJob('j'))?.timeline;
+    const after = await serverMs();
+    const order = [t?.created, t?.stalled, t?.available, t?.claimed, t?.finished].map((d) => d?.getTime() ?? NaN);
+    expect(order.every((ms, i) => ms >= (i === 0 ? before : (order[i - 1] as number)) && ms <= after)).toBe(true);
+    expect(t?.failed).toBeUndefined();
+  });
+
   it('publishes of one tick travel together and stay atomic one by one', async () => {
     const q = redis.tusker().queue<string>('together');
     const results = await Promise.all([

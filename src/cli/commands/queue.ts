@@ -76,7 +76,10 @@ export async function queueCommand(ctx: CliContext, name: string, action: string
         ctx.out.note(`tusker: no job ${JSON.stringify(arg)} in queue ${name}`);
         return EXIT.problem;
       }
-      ctx.print(job, () => ctx.out.line(fields(Object.entries(job))));
+      const { timeline, ...rest } = job;
+      // the timeline's moments as rows of their own (`claimed at`), the states it never reached left out
+      const moments = Object.entries(timeline).filter(([, at]) => at !== undefined).map(([state, at]) => [`${state} at`, at] as const);
+      ctx.print(job, () => ctx.out.line(fields([...Object.entries(rest), ...moments])));
       return EXIT.ok;
     }
     case 'retry': {

@@ -242,6 +242,14 @@
 
   const json = (v) => (v === undefined ? '' : JSON.stringify(v, null, 2));
 
+  // the job's timeline (ISO strings from the API), oldest first, states it never reached left out
+  function timelineRows(timeline) {
+    return Object.keys(timeline || {})
+      .filter((state) => timeline[state])
+      .sort((a, b) => Date.parse(timeline[a]) - Date.parse(timeline[b]))
+      .map((state) => [state + ' at', new Date(timeline[state]).toLocaleString()]);
+  }
+
   function renderJob(job) {
     const box = $('job-detail');
     box.hidden = false;
@@ -256,7 +264,7 @@
       ['last error', job.error || ''],
       ['data', json(job.data)],
       ['result', json(job.result)],
-    ]);
+    ].concat(timelineRows(job.timeline)));
   }
 
   // --- one task group -------------------------------------------------------------------------
