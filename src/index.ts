@@ -14,7 +14,7 @@ export type { NodeVote, RedlockAttempt } from './redlock/redlock-error';
 export type { OnceOptions, OnceResult, PairedOptions, PairedResult } from './once/once';
 export type { AttemptContext, AttemptEvent } from './once/attempt-run';
 export { TaskGroup } from './tasks/task-group';
-export type { TaskGroupOptions, CloseOptions, GroupCloseOptions, PartLockOptions, TaskFinishedEvent, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TaskEvents } from './tasks/options';
+export type { TaskGroupOptions, CloseOptions, GroupCloseOptions, PartLockOptions, TaskFinishedEvent, ProcessOptions, TaskState, TaskSnapshot, TaskStats, TasksInFlight, TaskEvents } from './tasks/options';
 export type { PartLeaseOptions } from './tasks/part-locks';
 export { TaskProcessor } from './tasks/processor';
 export type { TaskHandler, TaskHandlerContext } from './tasks/processor';

@@ -6,7 +6,7 @@
  * `PAGE_SIZE` entries, each entry one script call.
  */
 import type { JobSnapshot, JobState, QueueStats } from '../queue/options';
-import type { TaskSnapshot, TaskStats } from '../tasks/options';
+import type { TaskSnapshot, TaskStats, TasksInFlight } from '../tasks/options';
 import type { AttemptView, LockView } from '../inspect/inspector';
 import type { Tusker } from '../tusker';
 import type { ThroughputRing, ThroughputSeries } from './throughput';
@@ -107,10 +107,12 @@ export async function job(tusker: Tusker, queue: string, id: string): Promise<Jo
   return snapshot;
 }
 
-/** What `GET api/groups/<name>?page=` answers: the counts and a page of failed tasks with their parts. */
+/** What `GET api/groups/<name>?page=` answers: the counts, what is in flight, and a page of failed tasks with their parts. */
 export interface GroupPage {
   readonly group: string;
   readonly stats: TaskStats;
+  /** Parts in flight, tasks being handled and released tasks waiting, at most a page of each (soonest deadline first). */
+  readonly inFlight: TasksInFlight;
   readonly page: number;
   readonly pageSize: number;
   readonly failed: readonly TaskSnapshot[];
@@ -118,9 +120,13 @@ export interface GroupPage {
 
 export async function groupPage(tusker: Tusker, group: string, page: number): Promise<GroupPage> {
   const view = tusker.inspect.group(group);
-  const [stats, names] = await Promise.all([view.stats(), view.failed({ offset: page * PAGE_SIZE, limit: PAGE_SIZE })]);
+  const [stats, inFlight, names] = await Promise.all([
+    view.stats(),
+    view.inFlight({ limit: PAGE_SIZE }),
+    view.failed({ offset: page * PAGE_SIZE, limit: PAGE_SIZE }),
+  ]);
   const failed = await Promise.all(names.map((name) => view.task(name)));
-  return { group, stats, page, pageSize: PAGE_SIZE, failed: failed.filter((t) => t !== null) };
+  return { group, stats, inFlight, page, pageSize: PAGE_SIZE, failed: failed.filter((t) => t !== null) };
 }
 
 /** One task with its parts in flight and their deadlines. */

@@ -9,7 +9,7 @@ import type { Runtime } from '../core/runtime';
 import { checkChoice, checkInteger, checkName } from '../internal/arguments';
 import type { JobSnapshot, JobState, QueueStats } from '../queue/options';
 import { Queue } from '../queue/queue';
-import type { TaskSnapshot, TaskStats } from '../tasks/options';
+import type { TaskSnapshot, TaskStats, TasksInFlight } from '../tasks/options';
 import { TaskGroup } from '../tasks/task-group';
 import { execAll, readAttempt, readAttemptGroup, readLock, readLockGroup, serverMs, type AttemptView, type LockView } from './leases';
 import { InvalidArgumentError } from '../errors';
@@ -48,6 +48,8 @@ export interface TaskGroupView {
   task(name: string): Promise<TaskSnapshot | null>;
   /** Failed tasks, oldest failure first. */
   failed(options?: { readonly offset?: number; readonly limit?: number }): Promise<string[]>;
+  /** Parts in flight, tasks being handled and released tasks waiting, at most `limit` (default 100) of each. */
+  inFlight(options?: { readonly limit?: number }): Promise<TasksInFlight>;
 }
 
 /** Options of the listing methods. */
@@ -128,7 +130,13 @@ export class Inspector {
   /** One task group. */
   group(name: string): TaskGroupView {
     const group = new TaskGroup(this.#runtime, name);
-    return { name, stats: () => group.stats(), task: (task) => group.get(task), failed: (options) => group.listFailed(options) };
+    return {
+      name,
+      stats: () => group.stats(),
+      task: (task) => group.get(task),
+      failed: (options) => group.listFailed(options),
+      inFlight: (options) => group.inFlight(options),
+    };
   }
 
   /** Standalone mutexes that are registered, and the locks held now in registered lock groups. */

@@ -77,6 +77,16 @@ export interface TaskFinishedEvent {
 
 export type TaskState = 'open' | 'closed' | 'released' | 'processing' | 'completed' | 'failed';
 
+/** What a task group has in flight now, as `inFlight` reads it (each list bounded by its `limit`). */
+export interface TasksInFlight {
+  /** Parts locked and not unlocked yet, soonest lease deadline first. */
+  readonly parts: readonly { readonly task: string; readonly part: string; readonly deadline: Date }[];
+  /** Tasks whose handler runs now, soonest processing deadline first. */
+  readonly processing: readonly { readonly task: string; readonly deadline: Date }[];
+  /** Released tasks waiting for a handler, oldest first. */
+  readonly released: readonly string[];
+}
+
 /** A task as `get` returns it. */
 export interface TaskSnapshot {
   readonly name: string;
@@ -162,3 +172,4 @@ export const CLOSE_OPTIONS = optionKeys<CloseOptions>({ attempts: true, lease: t
 export const GROUP_CLOSE_OPTIONS = optionKeys<GroupCloseOptions>({ wait: true }, 'tasks.close()');
 export const PROCESS_OPTIONS = optionKeys<ProcessOptions>({ concurrency: true, autoExtend: true, stopTimeout: true, onFinished: true });
 export const PAGE_OPTIONS = optionKeys<{ offset?: number; limit?: number }>({ offset: true, limit: true });
+export const IN_FLIGHT_OPTIONS = optionKeys<{ limit?: number }>({ limit: true }, 'tasks.inFlight()');

@@ -9,7 +9,7 @@ import { callScript, defineScript, keepShort, rawReply } from '../redis/script-d
 
 /** `{'OK', result, state}` */
 const resultAndState = (r: unknown[]) => ({ result: String(r[1]), state: String(r[2]) });
-const INSPECT_KEYS = ['task', 'parts', 'open', 'closed', 'released', 'processing', 'failed', 'stats'];
+const INSPECT_KEYS = ['task', 'parts', 'open', 'closed', 'released', 'processing', 'failed', 'stats', 'part_deadlines'];
 
 const S = {
   lock: defineScript({
@@ -222,9 +222,15 @@ export class TaskScripts {
     return r.slice(1).map(Number);
   }
 
+  /** Parts in flight and processing tasks (flat member/score arrays, soonest deadline first) and released tasks, at most `limit` of each. */
+  async inspectInFlight(limit: number): Promise<{ parts: string[]; processing: string[]; released: string[] }> {
+    const r = await callScript(S.inspect, this.#client, this.#inspectKeys(''), ['in-flight', limit], {});
+    return { parts: r[1] as string[], processing: r[2] as string[], released: r[3] as string[] };
+  }
+
   #inspectKeys(name: string): string[] {
     const k = this.#k;
     const t = k.task(name);
-    return [t.task, t.parts, k.open, k.closed, k.released, k.processing, k.failed, k.stats];
+    return [t.task, t.parts, k.open, k.closed, k.released, k.processing, k.failed, k.stats, k.partDeadlines];
   }
 }

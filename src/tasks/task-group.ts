@@ -23,6 +23,7 @@ import {
   GROUP_OPTIONS,
   LOCK_OPTIONS,
   PAGE_OPTIONS,
+  IN_FLIGHT_OPTIONS,
   PROCESS_OPTIONS,
   TASK_EVENT_TYPES,
   type TaskGroupOptions,
@@ -33,10 +34,12 @@ import {
   type TaskFinishedEvent,
   type TaskState,
   type TaskSnapshot,
+  type TasksInFlight,
   type TaskStats,
   type TaskEvents,
 } from './options';
 import { checkPartLeaseOptions, PartLocks, type PartLeaseOptions } from './part-locks';
+import { tasksInFlight } from './in-flight';
 import { TaskProcessor, type TaskHandler } from './processor';
 import { DEFAULT_IDLE_RETENTION, TaskScripts } from './scripts';
 
@@ -317,6 +320,19 @@ export class TaskGroup {
   }
 
   /** Failed tasks, oldest failure first. */
+  /**
+   * What is in flight now, in one consistent read: parts locked (with their lease deadlines),
+   * tasks being handled (with their processing deadlines), released tasks waiting for a handler —
+   * at most `limit` of each, soonest deadline first.
+   * @example const { parts } = await tasks.inFlight({ limit: 20 }); // [{ task: 'video-1', part: 'chunk-3', deadline }]
+   */
+  async inFlight(options?: { readonly limit?: number }): Promise<TasksInFlight> {
+    const o = checkOptions<{ limit?: number }>('options', options, IN_FLIGHT_OPTIONS);
+    const limit = o.limit === undefined ? 100 : checkInteger('options.limit', o.limit, 1, 1_000);
+    this.#context.assertOpen('tasks.inFlight');
+    return tasksInFlight(await this.#scripts.inspectInFlight(limit));
+  }
+
   async listFailed(options?: { readonly offset?: number; readonly limit?: number }): Promise<string[]> {
     const o = checkOptions<{ offset?: number; limit?: number }>('options', options, PAGE_OPTIONS);
     const offset = o.offset === undefined ? 0 : checkInteger('options.offset', o.offset, 0);

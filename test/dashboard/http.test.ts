@@ -165,6 +165,8 @@ describe('dashboard reads and actions', () => {
     expect(o.once).toEqual([expect.objectContaining({ key: 'migrate', status: 'done' })]);
     const task = (await request(`${d.url}api/groups/encode/tasks/video-1`, { headers: bearer })).json<{ parts: { name: string }[] }>();
     expect(task.parts.map((p) => p.name)).toEqual(['part-1']);
+    const page = (await request(`${d.url}api/groups/encode`, { headers: bearer })).json<{ inFlight: { parts: { task: string; part: string; deadline: string }[] } }>();
+    expect(page.inFlight.parts).toEqual([{ task: 'video-1', part: 'part-1', deadline: expect.any(String) }]);
     await lease.release();
   });
 
@@ -202,10 +204,14 @@ describe('dashboard reads and actions', () => {
     await group.lock('t1', 'p');
     await group.unlock('t1', 'p');
     await group.closeTask('t1', null, { attempts: 1 });
+    // listening before the processor starts: a failure before the listener would never be heard
+    let heard: () => void = () => undefined;
+    const failed = new Promise<void>((resolve) => (heard = resolve));
+    await group.on('failed', () => heard());
     const processor = group.process(() => {
       throw new Error('handler broke');
     });
-    await new Promise<void>((resolve) => void group.on('failed', () => resolve()));
+    await failed;
     await processor.stop();
     expect((await group.stats()).failed).toBe(1);
     expect((await post('groups/g/tasks/t1/retry-failed')).json()).toEqual({ task: 't1' });

@@ -290,6 +290,14 @@
       ),
     );
     fill($('failed-tasks').tBodies[0], rows, 5, 'no failed tasks');
+    const open = (name) => button(name, () => { view.task = name; schedule(0); }, { class: 'link' });
+    const f = page.inFlight;
+    const flying = [
+      ...f.processing.map((p) => el('tr', { data: { task: p.task, what: 'handler' } }, el('td', {}, open(p.task)), el('td', {}, 'handler running'), el('td', {}, time(p.deadline)))),
+      ...f.released.map((name) => el('tr', { data: { task: name, what: 'released' } }, el('td', {}, open(name)), el('td', {}, 'released, waiting for a handler'), el('td', {}, ''))),
+      ...f.parts.map((p) => el('tr', { data: { task: p.task, what: 'part', part: p.part } }, el('td', {}, open(p.task)), el('td', {}, 'part ' + p.part), el('td', {}, time(p.deadline)))),
+    ];
+    fill($('in-flight').tBodies[0], flying, 3, 'nothing in flight');
   }
 
   function renderTask(t) {
