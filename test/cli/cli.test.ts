@@ -110,7 +110,13 @@ describe('tusker CLI: reading', () => {
 
   it('tasks [<group>] [show <task>]: counts, and the parts in flight', async () => {
     expect(await json(['tasks'])).toEqual([expect.objectContaining({ name: 'encode', open: 1, completed: 0 })]);
-    expect(await json(['tasks', 'encode'])).toMatchObject({ name: 'encode', open: 1, failedTasks: [] });
+    expect(await json(['tasks', 'encode'])).toMatchObject({
+      name: 'encode',
+      open: 1,
+      failedTasks: [],
+      inFlight: { parts: [{ task: 'stream-1', part: 'chunk-1', deadline: expect.any(String) }], processing: [], released: [] },
+    });
+    expect((await cli(['tasks', 'encode'])).stdout).toMatch(/^stream-1\s+part chunk-1\s+\d{4}-/m);
     const task = await json(['tasks', 'encode', 'show', 'stream-1']);
     expect(task).toMatchObject({ name: 'stream-1', state: 'open', parts: [expect.objectContaining({ name: 'chunk-1' })] });
     const table = await cli(['tasks', 'encode', 'show', 'stream-1']);

@@ -28,10 +28,16 @@ export async function tasksCommand(ctx: CliContext, group: string | undefined, a
   }
   switch (action) {
     case undefined: {
-      const failed = await view.failed({ limit: 20 });
-      ctx.print({ name: group, ...stats, failedTasks: failed }, () =>
-        ctx.out.line(fields([['task group', group], ...Object.entries(stats), ['failed tasks', failed.length ? failed.join(', ') : undefined]])),
-      );
+      const [failed, inFlight] = await Promise.all([view.failed({ limit: 20 }), view.inFlight({ limit: 20 })]);
+      ctx.print({ name: group, ...stats, failedTasks: failed, inFlight }, () => {
+        ctx.out.line(fields([['task group', group], ...Object.entries(stats), ['failed tasks', failed.length ? failed.join(', ') : undefined]]));
+        const rows = [
+          ...inFlight.processing.map((p) => [p.task, 'handler running', p.deadline]),
+          ...inFlight.released.map((name) => [name, 'released, waiting for a handler', undefined]),
+          ...inFlight.parts.map((p) => [p.task, `part ${p.part}`, p.deadline]),
+        ];
+        if (rows.length) ctx.out.line(`\n${table(['task', 'in flight', 'deadline'], rows)}`);
+      });
       return EXIT.ok;
     }
     case 'show': {
