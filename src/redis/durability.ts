@@ -174,16 +174,26 @@ export async function runDurable(
       warnOnce('no-waitaof', 'TUSKER_NO_WAITAOF', "Tusker: durability.fsync asks for WAITAOF, which this Redis server does not have (Redis >= 7.2): WAIT is sent instead, so writes are counted once replicas have them in memory, not on disk.");
     }
   }
-  let sent: SentWait | undefined;
+  let sent: (SentWait & { readonly covers: Promise<boolean> }) | undefined;
   // called again behind a script sent again (NOSCRIPT): the later WAIT is the one that covers it
   const behind: Behind = (target) => {
-    sent = sendWait(target, policy, useWaitAof);
+    // Replies come back in order on one connection, and each promise's first reaction runs in the
+    // order they were resolved: the WAIT covers the script only if the script answered first. It
+    // did not when ioredis sent the script again by itself (TRYAGAIN while its slot migrates,
+    // MOVED, ASK): the WAIT answered for writes made before it ran.
+    let scriptAnswered = target.reply === undefined;
+    target.reply?.then(
+      () => (scriptAnswered = true),
+      () => undefined,
+    );
+    const wait = sendWait(target, policy, useWaitAof);
+    sent = { ...wait, covers: wait.acks.then(() => scriptAnswered) };
   };
   const reply = await run(behind);
   // `sent` is always set here: every path that sends the script calls `behind`
   if (reply[0] !== 'OK' || !sent) return { reply, short: undefined };
   let acks = await sent.acks;
-  const again = redirected(sent);
+  const again = (await sent.covers) ? redirected(sent) : sent.target;
   if (again) acks = await sendWait(again, policy, useWaitAof).acks;
   return { reply, short: judge(policy, acks, useWaitAof) };
 }

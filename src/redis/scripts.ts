@@ -46,6 +46,12 @@ const registry = new Map<string, Script>();
 export interface BehindTarget {
   readonly client: RedisClient;
   readonly slot: number | null;
+  /**
+   * On Cluster: the script's own reply, as ioredis resolves it. ioredis sends a call refused with
+   * TRYAGAIN, MOVED or ASK again by itself, without a new `behind`: a command sent behind the
+   * first send then answers before the script has run, which this tells (durability's WAIT).
+   */
+  readonly reply?: Promise<unknown>;
 }
 
 /**
@@ -224,12 +230,12 @@ class ClusterScriptSession {
     this.#loadOnNode(s, slot);
     const call = this.#cluster.evalsha as unknown as (...a: unknown[]) => Promise<unknown[]>;
     const sent = call.call(this.#cluster, s.sha, keys.length, keys, args);
-    behind?.({ client: this.#cluster, slot });
+    behind?.({ client: this.#cluster, slot, reply: sent });
     return sent.catch((error: unknown) => {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       const evaluate = this.#cluster.eval as unknown as (...a: unknown[]) => Promise<unknown[]>;
       const again = evaluate.call(this.#cluster, s.source, keys.length, keys, args);
-      behind?.({ client: this.#cluster, slot });
+      behind?.({ client: this.#cluster, slot, reply: again });
       return again;
     });
   }

@@ -1,5 +1,5 @@
 import IORedis from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DurabilityError } from '../../src/index';
 import { Keys } from '../../src/keys';
 import { useCluster } from '../cluster/use-cluster';
@@ -43,6 +43,41 @@ describe('durability on Redis Cluster', () => {
     for (const m of masters) {
       const expected = (m.port === lockMaster.port ? 2 : 0) + (m.port === queueMaster.port ? 1 : 0);
       expect({ port: m.port, waits: (await waitCalls(m.port)) - (before.get(m.port) ?? 0) }).toEqual({ port: m.port, waits: expected });
+    }
+  }, 60_000);
+
+  it('a write that ioredis sent again by itself (TRYAGAIN while its slot migrates) gets a WAIT after it ran', async () => {
+    const keys = new Keys(redis.prefix).queue('migrating');
+    const t = redis.tusker({ durability: { replicas: 1, timeout: 5_000 } });
+    const queue = t.queue<number>('migrating');
+    await queue.publish(1, { id: 'warm-up' });
+    await (await queue.claim({ wait: 0 }))?.finish(1); // scripts loaded on the node: no NOSCRIPT below
+    await queue.publish(2, { id: 'j' });
+    const slot = await redis.cluster.slotOf(keys.available);
+    const source = await redis.cluster.masterOf(keys.available);
+    const target = (await redis.cluster.roles()).find((r) => r.role === 'master' && r.node.port !== source.port)?.node;
+    const src = new IORedis({ host: '127.0.0.1', port: source.port });
+    const dst = new IORedis({ host: '127.0.0.1', port: target?.port });
+    const tryAgains = async () => Number(/errorstat_TRYAGAIN:count=(\d+)/.exec(await src.info('errorstats'))?.[1] ?? 0);
+    try {
+      const before = await waitCalls(source.port);
+      const refusedBefore = await tryAgains();
+      // the slot starts to move: the claim (it declares a key that is never written) is refused
+      await dst.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id);
+      await src.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', target?.id as string);
+      const claimed = queue.claim({ wait: 0 });
+      await vi.waitFor(async () => expect(await tryAgains()).toBeGreaterThan(refusedBefore), { timeout: 5_000, interval: 5 });
+      // the move is called off within ioredis's own retries: its next send of the claim runs
+      await src.call('CLUSTER', 'SETSLOT', slot, 'STABLE');
+      await dst.call('CLUSTER', 'SETSLOT', slot, 'STABLE');
+      expect((await claimed)?.id).toBe('j');
+      // the WAIT sent behind the refused send answered before the claim ran: one more follows it
+      expect((await waitCalls(source.port)) - before).toBe(2);
+    } finally {
+      await src.call('CLUSTER', 'SETSLOT', slot, 'STABLE').catch(() => undefined);
+      await dst.call('CLUSTER', 'SETSLOT', slot, 'STABLE').catch(() => undefined);
+      src.disconnect();
+      dst.disconnect();
     }
   }, 60_000);
 
