@@ -65,12 +65,13 @@ export function isLoopbackHost(host: string): boolean {
   return name === 'localhost' || name.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(name) || name === '::1' || name === '::ffff:127.0.0.1';
 }
 
-/** The origin this request was addressed to (`http://host:port`), from its Host header. */
-export function ownOrigin(req: IncomingMessage): string | undefined {
-  const host = req.headers.host;
-  if (!host) return undefined;
-  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
-  return `${encrypted ? 'https' : 'http'}://${host.toLowerCase()}`;
+/** The `host[:port]` of an Origin header (`null` and anything unparsable: undefined, so refused). */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Refuse a request addressed to a host name that is not loopback while no token protects the dashboard. */
@@ -87,8 +88,10 @@ export function checkSameOrigin(req: IncomingMessage): Refusal | undefined {
   if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') {
     return { status: 403, reason: `cross-site request refused (Sec-Fetch-Site: ${site})` };
   }
+  // the host only, not the scheme: behind a proxy that ends TLS the browser says https and this
+  // server sees http; a page of another host (the cross-site case) still differs in its host
   const origin = req.headers.origin;
-  if (typeof origin === 'string' && origin.toLowerCase() !== ownOrigin(req)) {
+  if (typeof origin === 'string' && hostOf(origin) !== req.headers.host?.toLowerCase()) {
     return { status: 403, reason: `cross-origin request refused (Origin: ${origin})` };
   }
   return undefined;

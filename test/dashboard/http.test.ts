@@ -57,10 +57,15 @@ describe('dashboard security', () => {
     expect((await pause({ 'Sec-Fetch-Site': 'same-site' })).status).toBe(403);
     expect((await pause({ Origin: 'http://evil.example' })).status).toBe(403);
     expect((await pause({ Origin: 'null' })).status).toBe(403);
+    expect((await pause({ Origin: own.replace(/:\d+$/, ':1') })).status).toBe(403); // same host name, another port
     expect((await request(`${d.url}api/overview`, { headers: { ...bearer, 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(403);
     expect((await t.queue('q').stats()).paused).toBe(false);
     expect((await pause({ 'Sec-Fetch-Site': 'same-origin', Origin: own })).status).toBe(200);
     expect((await t.queue('q').stats()).paused).toBe(true);
+    // behind a proxy that ends TLS the page's origin is https, this server's socket plain http
+    const resume = await request(`${d.url}api/queues/q/resume`, { method: 'POST', headers: { ...bearer, Origin: own.replace(/^http:/, 'https:') } });
+    expect(resume.status).toBe(200);
+    expect((await t.queue('q').stats()).paused).toBe(false);
   });
 
   it('without a token, answers only requests addressed to a loopback host (no DNS rebinding)', async () => {
