@@ -207,7 +207,11 @@ export class Lease implements AsyncDisposable {
 
   #lost(error: LockLostError): void {
     void this.#watchdog.stop();
-    if (this.#lostWith) return;
+    if (this.#lostWith) {
+      // told to stop by close(), whose release then found the lease already gone: that ends it
+      if (this.#lostWith.reason === 'closed') this.#ended(error);
+      return;
+    }
     this.#lostWith = error;
     this.#controller?.abort(error);
     this.#context.lockLost(error);

@@ -47,6 +47,17 @@ describe('lock and task spans', () => {
     expect(hold?.attributes['tusker.lock.lost_reason']).toBe('not-owner');
   });
 
+  it('a lease already gone when tusker.close() releases it: its hold span still ends, as lost', async () => {
+    const tusker = redis.tusker();
+    await tusker.mutex('user-2', { autoExtend: false }).acquire();
+    const k = new Keys(redis.prefix).lock('user-2');
+    await redis.redis().del(k.owners, k.expiries);
+    await tusker.close();
+    const hold = tracing.spans().find((s) => s.name === 'lock hold' && s.attributes['tusker.lock.name'] === 'user-2');
+    expect(hold?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(hold?.attributes['tusker.lock.lost_reason']).toBe('not-owner');
+  });
+
   it('an acquire that times out is an ERROR span', async () => {
     const tusker = redis.tusker();
     const held = await tusker.mutex('busy').acquire();
