@@ -11,6 +11,8 @@ import { redisFailure, type RedisClient } from './connection';
  * nothing has to be registered under a versioned name.
  *
  * Calls must reach Redis in the order they were made (a finish, then a publish of the same id).
+ * (One exception, on Cluster: a call refused while its slot migrates is sent again later, and a
+ * call made meanwhile may overtake it — see MIGRATION_WAIT_MS.)
  * A NOSCRIPT answer breaks that if the call is simply sent again: calls made after it may already
  * have run. So a script is loaded (SCRIPT LOAD, written just ahead of the call on the same
  * connection) before its first call on each connection — a reconnect is a new connection, since
@@ -219,7 +221,8 @@ class ClusterScriptSession {
       this.#send(s, keys, args, slot, behind).catch(async (error: unknown) => {
         // refused while its slot migrates, so it did not run: sending it again is safe
         if (!refusedWhileMigrating(error) || Date.now() - started + pause > MIGRATION_WAIT_MS) throw redisFailure(this.#cluster, error);
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        // unref'd: a call waiting out a migration never keeps the process alive by itself
+        await new Promise((resolve) => setTimeout(resolve, pause).unref());
         return attempt(Math.min(pause * 2, MIGRATION_PAUSE_MAX_MS));
       });
     return attempt(MIGRATION_PAUSE_FIRST_MS);

@@ -319,7 +319,6 @@ export class TaskGroup {
     return this.#scripts.forget(task);
   }
 
-  /** Failed tasks, oldest failure first. */
   /**
    * What is in flight now, in one consistent read: parts locked (with their lease deadlines),
    * tasks being handled (with their processing deadlines), released tasks waiting for a handler —
@@ -333,6 +332,7 @@ export class TaskGroup {
     return tasksInFlight(await this.#scripts.inspectInFlight(limit));
   }
 
+  /** Failed tasks, oldest failure first. */
   async listFailed(options?: { readonly offset?: number; readonly limit?: number }): Promise<string[]> {
     const o = checkOptions<{ offset?: number; limit?: number }>('options', options, PAGE_OPTIONS);
     const offset = o.offset === undefined ? 0 : checkInteger('options.offset', o.offset, 0);

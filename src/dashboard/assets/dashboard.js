@@ -10,7 +10,11 @@
 
   const fragment = /(?:^#|&)token=([^&]*)/.exec(location.hash);
   if (fragment) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fragment[1]));
+    try {
+      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fragment[1]));
+    } catch {
+      // a malformed #token= (a bad % escape): ignored, the page asks for the token instead
+    }
     history.replaceState(null, '', location.pathname + location.search);
   }
 
