@@ -276,8 +276,15 @@ const MIGRATION_WAIT_MS = 10_000;
 const MIGRATION_PAUSE_FIRST_MS = 20;
 const MIGRATION_PAUSE_MAX_MS = 500;
 
+/**
+ * TRYAGAIN, or ioredis giving up after its redirections (`Too many Cluster redirections. Last
+ * error: …`) with a last answer that also means "not run here": TRYAGAIN, MOVED, ASK (the slot is
+ * moving under the call) or NOSCRIPT (a node reached by a redirection had not loaded it). Every
+ * answer in that chain was a refusal, so the script ran nowhere and sending it again is safe.
+ */
 function refusedWhileMigrating(error: unknown): boolean {
-  return error instanceof Error && /(^|: )TRYAGAIN /.test(error.message);
+  if (!(error instanceof Error)) return false;
+  return /(^|: )TRYAGAIN /.test(error.message) || /^Too many Cluster redirections\. Last error: (ReplyError: )?(TRYAGAIN|MOVED|ASK|NOSCRIPT) /.test(error.message);
 }
 
 /** The Cluster slot a call of `s` with `keys` goes to (null without keys). */

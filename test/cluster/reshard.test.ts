@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import IORedis, { Command } from 'ioredis';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { Keys } from '../../src/keys';
 import { QueueScripts } from '../../src/queue/scripts';
 import type { ClaimedJob } from '../../src/index';
@@ -266,8 +266,14 @@ describe('Redis Cluster: slot migration of a busy queue and task group', () => {
     await producer.publishMany(after);
     published.push(...after.map((x) => x.options.id));
 
+    let left = await producer.stats();
+    onTestFailed(async () => {
+      // what a stuck run left behind: counts, wake markers, and whether the slot is stable
+      const cluster = redis.redis();
+      console.error('reshard left', JSON.stringify(left), 'wake markers', await cluster.llen(k.wake), 'published', published.length);
+    });
     await vi.waitFor(async () => {
-      const left = await producer.stats();
+      left = await producer.stats();
       expect(left.finished).toBe(published.length);
     }, { timeout: 30_000, interval: 100 });
     await Promise.all(processors.map((p) => p.stop()));
