@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useRedis } from '../support/fixture';
 import { runCli } from '../cli/run-cli';
 import { request } from './serve';
@@ -80,13 +80,8 @@ describe('tusker dashboard', () => {
     const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(cli.line)?.[1] as string;
     expect((await request(`${url}api/overview`)).status).toBe(200);
     await redis.server.restart();
-    const deadline = Date.now() + 20_000;
-    let status = 0;
-    while (status !== 200 && Date.now() < deadline) {
-      status = (await request(`${url}api/overview`)).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100)); // awaiting a state: the reconnect
-    }
-    expect(status).toBe(200);
+    // awaiting a state: the reconnect
+    await vi.waitFor(async () => expect((await request(`${url}api/overview`)).status).toBe(200), { timeout: 20_000, interval: 100 });
     expect(await cli.stop()).toBe(0);
   });
 });
